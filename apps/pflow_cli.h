@@ -1,0 +1,15 @@
+/* The pflow command line: one function per subcommand. */
+#ifndef PFLOW_CLI_H
+#define PFLOW_CLI_H
+
+#include "pflow.h"
+
+typedef struct pf_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} pf_command;
+
+int pf_cmd_devices(int argc, char **argv);
+
+#endif /* PFLOW_CLI_H */
