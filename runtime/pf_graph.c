@@ -207,6 +207,29 @@ void pf_output(pf_graph *g, pf_tensor *t) {
     g->planned = false;
 }
 
+void pf_output_into(pf_graph *g, pf_tensor *t, pf_tensor *dst) {
+    if (!g || g->status != PF_OK) return;
+    if (!t || !dst) {
+        pf_graph_fail(g, PF_ERR_INVALID_ARG, "pf_output_into: NULL tensor");
+        return;
+    }
+    char b1[96], b2[96];
+    if (t->op == PF_OP_NONE || t->op == PF_OP_VIEW || t->graph != g)
+        pf_graph_fail(g, PF_ERR_INVALID_ARG, "pf_output_into: '%s' is not an op node of this graph", t->name);
+    else if (!(pf_root(dst)->flags & PF_TF_EXTERNAL) || !pf_root(dst)->buffer || !pf_is_contiguous(dst))
+        pf_graph_fail(g, PF_ERR_INVALID_ARG, "pf_output_into: target '%s' is not a contiguous external tensor", dst->name);
+    else if (dst->dtype != t->dtype || pf_nelem(dst) != pf_nelem(t))
+        pf_graph_fail(g, PF_ERR_SHAPE, "pf_output_into: '%s' %s %s into '%s' %s %s", t->name, pf_shape_str(t, b1, sizeof b1),
+                      pf_dtype_name(t->dtype), dst->name, pf_shape_str(dst, b2, sizeof b2), pf_dtype_name(dst->dtype));
+    else if (t->into)
+        pf_graph_fail(g, PF_ERR_INVALID_ARG, "pf_output_into: '%s' already has a target", t->name);
+    else {
+        t->into = dst;
+        t->flags |= PF_TF_OUTPUT;
+        g->planned = false;
+    }
+}
+
 /* ---------------------------------------------------------------- views */
 
 static pf_tensor *pf_make_view(pf_graph *g, pf_tensor *x, int ndim, const int64_t *ne, const int64_t *st, int64_t offs) {

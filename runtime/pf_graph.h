@@ -114,6 +114,8 @@ typedef struct pf_tensor {
 
     /* owning graph (NULL for pool tensors) */
     pf_graph *graph;
+    /* pf_output_into target: external tensor whose storage this node writes */
+    struct pf_tensor *into;
 
     /* planner bookkeeping */
     int chunk;      /* arena chunk index, -1 if not arena-allocated */
@@ -154,6 +156,11 @@ pf_tensor *pf_external(pf_graph *g, pf_tensor *t);
 void pf_set_name(pf_tensor *t, const char *fmt, ...) PF_PRINTF(2, 3);
 /* Mark a node as a graph output (kept alive, readable after compute). */
 void pf_output(pf_graph *g, pf_tensor *t);
+/* Make node t compute straight into the storage of `dst`, an external tensor
+ * (persistent state such as a latent or a causal cache) of the same dtype and
+ * element count. t must be produced by an op (not a leaf or a view). Reads of
+ * dst earlier in the graph see its old contents; nodes after t see the new ones. */
+void pf_output_into(pf_graph *g, pf_tensor *t, pf_tensor *dst);
 
 /* ---- views (no compute) ---- */
 pf_tensor *pf_reshape(pf_graph *g, pf_tensor *x, int ndim, const int64_t *ne); /* inserts a copy if x is not contiguous */

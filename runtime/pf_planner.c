@@ -201,7 +201,9 @@ static pf_status pf_plan_run(pf_graph *g, size_t max_chunk, size_t align, pf_pla
                 if (t->src[s] && pf_root(t->src[s]) == s0) uses_here++;
             inplace = uses_here == 1 && s0->n_uses == 1;
         }
-        if (inplace) {
+        if (t->into) {
+            t->chunk = -1; /* storage is the external target's; nothing to plan */
+        } else if (inplace) {
             t->chunk = s0->chunk;
             t->offset = s0->offset;
             s0->flags |= PF_TF_MOVED; /* t owns the block now */
@@ -220,7 +222,7 @@ static pf_status pf_plan_run(pf_graph *g, size_t max_chunk, size_t align, pf_pla
             if (--r->n_uses == 0 && !(r->flags & PF_TF_OUTPUT)) rc = pf_plan_free(&p, r->chunk, r->offset, pf_nbytes(r));
         }
         /* a node nobody reads (and not an output) can be dropped right away */
-        if (rc == PF_OK && t->n_uses == 0 && !(t->flags & PF_TF_OUTPUT))
+        if (rc == PF_OK && !t->into && t->n_uses == 0 && !(t->flags & PF_TF_OUTPUT))
             rc = pf_plan_free(&p, t->chunk, t->offset, bytes);
     }
     /* restore external markers */
@@ -329,11 +331,19 @@ pf_status pf_graph_plan(pf_graph *g, pf_arena *a, pf_plan_stats *stats) {
                 return pf_error(PF_ERR_INVALID_ARG, "graph %s: tensor '%s' lives on backend %s, not %s", g->name,
                                 r->name, pf_backend_name(r->buffer->backend), pf_backend_name(a->be));
         }
+        if (t->into && pf_root(t->into)->buffer->backend != a->be)
+            return pf_error(PF_ERR_INVALID_ARG, "graph %s: output target '%s' lives on backend %s, not %s", g->name,
+                            t->into->name, pf_backend_name(pf_root(t->into)->buffer->backend), pf_backend_name(a->be));
     }
     PF_TRY(pf_arena_reserve(a, g->chunk_need, g->n_chunks));
     for (int i = 0; i < g->n_nodes; i++) {
         pf_tensor *t = g->nodes[i];
         if (t->view_src || (t->flags & PF_TF_EXTERNAL)) continue;
+        if (t->into) {
+            t->buffer = pf_root(t->into)->buffer;
+            t->offset = pf_data_offset(t->into);
+            continue;
+        }
         t->buffer = t->chunk >= 0 ? a->chunks[t->chunk] : NULL;
     }
     g->arena = a;

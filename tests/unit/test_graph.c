@@ -214,5 +214,46 @@ static pf_test_result test_arena_shared(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_small_graph_values), PF_TEST(test_planner_inplace_and_peak), PF_TEST(test_planner_reuse),
+/* A node written into a persistent tensor: state carried across replays. */
+static pf_test_result test_output_into(void) {
+    pf_backend *be = cpu();
+    CHECK(be);
+    pf_pool *pool;
+    CHECK_OK(pf_pool_create(be, 1 << 16, &pool));
+    int64_t ne[1] = {8};
+    pf_tensor *state = pf_pool_tensor(pool, PF_F32, 1, ne, "state");
+    float zero[8] = {0};
+    CHECK_OK(pf_tensor_set(state, zero, sizeof zero));
+    pf_graph *g = pf_graph_new("accumulate");
+    pf_tensor *x = pf_input(g, PF_F32, 1, ne, "x");
+    pf_tensor *y = pf_add(g, pf_external(g, state), x); /* reads the old state */
+    pf_output_into(g, y, state);
+    CHECK_OK(pf_graph_status(g));
+    pf_arena *a;
+    CHECK_OK(pf_arena_create(be, &a));
+    CHECK_OK(pf_graph_plan(g, a, NULL));
+    float xv[8], out[8];
+    for (int i = 0; i < 8; i++) xv[i] = (float)i;
+    for (int rep = 0; rep < 3; rep++) {
+        CHECK_OK(pf_tensor_set(x, xv, sizeof xv));
+        CHECK_OK(pf_graph_compute(g));
+    }
+    CHECK_OK(pf_tensor_get(state, out, sizeof out));
+    for (int i = 0; i < 8; i++) CHECK(out[i] == 3.0f * xv[i]);
+    /* a mismatched target is refused with a message */
+    pf_graph *g2 = pf_graph_new("bad_into");
+    int64_t ne2[1] = {4};
+    pf_tensor *x2 = pf_input(g2, PF_F32, 1, ne2, "x2");
+    pf_output_into(g2, pf_scale(g2, x2, 1.0f, 0.0f), state);
+    CHECK(pf_graph_status(g2) == PF_ERR_SHAPE);
+    CHECK(strstr(pf_graph_error(g2), "state") != NULL);
+    pf_graph_free(g2);
+    pf_graph_free(g);
+    pf_arena_free(a);
+    pf_pool_free(pool);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+PF_TEST_MAIN(PF_TEST(test_output_into), PF_TEST(test_small_graph_values), PF_TEST(test_planner_inplace_and_peak), PF_TEST(test_planner_reuse),
              PF_TEST(test_planner_chunks), PF_TEST(test_views), PF_TEST(test_build_errors), PF_TEST(test_arena_shared))
