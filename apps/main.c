@@ -5,6 +5,7 @@
 #include <string.h>
 
 static const pf_command pf_commands[] = {
+    {"bench", "benchmarks (ops, dit, vae, text, generate)", pf_cmd_bench},
     {"devices", "list backends and devices with their memory", pf_cmd_devices},
 };
 
