@@ -4,9 +4,9 @@
 pf_status pf_ff_missing(const char *path, const char *what, const char *instead) {
     return pf_error(PF_ERR_UNSUPPORTED,
                     "%s: %s needs FFmpeg, and this pflow build has none (configured with PF_FFMPEG=OFF or without the "
-                    "FFmpeg development packages)%s%s; or rebuild pflow with it (apt-get install libavcodec-dev "
+                    "FFmpeg development packages); %s%srebuild pflow with it (apt-get install libavcodec-dev "
                     "libavformat-dev libavutil-dev libswscale-dev; cmake -DPF_FFMPEG=ON)",
-                    path, what, instead ? "; " : "", instead ? instead : "");
+                    path, what, instead ? instead : "", instead ? ", or " : "");
 }
 
 #ifdef PF_HAVE_FFMPEG
@@ -16,7 +16,7 @@ pf_status pf_ff_missing(const char *path, const char *what, const char *instead)
 
 /* FFmpeg logs from whichever thread runs the codec; a decoder error is
  * logged on the calling thread, which is the one that wants to quote it. */
-static _Thread_local char pf_ff_last[512];
+static _Thread_local char pf_ff_last[1024]; /* as large as a formatted line */
 
 static void pf_ff_log(void *avcl, int level, const char *fmt, va_list vl) {
     if (level > AV_LOG_INFO) return; /* verbose/debug/trace: never wanted */

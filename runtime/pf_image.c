@@ -7,6 +7,7 @@
 #include "pf_png.h"
 
 #include <math.h>
+#include <sys/stat.h>
 
 /* Names the format for messages, from the first bytes. */
 static const char *sniff(const uint8_t *d, size_t n) {
@@ -69,6 +70,12 @@ pf_status pf_image_read(const char *path, pf_image *out) {
     memset(out, 0, sizeof *out);
     if (!path || !*path) return pf_error(PF_ERR_INVALID_ARG, "no image path given");
     if (pf_dir_exists(path)) return pf_error(PF_ERR_IO, "%s: is a directory, not an image", path);
+    /* The whole file is read into memory: refuse sizes no still image has
+     * before trying (a video passed by mistake, a device file). */
+    struct stat st;
+    if (stat(path, &st) == 0 && (long long)st.st_size > PF_IMAGE_MAX_FILE_BYTES)
+        return pf_error(PF_ERR_FORMAT, "%s: %lld bytes is more than pflow reads as an image (%lld)", path,
+                        (long long)st.st_size, (long long)PF_IMAGE_MAX_FILE_BYTES);
     char *data = NULL;
     size_t len = 0;
     PF_TRY(pf_read_file(path, &data, &len));

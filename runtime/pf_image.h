@@ -15,6 +15,14 @@
  * can differ from libjpeg's by a few levels). The format is recognised from
  * the file's content, not its name. Truncated and corrupt files are errors
  * (PIL refuses truncated files too), never crashes.
+ *
+ * Checked against Pillow 9.4.0 (Debian 12): PNG of every colour type (grey
+ * 1/4/8-bit, grey+alpha, RGB 8/16-bit, RGBA, palette with tRNS, interlaced)
+ * and lossless WebP read identically to Image.open(p).convert("RGB").
+ * Lossy formats differ by FFmpeg's IDCT and chroma upsampling: JPEG 4:4:4 at
+ * most 3 levels (mean 0.04), synthetic 4:2:0 at most 5 (mean 0.5), real
+ * photos with sharp colour edges up to 26 at those edges (mean about 1);
+ * lossy WebP at most 5 (mean 0.6). Use PNG inputs for bit-exact work.
  */
 #ifndef PF_IMAGE_H
 #define PF_IMAGE_H
@@ -25,6 +33,7 @@
  * decompression bombs before allocating (PIL warns at 89 Mpixel). */
 #define PF_IMAGE_MAX_PIXELS (1LL << 28)
 #define PF_IMAGE_MAX_SIDE 65535
+#define PF_IMAGE_MAX_FILE_BYTES (1LL << 30)
 
 typedef struct pf_image {
     int width, height;
@@ -51,6 +60,12 @@ pf_status pf_image_write_png(const char *path, const uint8_t *rgb, int width, in
  * pass first with its result rounded and clipped to 8 bits, then the
  * vertical pass. A pass whose size is unchanged is skipped, as in Pillow.
  * dst must not overlap src. Pure C, available in every build.
+ * Checked against Pillow 9.4.0 on noise, smooth and hard-edged images from
+ * 2x3 up to 4000x3000, shrinking and enlarging by up to 20x, one or both
+ * axes, plus 120 random sizes (1..700 px to 1..900 px): identical output
+ * bytes in every case (and through
+ * pf_image_resize_cover_crop, identical to Pyramid Flow's resize_crop_image
+ * for 33 size/target pairs).
  */
 pf_status pf_image_resize_lanczos(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh);
 

@@ -26,13 +26,16 @@ static pf_status split_path(const char *path, char **dir, const char **base) {
     return PF_OK;
 }
 
-static pf_status dir_error(const char *path, const char *dir, int err) {
-    if (err == ENOENT)
+/* `lookup`: the directory lookup itself failed (rather than creating a
+ * file in an existing directory, which some file systems such as /proc
+ * also refuse with ENOENT). */
+static pf_status dir_error(const char *path, const char *dir, int err, bool lookup) {
+    if (lookup && err == ENOENT)
         return pf_error(PF_ERR_IO, "cannot write '%s': directory '%s' does not exist; create it first (mkdir -p '%s')",
                         path, dir, dir);
-    if (err == ENOTDIR)
+    if (lookup && err == ENOTDIR)
         return pf_error(PF_ERR_IO, "cannot write '%s': '%s' is not a directory; choose another output path", path, dir);
-    if (err == EACCES || err == EPERM || err == EROFS)
+    if (err == EACCES || err == EPERM || err == EROFS || err == ENOENT)
         return pf_error(PF_ERR_IO,
                         "cannot write '%s': cannot create files in directory '%s' (%s); choose a writable output "
                         "directory",
@@ -54,7 +57,7 @@ pf_status pf_outfile_create_tmp(const char *path, char **tmp_path) {
     struct stat st;
     int rc = stat(dir, &st);
     if (rc != 0 || !S_ISDIR(st.st_mode)) {
-        pf_status s = dir_error(path, dir, rc != 0 ? errno : ENOTDIR);
+        pf_status s = dir_error(path, dir, rc != 0 ? errno : ENOTDIR, true);
         free(dir);
         return s;
     }
@@ -78,7 +81,7 @@ pf_status pf_outfile_create_tmp(const char *path, char **tmp_path) {
             break;
         }
         if (errno != EEXIST || attempt > 1000) {
-            s = dir_error(path, dir, errno);
+            s = dir_error(path, dir, errno, false);
             break;
         }
     }

@@ -10,8 +10,8 @@ bool pf_png_has_signature(const uint8_t *data, size_t len) {
 pf_status pf_png_missing(const char *path, const char *what, const char *instead) {
     return pf_error(PF_ERR_UNSUPPORTED,
                     "%s: %s needs libpng, and this pflow build has none (configured with PF_PNG=OFF or without "
-                    "libpng-dev)%s%s; or rebuild pflow with it (apt-get install libpng-dev; cmake -DPF_PNG=ON)",
-                    path, what, instead ? "; " : "", instead ? instead : "");
+                    "libpng-dev); %s%srebuild pflow with it (apt-get install libpng-dev; cmake -DPF_PNG=ON)",
+                    path, what, instead ? instead : "", instead ? ", or " : "");
 }
 
 #ifdef PF_HAVE_PNG

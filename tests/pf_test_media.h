@@ -93,4 +93,64 @@ static inline const char *pf_tm_field(const char *probe, const char *key, char *
     return v;
 }
 
+#ifdef PF_HAVE_FFMPEG
+#include <libavcodec/avcodec.h>
+#include <libavutil/opt.h>
+#include <libswscale/swscale.h>
+
+/* Encodes one RGB24 picture with an FFmpeg encoder ("mjpeg" with a yuvj
+ * format, "libwebp" with yuv420p) into a standalone file image in *out
+ * (malloc'd). False when the encoder is missing or fails. */
+static inline bool pf_tm_encode_still(const char *enc_name, enum AVPixelFormat fmt, const uint8_t *rgb, int w, int h,
+                                      uint8_t **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    av_log_set_level(AV_LOG_ERROR); /* swscale warns about the yuvj formats */
+    const AVCodec *codec = avcodec_find_encoder_by_name(enc_name);
+    if (!codec) return false;
+    AVCodecContext *e = avcodec_alloc_context3(codec);
+    AVFrame *f = av_frame_alloc();
+    AVPacket *pkt = av_packet_alloc();
+    struct SwsContext *s = NULL;
+    bool ok = false;
+    if (!e || !f || !pkt) goto done;
+    e->width = w;
+    e->height = h;
+    e->pix_fmt = fmt;
+    e->time_base = (AVRational){1, 25};
+    if (codec->id == AV_CODEC_ID_MJPEG) {
+        e->flags |= AV_CODEC_FLAG_QSCALE;
+        e->global_quality = FF_QP2LAMBDA * 2; /* near-best quality */
+    } else {
+        av_opt_set_double(e->priv_data, "quality", 95, 0);
+    }
+    if (avcodec_open2(e, codec, NULL) < 0) goto done;
+    f->format = fmt;
+    f->width = w;
+    f->height = h;
+    if (av_frame_get_buffer(f, 32) < 0) goto done;
+    s = sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, fmt, SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL, NULL);
+    if (!s) goto done;
+    const uint8_t *src[1] = {rgb};
+    int stride[1] = {w * 3};
+    sws_scale(s, src, stride, 0, h, f->data, f->linesize);
+    if (avcodec_send_frame(e, f) < 0 || avcodec_send_frame(e, NULL) < 0) goto done;
+    while (avcodec_receive_packet(e, pkt) == 0) {
+        uint8_t *p = realloc(*out, *n + (size_t)pkt->size);
+        if (!p) break;
+        memcpy(p + *n, pkt->data, (size_t)pkt->size);
+        *out = p;
+        *n += (size_t)pkt->size;
+        ok = true;
+        av_packet_unref(pkt);
+    }
+done:
+    sws_freeContext(s);
+    av_packet_free(&pkt);
+    av_frame_free(&f);
+    avcodec_free_context(&e);
+    return ok;
+}
+#endif
+
 #endif /* PF_TEST_MEDIA_H */

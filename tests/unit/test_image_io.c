@@ -7,11 +7,6 @@
 #include "pf_image.h"
 #include "pf_test_media.h"
 
-#ifdef PF_HAVE_FFMPEG
-#include <libavcodec/avcodec.h>
-#include <libavutil/opt.h>
-#include <libswscale/swscale.h>
-#endif
 
 /* ---- a minimal PNG writer: stored (uncompressed) zlib blocks ---------- */
 
@@ -282,51 +277,6 @@ static pf_test_result test_png_corrupt(void) {
 }
 
 #ifdef PF_HAVE_FFMPEG
-/* Encodes one RGB picture with an FFmpeg encoder into a standalone file. */
-static bool encode_still(const char *enc_name, enum AVPixelFormat fmt, const uint8_t *rgb, int w, int h, buf *out) {
-    av_log_set_level(AV_LOG_ERROR); /* the test's own swscale use of yuvj444p warns */
-    const AVCodec *codec = avcodec_find_encoder_by_name(enc_name);
-    if (!codec) return false;
-    AVCodecContext *e = avcodec_alloc_context3(codec);
-    AVFrame *f = av_frame_alloc();
-    AVPacket *pkt = av_packet_alloc();
-    bool ok = false;
-    if (!e || !f || !pkt) goto done;
-    e->width = w;
-    e->height = h;
-    e->pix_fmt = fmt;
-    e->time_base = (AVRational){1, 25};
-    if (codec->id == AV_CODEC_ID_MJPEG) {
-        e->flags |= AV_CODEC_FLAG_QSCALE;
-        e->global_quality = FF_QP2LAMBDA * 2; /* near-best quality */
-    } else {
-        av_opt_set_double(e->priv_data, "quality", 95, 0);
-    }
-    if (avcodec_open2(e, codec, NULL) < 0) goto done;
-    f->format = fmt;
-    f->width = w;
-    f->height = h;
-    if (av_frame_get_buffer(f, 32) < 0) goto done;
-    struct SwsContext *s =
-        sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, fmt, SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL, NULL);
-    if (!s) goto done;
-    const uint8_t *src[1] = {rgb};
-    int stride[1] = {w * 3};
-    sws_scale(s, src, stride, 0, h, f->data, f->linesize);
-    sws_freeContext(s);
-    if (avcodec_send_frame(e, f) < 0 || avcodec_send_frame(e, NULL) < 0) goto done;
-    while (avcodec_receive_packet(e, pkt) == 0) {
-        put(out, pkt->data, (size_t)pkt->size);
-        av_packet_unref(pkt);
-        ok = true;
-    }
-done:
-    av_packet_free(&pkt);
-    av_frame_free(&f);
-    avcodec_free_context(&e);
-    return ok;
-}
-
 enum { QW = 64, QH = 48 };
 static const uint8_t quad[4][3] = {{200, 30, 40}, {20, 180, 60}, {40, 60, 210}, {230, 220, 90}};
 
@@ -360,7 +310,7 @@ static pf_test_result test_jpeg_and_webp(void) {
     uint8_t img[QW * QH * 3];
     make_quadrants(img);
     buf jpg = {0};
-    CHECK(encode_still("mjpeg", AV_PIX_FMT_YUVJ444P, img, QW, QH, &jpg));
+    CHECK(pf_tm_encode_still("mjpeg", AV_PIX_FMT_YUVJ444P, img, QW, QH, &jpg.d, &jpg.n));
     char *p = pf_tm_join(dir, "in.jpg");
     CHECK(write_file(p, jpg.d, jpg.n));
     pf_image im;
@@ -417,7 +367,7 @@ static pf_test_result test_jpeg_and_webp(void) {
     free(jpg.d);
 
     buf webp = {0};
-    if (encode_still("libwebp", AV_PIX_FMT_YUV420P, img, QW, QH, &webp)) {
+    if (pf_tm_encode_still("libwebp", AV_PIX_FMT_YUV420P, img, QW, QH, &webp.d, &webp.n)) {
         char *w = pf_tm_join(dir, "in.webp");
         CHECK(write_file(w, webp.d, webp.n));
         CHECK_OK(pf_image_read(w, &im));
