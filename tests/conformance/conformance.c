@@ -399,7 +399,7 @@ pf_status pf_conf_run_case(pf_conf_runner *r, const pf_conf_case *c, pf_conf_res
     char why[256] = "";
     rc = conf_exec(r->ref, c, host_in, false, &a, &na, &sup_ref, why, sizeof why);
     if (rc != PF_OK || !sup_ref) {
-        snprintf(res->why, sizeof res->why, "reference failed: %s", rc != PF_OK ? pf_last_error() : why);
+        snprintf(res->why, sizeof res->why, "reference failed: %.200s", rc != PF_OK ? pf_last_error() : why);
         rc = PF_OK;
         res->supported = true;
         res->pass = false;
