@@ -171,7 +171,8 @@ pf_status pf_video_write_frame(pf_video_writer *w, const uint8_t *rgb) {
 }
 
 pf_status pf_video_write_frames(pf_video_writer *w, const uint8_t *rgb, int count) {
-    if (count < 0 || (count > 0 && !rgb)) return pf_error(PF_ERR_INVALID_ARG, "pf_video_write_frames: bad frames");
+    if (!w) return pf_error(PF_ERR_INVALID_ARG, "pf_video_write_frames: NULL writer");
+    if (count < 0 || (count > 0 && !rgb)) return pf_error(PF_ERR_INVALID_ARG, "%s: bad frames argument", w->path);
     for (int i = 0; i < count; i++)
         PF_TRY(pf_video_write_frame(w, rgb + (size_t)i * (size_t)w->width * (size_t)w->height * 3));
     return PF_OK;

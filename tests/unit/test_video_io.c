@@ -456,6 +456,10 @@ static pf_test_result test_no_frames_no_file(void) {
         free(names[i]);
     }
     pf_video_discard(NULL);
+    CHECK_ERR(pf_video_write_frames(NULL, clip, 1), PF_ERR_INVALID_ARG, "NULL writer");
+    CHECK_ERR(pf_video_write_frame(NULL, clip), PF_ERR_INVALID_ARG, "NULL writer");
+    CHECK_ERR(pf_video_close(NULL), PF_ERR_INVALID_ARG, "NULL writer");
+    CHECK(pf_video_frame_count(NULL) == 0);
     free(clip);
     pf_tm_rmtree(dir);
     return PF_T_PASS;
@@ -528,6 +532,21 @@ static pf_test_result test_disk_full_leaves_nothing(void) {
         pf_status s = pf_video_write(names[i], noise, T, H, W, NULL);
         setrlimit(RLIMIT_FSIZE, &old);
         CHECK_MSG(s == PF_ERR_IO, "%s: %s: %s", names[i], pf_status_str(s), pf_last_error());
+        CHECK_MSG(pf_tm_count_entries(dir) == 0, "%s: %d entries left", names[i], pf_tm_count_entries(dir));
+        /* Streaming: the failure shows at a frame or at close; after a failed
+         * frame the writer refuses more and close repeats the error. */
+        pf_video_writer *w = NULL;
+        CHECK_OK(pf_video_open(&w, names[i], W, H, NULL));
+        CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+        pf_status first = PF_OK;
+        for (int t = 0; t < T && first == PF_OK; t++) first = pf_video_write_frame(w, noise + (size_t)t * H * W * 3);
+        if (first != PF_OK) {
+            CHECK(first == PF_ERR_IO);
+            CHECK(pf_video_write_frame(w, noise) == first);
+        }
+        s = pf_video_close(w);
+        setrlimit(RLIMIT_FSIZE, &old);
+        CHECK_MSG(s == PF_ERR_IO, "%s (streaming): %s: %s", names[i], pf_status_str(s), pf_last_error());
         CHECK_MSG(pf_tm_count_entries(dir) == 0, "%s: %d entries left", names[i], pf_tm_count_entries(dir));
         free(names[i]);
     }
