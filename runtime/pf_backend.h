@@ -40,6 +40,9 @@ typedef struct pf_backend_ops {
     void (*get_info)(pf_backend *be, pf_backend_info *info);
     /* Whether this backend computes the node (op, dtypes, shapes, params). */
     bool (*supports_op)(pf_backend *be, const pf_tensor *node);
+    /* Optional: why supports_op rejects the node (a short phrase into buf), so the
+     * planner's "does not support" error can say what is missing. */
+    void (*unsupported_reason)(pf_backend *be, const pf_tensor *node, char *buf, size_t n);
     pf_status (*buffer_alloc)(pf_backend *be, size_t size, pf_buffer **out);
     void (*buffer_free)(pf_backend *be, pf_buffer *buf);
     pf_status (*upload)(pf_backend *be, pf_buffer *buf, size_t offset, const void *src, size_t size);

@@ -320,10 +320,11 @@ pf_status pf_graph_plan(pf_graph *g, pf_arena *a, pf_plan_stats *stats) {
         pf_tensor *t = g->nodes[i];
         if (!pf_node_is_compute(t)) continue;
         if (!pf_backend_supports(a->be, t)) {
-            char b[96];
-            return pf_error(PF_ERR_UNSUPPORTED, "graph %s: backend %s does not support %s '%s' %s %s", g->name,
+            char b[96], why[256] = "";
+            if (a->be->ops->unsupported_reason) a->be->ops->unsupported_reason(a->be, t, why, sizeof why);
+            return pf_error(PF_ERR_UNSUPPORTED, "graph %s: backend %s does not support %s '%s' %s %s%s%s", g->name,
                             pf_backend_name(a->be), pf_op_name(t->op), t->name, pf_shape_str(t, b, sizeof b),
-                            pf_dtype_name(t->dtype));
+                            pf_dtype_name(t->dtype), why[0] ? ": " : "", why);
         }
         for (int s = 0; s < PF_MAX_SRC; s++) {
             pf_tensor *r = t->src[s] ? pf_root(t->src[s]) : NULL;
