@@ -11,6 +11,7 @@
 // the frame mask that is every later frame's tiles for the early-frame queries.
 // A query row that sees no key gives zeros, as the CPU reference.
 #include "pf_common.glsl"
+#extension GL_EXT_control_flow_attributes : require
 
 layout(local_size_x_id = 0) in;
 
@@ -129,7 +130,9 @@ void main() {
         float ps = 0.0;
         for (uint jj = 0u; jj < BC; jj++) ps += sP[r * BC + jj];
         l = l * alpha + ps;
-        for (uint a = 0u; a < ACCN; a++) {
+        // not unrolled: the inner key loop is the hot one, and unrolling both multiplies
+        // the pipeline's code (and its compile time) by ACCN
+        [[dont_unroll]] for (uint a = 0u; a < ACCN; a++) {
             uint e = t + TPR * a;
             if (e >= Dv) break;
             float v = acc[a] * alpha;

@@ -15,6 +15,7 @@
  *   PF_VK_NO_SUBGROUP=1             shared-memory reductions instead of subgroup ops
  *   PF_VK_NO_PUSH_DESCRIPTORS=1     pooled descriptor sets instead of push descriptors
  *   PF_VK_BLOCK_MB=n                size of the memory blocks buffers are carved from
+ *   PF_VK_MAX_GROUPS_X=n            lower maxComputeWorkGroupCount[0] (tests of the x/y split)
  */
 #ifndef PF_VULKAN_H
 #define PF_VULKAN_H

@@ -359,6 +359,9 @@ pf_status pf_vk_device_open(pf_vk_ctx *c, int device_index) {
     c->max_shared = lim->maxComputeSharedMemorySize;
     c->max_wg_invocations = lim->maxComputeWorkGroupInvocations;
     for (int i = 0; i < 3; i++) c->max_groups[i] = lim->maxComputeWorkGroupCount[i];
+    /* test knob: a tiny x limit sends every large dispatch through the x/y split */
+    long gx = pf_vk_env_long("PF_VK_MAX_GROUPS_X", 0);
+    if (gx > 0 && (uint32_t)gx < c->max_groups[0]) c->max_groups[0] = (uint32_t)gx;
     c->subgroup_size = sgp.subgroupSize;
     c->subgroup_arith = (sgp.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                         (sgp.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&

@@ -300,6 +300,128 @@ static void add_conv(pf_conf_list *l) {
     memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
 }
 
+/* Paths GPU kernels split on: tile edges (64x64 GEMM tiles, 16-deep K steps, 16x32
+ * attention tiles), more than one workgroup, broadcasts that leave 5 unmergeable dims,
+ * reductions longer than one workgroup, and the dtype mixes the models use. */
+static void add_gpu_paths(pf_conf_list *l) {
+    pf_conf_case *c = pf_conf_add(l, PF_OP_MATMUL, "matmul f32 tile edges [2,67,130]x[2,65,130]^T a=0.7");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 67, 130), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 65, 130), PF_FILL_RANDN);
+    c->ip[0] = 1;
+    c->fp[0] = 0.7f;
+    c = pf_conf_add(l, PF_OP_MATMUL, "matmul f16 x bf16 [3,70]x[70,129]");
+    pf_conf_in(c, PF_F16, 2, SHAPE(3, 70), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(70, 129), PF_FILL_RANDN);
+    c->fp[0] = 1.0f;
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear bf16 x f32w [129,72]x[65,72]+b");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(129, 72), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 2, SHAPE(65, 72), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(65), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear f32 x bf16w few rows [2,300]x[131,300]+b");
+    pf_conf_in(c, PF_F32, 2, SHAPE(2, 300), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(131, 300), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(131), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear f16 x f16w [8,40]x[33,40]");
+    pf_conf_in(c, PF_F16, 2, SHAPE(8, 40), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F16, 2, SHAPE(33, 40), PF_FILL_RANDN);
+
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 frame mask multi-tile [1,100,2,64] 4 frames");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_F32, 4, SHAPE(1, 100, 2, 64), PF_FILL_RANDN);
+    for (int i = 0; i < 2; i++) {
+        pf_conf_input *m = pf_conf_in(c, PF_I32, 2, SHAPE(1, 100), PF_FILL_FRAME_META);
+        m->range = 20;
+        m->frames = 4;
+    }
+    c->ip[0] = PF_MASK_FRAME;
+    c->fp[0] = 0.125f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f16 q, f32 kv causal [1,70,2,32]");
+    pf_conf_in(c, PF_F16, 4, SHAPE(1, 70, 2, 32), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 70, 2, 32), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 70, 2, 32), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_CAUSAL;
+    c->fp[0] = 0.17677669f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 key mask D128 [2,40,1,128]");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_BF16, 4, SHAPE(2, 40, 1, 128), PF_FILL_RANDN);
+    pf_conf_in(c, PF_I32, 2, SHAPE(2, 40), PF_FILL_KEY_META);
+    c->ip[0] = PF_MASK_KEY;
+    c->fp[0] = 0.088388f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 none D256 [1,33,1,256]x[1,19,1,256]");
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 33, 1, 256), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 19, 1, 256), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 19, 1, 256), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.0625f;
+
+    c = pf_conf_add(l, PF_OP_ADD, "add f32 5-d broadcast [2,3,4,5,6]+[2,1,4,1,6]");
+    pf_conf_in(c, PF_F32, 5, SHAPE(2, 3, 4, 5, 6), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(2, 1, 4, 1, 6), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_MODULATE, "modulate f32 [2,5,3,8] shift [2,1,1,8] scale [1,5,1,8]");
+    pf_conf_in(c, PF_F32, 4, SHAPE(2, 5, 3, 8), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(2, 1, 1, 8), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 5, 1, 8), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_GATED_ADD, "gated_add bf16 x, f32 gate [3,300] gate [300]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(3, 300), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(300), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(3, 300), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_SUB, "sub f16 strided src0 [30,20]");
+    pf_conf_in(c, PF_F16, 2, SHAPE(30, 20), PF_FILL_RANDN)->perm_last2 = 1;
+    pf_conf_in(c, PF_F16, 2, SHAPE(30, 20), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_CPY, "cpy i32->f32 [5,7]");
+    pf_conf_in(c, PF_I32, 2, SHAPE(5, 7), PF_FILL_IDS)->range = 1000;
+    c->out_dtype = PF_F32;
+    c = pf_conf_add(l, PF_OP_CPY, "cpy bf16->f16 permuted [6,4,9]");
+    pf_conf_in(c, PF_BF16, 3, SHAPE(6, 4, 9), PF_FILL_RANDN)->perm_last2 = 1;
+    c->out_dtype = PF_F16;
+    c = pf_conf_add(l, PF_OP_CONCAT, "concat bf16 last dim [3,5|11]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(3, 5), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(3, 11), PF_FILL_RANDN);
+    c->ip[0] = 1;
+    c = pf_conf_add(l, PF_OP_UNARY, "unary silu f16 [700]");
+    pf_conf_in(c, PF_F16, 1, SHAPE(700), PF_FILL_RANDN);
+    c->ip[0] = PF_UNARY_SILU;
+
+    c = pf_conf_add(l, PF_OP_SOFTMAX, "softmax f32 long rows [3,2000] scale 2");
+    pf_conf_in(c, PF_F32, 2, SHAPE(3, 2000), PF_FILL_RANDN);
+    c->fp[0] = 2.0f;
+    c = pf_conf_add(l, PF_OP_LAYER_NORM, "layer_norm f32 x, bf16 affine [3,1536]");
+    pf_conf_in(c, PF_F32, 2, SHAPE(3, 1536), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(1536), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(1536), PF_FILL_RANDN);
+    c->ip[1] = c->ip[2] = 1;
+    c->fp[0] = 1e-6f;
+    c = pf_conf_add(l, PF_OP_RMS_NORM, "rms_norm f16 [40,3,64] weight");
+    pf_conf_in(c, PF_F16, 3, SHAPE(40, 3, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(64), PF_FILL_RANDN);
+    c->fp[0] = 1e-5f;
+    c = pf_conf_add(l, PF_OP_GROUP_NORM, "group_norm f32 [1,32,2,16,20] g8 no affine");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 32, 2, 16, 20), PF_FILL_RANDN);
+    c->ip[0] = 8;
+    c->fp[0] = 1e-6f;
+
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 x bf16w multi-tile [1,16,2,10,12]->80 +b");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 16, 2, 10, 12), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(80, 16, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(80), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d bf16 cache + strides [2,4,3,7,9]+front1 s(1,2,2)");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(2, 4, 3, 7, 9), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(6, 4, 2, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(2, 4, 1, 7, 9), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){1, 1, 1, 1, 2, 2, 0, 1}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_ROPE, "rope f16 [1,7,2,16]");
+    pf_conf_in(c, PF_F16, 4, SHAPE(1, 7, 2, 16), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 3, SHAPE(7, 8, 2), PF_FILL_ROPE);
+    c = pf_conf_add(l, PF_OP_DEPTH_TO_SPACE, "depth_to_space space bf16 [1,12,1,3,5]");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(1, 12, 1, 3, 5), PF_FILL_RANDN);
+    c->ip[0] = PF_D2S_SPACE;
+    c = pf_conf_add(l, PF_OP_DOWNSAMPLE2X, "downsample2x f16 [2,6,10] x0.5");
+    pf_conf_in(c, PF_F16, 3, SHAPE(2, 6, 10), PF_FILL_RANDN);
+    c->fp[0] = 0.5f;
+    c = pf_conf_add(l, PF_OP_EMBEDDING, "embedding f16 [300,20] i32 ids [3,70]");
+    pf_conf_in(c, PF_F16, 2, SHAPE(300, 20), PF_FILL_RANDN);
+    pf_conf_in(c, PF_I32, 2, SHAPE(3, 70), PF_FILL_IDS)->range = 300;
+}
+
 void pf_conf_cases_ci(pf_conf_list *l) {
     add_cpy(l);
     add_concat(l);
@@ -310,4 +432,5 @@ void pf_conf_cases_ci(pf_conf_list *l) {
     add_attention(l);
     add_misc(l);
     add_conv(l);
+    add_gpu_paths(l);
 }
