@@ -36,6 +36,12 @@ struct pf_arena {
     unsigned gen; /* bumped whenever a chunk is (re)allocated or released */
 };
 
+/* Process-wide observer of planned graphs, for tools that export the op lists of
+ * real models (tests/conformance, conformance_full): called after every successful
+ * pf_graph_plan and pf_graph_plan_dry. Not thread-safe; fn NULL removes it. */
+typedef void (*pf_graph_observer_fn)(pf_graph *g, void *user);
+void pf_graph_set_observer(pf_graph_observer_fn fn, void *user);
+
 /* Re-resolve buffer pointers if the arena was reallocated since planning. */
 pf_status pf_graph_refresh(pf_graph *g);
 

@@ -243,10 +243,19 @@ static pf_status pf_plan_run(pf_graph *g, size_t max_chunk, size_t align, pf_pla
     return rc;
 }
 
+static pf_graph_observer_fn pf_observer;
+static void *pf_observer_user;
+
+void pf_graph_set_observer(pf_graph_observer_fn fn, void *user) {
+    pf_observer = fn;
+    pf_observer_user = user;
+}
+
 pf_status pf_graph_plan_dry(pf_graph *g, size_t max_chunk, size_t alignment, pf_plan_stats *stats) {
     pf_plan_stats st;
     pf_status rc = pf_plan_run(g, max_chunk, alignment, &st);
     if (rc == PF_OK && stats) *stats = st;
+    if (rc == PF_OK && pf_observer) pf_observer(g, pf_observer_user);
     return rc;
 }
 
@@ -352,6 +361,7 @@ pf_status pf_graph_plan(pf_graph *g, pf_arena *a, pf_plan_stats *stats) {
     g->planned = true;
     g->stats = st;
     if (stats) *stats = st;
+    if (pf_observer) pf_observer(g, pf_observer_user);
     return PF_OK;
 }
 
