@@ -62,7 +62,7 @@ static pf_status intern(pf_tok_bpe *b, const char *s, size_t n, int32_t *sym) {
 }
 
 static pf_status load_vocab(pf_tok_bpe *b, const char *path) {
-    cJSON *root;
+    cJSON *root = NULL;
     PF_TRY(pf_tok_json_load(path, &root));
     pf_status st = cJSON_IsObject(root) ? PF_OK : pf_error(PF_ERR_FORMAT, "%s: not a JSON object of token -> id", path);
     const cJSON *it;
@@ -113,8 +113,8 @@ static int split_fields(const char *s, size_t n, const char **f, size_t *fl, int
 }
 
 static pf_status load_merges(pf_tok_bpe *b, const char *path) {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     PF_TRY(pf_read_file(path, &data, &len));
     if (!pf_tok_utf8_valid(data, len)) {
         free(data);

@@ -50,7 +50,7 @@ static pf_status set_special(special *s, const cJSON *v, const char *path, const
 
 /* tokenizer_config.json: special tokens and added_tokens_decoder. */
 static pf_status read_config(pf_tok_clip *t, const char *path, special *sp) {
-    cJSON *root;
+    cJSON *root = NULL;
     PF_TRY(pf_tok_json_load(path, &root));
     pf_status st = cJSON_IsObject(root) ? PF_OK : pf_error(PF_ERR_FORMAT, "%s: not a JSON object", path);
     for (int i = 0; i < SP_N && st == PF_OK; i++)
@@ -80,7 +80,7 @@ static pf_status read_config(pf_tok_clip *t, const char *path, special *sp) {
 }
 
 static pf_status read_special_map(const char *path, special *sp) {
-    cJSON *root;
+    cJSON *root = NULL;
     PF_TRY(pf_tok_json_load(path, &root));
     pf_status st = cJSON_IsObject(root) ? PF_OK : pf_error(PF_ERR_FORMAT, "%s: not a JSON object", path);
     for (int i = 0; i < SP_N && st == PF_OK; i++)

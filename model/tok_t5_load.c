@@ -262,7 +262,7 @@ static pf_status parse_post(pf_tok_t5 *t, const cJSON *o, pf_tok_ids *prefix, pf
 }
 
 static pf_status load_json(pf_tok_t5 *t, const char *path, pf_tok_ids *prefix, pf_tok_ids *suffix) {
-    cJSON *root;
+    cJSON *root = NULL;
     PF_TRY(pf_tok_json_load(path, &root));
     pf_status st = cJSON_IsObject(root) ? PF_OK : pf_error(PF_ERR_FORMAT, "%s: not a JSON object", path);
     if (st == PF_OK) st = parse_model(t, jget(root, "model"));
@@ -279,8 +279,8 @@ static pf_status load_json(pf_tok_t5 *t, const char *path, pf_tok_ids *prefix, p
 #define PF_T5_EXTRA_IDS 100
 
 static pf_status load_spm(pf_tok_t5 *t, const char *path, pf_tok_ids *suffix) {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     PF_TRY(pf_read_file(path, &data, &len));
     pf_spm_model m;
     pf_status st = pf_spm_model_parse((const uint8_t *)data, len, path, &m);
@@ -343,7 +343,7 @@ static pf_status find_pad(pf_tok_t5 *t, const char *dir, int32_t *pad_id) {
         char *p = pf_path_join(dir, files[f]);
         if (!p) return PF_ERR_OOM;
         if (pf_file_exists(p)) {
-            cJSON *root;
+            cJSON *root = NULL;
             pf_status st = pf_tok_json_load(p, &root);
             if (st != PF_OK) {
                 free(p);
