@@ -201,6 +201,9 @@ void pf_tok_unigram_free(pf_tok_unigram *u);
 /* ---- T5 (SentencePiece unigram, tokenizers-crate behaviour) ---- */
 typedef struct pf_tok_t5 pf_tok_t5;
 pf_status pf_tok_t5_load(const char *dir, pf_tok_t5 **out, int32_t *pad_id, pf_tok_ids *prefix, pf_tok_ids *suffix);
+/* The spiece.model conversion from bytes already in memory (for the fuzzer). */
+pf_status pf_tok_t5_from_spm(const uint8_t *data, size_t len, const char *label, pf_tok_t5 **out,
+                             pf_tok_ids *suffix);
 /* Content ids of valid UTF-8 text (no special tokens added). */
 pf_status pf_tok_t5_encode(pf_tok_t5 *t, const char *text, size_t n, pf_tok_ids *ids);
 void pf_tok_t5_free(pf_tok_t5 *t);

@@ -278,14 +278,10 @@ static pf_status load_json(pf_tok_t5 *t, const char *path, pf_tok_ids *prefix, p
 
 #define PF_T5_EXTRA_IDS 100
 
-static pf_status load_spm(pf_tok_t5 *t, const char *path, pf_tok_ids *suffix) {
-    char *data = NULL;
-    size_t len = 0;
-    PF_TRY(pf_read_file(path, &data, &len));
+static pf_status load_spm(pf_tok_t5 *t, const uint8_t *data, size_t len, const char *path, pf_tok_ids *suffix) {
     pf_spm_model m;
-    pf_status st = pf_spm_model_parse((const uint8_t *)data, len, path, &m);
-    free(data);
-    PF_TRY(st);
+    PF_TRY(pf_spm_model_parse(data, len, path, &m));
+    pf_status st = PF_OK;
     if (m.model_type != PF_SPM_UNIGRAM) {
         int type = m.model_type;
         pf_spm_model_free(&m);
@@ -389,13 +385,32 @@ pf_status pf_tok_t5_load(const char *dir, pf_tok_t5 **out, int32_t *pad_id, pf_t
     } else if (pf_file_exists(spm)) {
         t->label = spm;
         spm = NULL;
-        st = load_spm(t, t->label, suffix);
+        char *data = NULL;
+        size_t len = 0;
+        st = pf_read_file(t->label, &data, &len);
+        if (st == PF_OK) st = load_spm(t, (const uint8_t *)data, len, t->label, suffix);
+        free(data);
     } else {
         st = pf_error(PF_ERR_IO, "%s: no tokenizer.json or spiece.model in this folder", dir);
     }
     if (st == PF_OK) st = find_pad(t, dir, pad_id);
     free(json);
     free(spm);
+    if (st != PF_OK) {
+        pf_tok_t5_free(t);
+        return st;
+    }
+    *out = t;
+    return PF_OK;
+}
+
+pf_status pf_tok_t5_from_spm(const uint8_t *data, size_t len, const char *label, pf_tok_t5 **out,
+                             pf_tok_ids *suffix) {
+    *out = NULL;
+    pf_tok_t5 *t = pf_calloc(1, sizeof *t, "T5 tokenizer");
+    if (!t) return PF_ERR_OOM;
+    t->label = pf_strdup(label ? label : "spiece.model");
+    pf_status st = t->label ? load_spm(t, data, len, t->label, suffix) : PF_ERR_OOM;
     if (st != PF_OK) {
         pf_tok_t5_free(t);
         return st;
