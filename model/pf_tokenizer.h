@@ -15,7 +15,11 @@ typedef enum pf_tok_kind { PF_TOK_T5 = 0, PF_TOK_CLIP } pf_tok_kind;
 
 /* Load from an official tokenizer folder (tokenizer_2/ or tokenizer_3/ for T5, tokenizer/ for CLIP).
  * The CLIP loader reads the folder's special_tokens_map/tokenizer_config to pick the pad
- * token (<|endoftext|> for CLIP-L, "!" = id 0 for SD3's CLIP-G tokenizer_2). */
+ * token (<|endoftext|> for CLIP-L, "!" = id 0 for SD3's CLIP-G tokenizer_2).
+ * T5 reads tokenizer.json when the folder has one, else spiece.model converted
+ * the way T5TokenizerFast converts it (legacy: '▁' prefix on every section,
+ * <extra_id_N> with lstrip/rstrip).
+ * A tokenizer keeps scratch state: use one per thread. */
 pf_status pf_tokenizer_load_t5(const char *dir, pf_tokenizer **out);
 pf_status pf_tokenizer_load_clip(const char *dir, pf_tokenizer **out);
 /* CLIP with the configuration (special tokens, added tokens, pad) of `dir` and
