@@ -90,12 +90,13 @@ pf_status pf_clip_config_load(const char *path, pf_clip_config *cfg) {
     const int big = 1 << 20;
     pf_status rc, rc_opt = PF_OK;
     const char *act = NULL;
-    /* absent keys take CLIPTextConfig's defaults (transformers 4.39) */
-    if ((rc = pf_text_cfg_int(j, k[0], false, 49408, 1, 1 << 24, &cfg->vocab_size)) ||
-        (rc = pf_text_cfg_int(j, k[1], false, 512, 1, big, &cfg->hidden)) ||
-        (rc = pf_text_cfg_int(j, k[2], false, 8, 1, 4096, &cfg->heads)) ||
-        (rc = pf_text_cfg_int(j, k[3], false, 2048, 1, big, &cfg->intermediate)) ||
-        (rc = pf_text_cfg_int(j, k[4], false, 12, 1, 4096, &cfg->layers)) ||
+    /* the sizes must be there (every saved config has them; CLIPTextConfig's defaults fit
+     * neither released tower); the other keys take CLIPTextConfig's defaults (4.39) */
+    if ((rc = pf_text_cfg_int(j, k[0], true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
+        (rc = pf_text_cfg_int(j, k[1], true, 0, 1, big, &cfg->hidden)) ||
+        (rc = pf_text_cfg_int(j, k[2], true, 0, 1, 4096, &cfg->heads)) ||
+        (rc = pf_text_cfg_int(j, k[3], true, 0, 1, big, &cfg->intermediate)) ||
+        (rc = pf_text_cfg_int(j, k[4], true, 0, 1, 4096, &cfg->layers)) ||
         (rc = pf_text_cfg_int(j, k[5], false, 77, 1, 1 << 16, &cfg->max_positions)) ||
         (rc = pf_text_cfg_int(j, k[6], false, 512, 1, big, &cfg->projection_dim)) ||
         (rc = pf_text_cfg_int(j, k[7], false, 49407, 0, 1 << 24, &cfg->eos_token_id)) ||
@@ -298,12 +299,13 @@ pf_status pf_clip_create_random(const pf_clip_config *cfg_in, pf_backend *be, pf
     int64_t s_tok[2] = {cfg.vocab_size, D}, s_pos[2] = {cfg.max_positions, D}, s_d[1] = {D}, s_dd[2] = {D, D};
     int64_t s_fc1[2] = {I, D}, s_i[1] = {I}, s_fc2[2] = {D, I}, s_proj[2] = {cfg.projection_dim, D};
     uint64_t rng = seed;
+    bool meta = pf_backend_is_meta(be); /* sizes only: nothing to fill */
     pf_status rc = PF_OK;
 #define CLIP_RAND(dst, dt, nd, shape, nm, mean, std)                                  \
     do {                                                                              \
         if (rc != PF_OK) break;                                                       \
         (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                   \
-        rc = (dst) ? pf_text_random_tensor((dst), (mean), (std), &rng) : PF_ERR_OOM;  \
+        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor((dst), (mean), (std), &rng);  \
     } while (0)
     float sd = 1.0f / sqrtf((float)D), si = 1.0f / sqrtf((float)I);
     CLIP_RAND(m->tok_emb, dtype, 2, s_tok, "token_embedding.weight", 0.0f, 1.0f);

@@ -290,13 +290,14 @@ pf_status pf_t5_create_random(const pf_t5_config *cfg_in, pf_backend *be, pf_dty
     int64_t s_emb[2] = {cfg.vocab_size, D}, s_rel[2] = {cfg.rel_buckets, cfg.num_heads};
     int64_t s_d[1] = {D}, s_in[2] = {inner, D}, s_o[2] = {D, inner}, s_wi[2] = {F, D}, s_wo[2] = {D, F};
     uint64_t rng = seed;
+    bool meta = pf_backend_is_meta(be); /* sizes only: nothing to fill */
     pf_status rc = PF_OK;
     /* N(0, 1/fan_in)-scaled matrices keep the residual stream finite through 24 blocks */
 #define T5_RAND(dst, dt, nd, shape, nm, mean, std)                                     \
     do {                                                                                \
         if (rc != PF_OK) break;                                                         \
         (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                     \
-        rc = (dst) ? pf_text_random_tensor((dst), (mean), (std), &rng) : PF_ERR_OOM;    \
+        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor((dst), (mean), (std), &rng);    \
     } while (0)
     T5_RAND(m->embed, dtype, 2, s_emb, "shared.weight", 0.0f, 1.0f);
     T5_RAND(m->rel_bias, PF_F32, 2, s_rel, "relative_attention_bias.weight", 0.0f, 1.0f);
