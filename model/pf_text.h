@@ -55,7 +55,12 @@ typedef struct pf_text_stats {
 pf_status pf_t5_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_t5 **out);
 void pf_t5_free(pf_t5 *m);
 int pf_t5_dim(const pf_t5 *m);
-/* ids, mask [B, L] -> last_hidden_state [B, L, d_model] (host f32). mask NULL: all valid. */
+/* ids, mask [B, L] -> last_hidden_state [B, L, d_model] (host f32). mask NULL: all valid.
+ * Masked (0) keys are hidden from every query, as transformers' additive mask does;
+ * padded queries still get outputs. A row with no valid token at all gives zeros
+ * (transformers would average it uniformly; the tokenizers always emit EOS).
+ * Ids outside [0, vocab_size) and mask values other than 0/1 are refused. One graph
+ * per (B, L) is built on first use and replayed. */
 pf_status pf_t5_encode(pf_t5 *m, const int32_t *ids, const int32_t *mask, int B, int L, float *hidden);
 /* config.json of a text_encoder* folder (checked: sizes positive, supported activation). */
 pf_status pf_t5_config_load(const char *path, pf_t5_config *cfg);
@@ -72,7 +77,8 @@ void pf_clip_free(pf_clip *m);
 int pf_clip_dim(const pf_clip *m);
 int pf_clip_projection_dim(const pf_clip *m); /* 0 without text_projection */
 /* ids [B, L] -> last_hidden_state [B, L, D], pooler_output [B, D] (at the EOS position),
- * text_embeds [B, P] (projected; only with a projection). Any output may be NULL. */
+ * text_embeds [B, P] (projected; only with a projection). Any output may be NULL.
+ * Causal mask only (the pipelines pass no attention mask); L <= max_position_embeddings. */
 pf_status pf_clip_encode(pf_clip *m, const int32_t *ids, int B, int L, float *hidden, float *pooled, float *text_embeds);
 /* config.json (CLIPTextConfig, or a CLIPConfig's text_config). projection_dim is set from
  * the config; pf_clip_load sets it to 0 when the weights have no text_projection. */
@@ -110,9 +116,16 @@ typedef struct pf_text_encoder pf_text_encoder;
  * text_encoder (CLIP-L proj.), text_encoder_2 (CLIP-G), text_encoder_3 (T5)). */
 pf_status pf_text_encoder_open(const char *root, pf_dit_variant v, pf_backend *be, pf_dtype dtype,
                                pf_text_encoder **out);
-void pf_text_encoder_free(pf_text_encoder *e); /* frees the encoders' memory */
+/* Opening loads the tokenizers and checks every encoder's config.json and weight names
+ * and shapes (nothing is read into memory yet), so a broken folder fails here. */
+void pf_text_encoder_free(pf_text_encoder *e); /* frees the tokenizers (no encoder is resident) */
 /* Encode [negative, positive]; the suffix is appended to the positive prompt; negative
- * NULL means the default negative prompt. Warns when a prompt is truncated. */
+ * NULL means the default negative prompt ("" is an empty negative prompt, as in the
+ * pipelines). Warns (pf_log) when a prompt is truncated. Memory: each encoder is loaded
+ * here and freed as soon as its output is on the host, so at most one encoder is
+ * resident (T5-XXL bf16: 9.5 GB) and none is left when the DiT loads; a second call
+ * loads them again. out is filled on success (free with pf_prompt_embeds_free) and
+ * zeroed on failure. */
 pf_status pf_text_encode_prompts(pf_text_encoder *e, const char *prompt, const char *negative, pf_prompt_embeds *out);
 
 #endif /* PF_TEXT_H */

@@ -77,31 +77,39 @@ pf_status pf_text_check_ids(const int32_t *ids, int B, int L, int vocab, const c
 
 void pf_text_random_values(float *dst, size_t n, float mean, float std, uint64_t *rng) {
     /* uniform on [-a, a] has variance a^2 / 3 */
-    float a = std * 1.7320508f;
-    for (size_t i = 0; i < n; i++) dst[i] = mean + a * pf_text_rng_uniform(rng);
+    float a = std * 1.7320508f * (1.0f / 2147483648.0f);
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) { /* two 32-bit draws per step (the bench fills billions) */
+        uint64_t z = pf_text_rng_next(rng);
+        dst[i] = mean + a * (float)(int32_t)(uint32_t)z;
+        dst[i + 1] = mean + a * (float)(int32_t)(uint32_t)(z >> 32);
+    }
+    if (i < n) dst[i] = mean + a * (float)(int32_t)(uint32_t)pf_text_rng_next(rng);
 }
 
-pf_status pf_text_random_tensor(pf_tensor *t, float mean, float std, uint64_t *rng) {
-    size_t n = (size_t)pf_nelem(t);
+pf_status pf_text_random_tensor(pf_text_rand *r, pf_tensor *t, float mean, float std) {
+    size_t n = (size_t)pf_nelem(t), es = pf_dtype_size(t->dtype);
     /* the host copy is in the tensor's dtype (bf16: half the f32 size); f32 values are
-     * made in slices */
-    size_t es = pf_dtype_size(t->dtype);
-    void *host = pf_malloc(PF_MAX(n, (size_t)1) * es, "random weights");
-    float *tmp = pf_malloc(sizeof(float) * 65536, "random weights");
-    if (!host || !tmp) {
-        free(host);
-        free(tmp);
-        return PF_ERR_OOM;
+     * made in slices on the stack */
+    if (n * es > r->cap) {
+        free(r->stage);
+        r->stage = pf_malloc(n * es, "random weights");
+        r->cap = r->stage ? n * es : 0;
+        if (!r->stage) return PF_ERR_OOM;
     }
-    for (size_t i = 0; i < n; i += 65536) {
-        size_t m = PF_MIN((size_t)65536, n - i);
-        pf_text_random_values(tmp, m, mean, std, rng);
-        pf_convert((char *)host + i * es, t->dtype, tmp, PF_F32, m);
+    float tmp[4096];
+    for (size_t i = 0; i < n; i += 4096) {
+        size_t m = PF_MIN((size_t)4096, n - i);
+        pf_text_random_values(tmp, m, mean, std, &r->rng);
+        pf_convert((char *)r->stage + i * es, t->dtype, tmp, PF_F32, m);
     }
-    pf_status rc = pf_tensor_set(t, host, n * es);
-    free(host);
-    free(tmp);
-    return rc;
+    return pf_tensor_set(t, r->stage, n * es);
+}
+
+void pf_text_rand_free(pf_text_rand *r) {
+    free(r->stage);
+    r->stage = NULL;
+    r->cap = 0;
 }
 
 void pf_clip_eos_positions(const int32_t *ids, int B, int L, int eos_token_id, int32_t *pos) {

@@ -36,15 +36,19 @@ static inline uint64_t pf_text_rng_next(uint64_t *s) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
-/* Uniform in [-1, 1). */
-static inline float pf_text_rng_uniform(uint64_t *s) {
-    return (float)((double)(pf_text_rng_next(s) >> 11) * (2.0 / 9007199254740992.0) - 1.0);
-}
 /* n values mean + std * u with u uniform of unit variance (cheap: the bench fills
  * billions of them; the values only need a sane scale). */
 void pf_text_random_values(float *dst, size_t n, float mean, float std, uint64_t *rng);
-/* Fill a pool tensor (any float dtype) the same way, through a host staging buffer. */
-pf_status pf_text_random_tensor(pf_tensor *t, float mean, float std, uint64_t *rng);
+/* Random weights for pool tensors: the generator and one host staging buffer reused by
+ * every tensor (T5-XXL fills 9.5 GB; a fresh buffer per tensor doubles the page faults). */
+typedef struct pf_text_rand {
+    uint64_t rng;
+    void *stage;
+    size_t cap;
+} pf_text_rand;
+/* Fill a pool tensor (any float dtype) with mean + std * u (see pf_text_random_values). */
+pf_status pf_text_random_tensor(pf_text_rand *r, pf_tensor *t, float mean, float std);
+void pf_text_rand_free(pf_text_rand *r);
 
 /* Check-only passes over a folder's weights (no allocation): every tensor present
  * with its shape, all problems in one error. Used by pf_text_encoder_open. */
