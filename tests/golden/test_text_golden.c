@@ -4,6 +4,7 @@
  * and each out.* tensor is compared: f32 (reference and fast kernels) max abs
  * <= 1e-4; bf16 weights nmse <= 2e-3.
  */
+#include "pf_golden.h"
 #include "pf_json.h"
 #include "pf_safetensors.h"
 #include "pf_test.h"
@@ -158,4 +159,23 @@ static pf_test_result test_text_cases(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_text_cases))
+/* The same cases through check-golden's framework and the registered runner. */
+static pf_test_result test_check_golden_text(void) {
+    const char *pack = pf_test_golden_dir();
+    char *cases = pack ? pf_path_join(pack, "cases") : NULL;
+    bool have = cases && pf_dir_exists(cases);
+    free(cases);
+    if (!have) SKIP("no golden pack (PF_GOLDEN_DIR)");
+    static const pf_dtype dts[2] = {PF_F32, PF_BF16};
+    for (int k = 0; k < 2; k++) {
+        pf_golden_opts o = {.backend = "cpu", .dtype = dts[k], .filter = "text_", .threads = 0};
+        int passed = 0, failed = 0, skipped = 0;
+        pf_status rc = pf_golden_check_pack(pack, &o, stderr, &passed, &failed, &skipped);
+        CHECK_MSG(rc == PF_OK && failed == 0 && skipped == 0, "%d passed, %d failed, %d skipped: %s", passed, failed,
+                  skipped, pf_last_error());
+        if (passed == 0) SKIP("the pack has no text_* cases");
+    }
+    return PF_T_PASS;
+}
+
+PF_TEST_MAIN(PF_TEST(test_text_cases), PF_TEST(test_check_golden_text))
