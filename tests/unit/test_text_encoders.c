@@ -5,7 +5,12 @@
  */
 #include "pf_test.h"
 #include "pf_text.h"
+#include "pf_tiny_text.h"
 #include "text_impl.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static pf_backend *cpu(bool reference) {
     pf_backend *be = NULL;
@@ -218,5 +223,71 @@ static pf_test_result test_released_sizes(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_relative_buckets), PF_TEST(test_t5_mask_means_prefix), PF_TEST(test_clip_causal_and_pooling),
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+static bool same_file(const char *a, const char *b) {
+    char *da = NULL, *db = NULL;
+    size_t na = 0, nb = 0;
+    bool same = pf_read_file(a, &da, &na) == PF_OK && pf_read_file(b, &db, &nb) == PF_OK && na == nb &&
+                !memcmp(da, db, na);
+    free(da);
+    free(db);
+    return same;
+}
+
+/* The tiny writers: the same seed writes the same bytes; what they write loads back
+ * with the config asked for; the variant specs fit the DiT's widths. */
+static pf_test_result test_tiny_writers(void) {
+    char root[256];
+    snprintf(root, sizeof root, "%s/pf_tiny_text_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(root)) SKIP("no temp dir");
+    pf_tiny_text_spec fl, sd;
+    CHECK_OK(pf_tiny_text_spec_default(PF_DIT_FLUX, 64, 32, &fl));
+    CHECK_OK(pf_tiny_text_spec_default(PF_DIT_MMDIT, 64, 48, &sd));
+    CHECK(fl.t5.d_model == 64 && fl.clip.hidden == 32 && fl.clip.projection_dim == 0);
+    CHECK(sd.t5.d_model == 64 && sd.clip.projection_dim + sd.clip2.projection_dim == 48);
+    CHECK(fl.t5.vocab_size >= 32100 && fl.clip.vocab_size == 49408);
+    CHECK_ERR(pf_tiny_text_spec_default(PF_DIT_MMDIT, 64, 1, &sd), PF_ERR_INVALID_ARG, "pooled_dim");
+    char d[4][300];
+    for (int i = 0; i < 4; i++) snprintf(d[i], sizeof d[i], "%s/%c", root, 'a' + i);
+    pf_t5_config tc;
+    tiny_t5(&tc);
+    pf_clip_config cc;
+    tiny_clip(&cc);
+    CHECK_OK(pf_tiny_t5_write(d[0], &tc, 99));
+    CHECK_OK(pf_tiny_t5_write(d[1], &tc, 99));
+    CHECK_OK(pf_tiny_clip_write(d[2], &cc, 99));
+    char pa[400], pb[400];
+    snprintf(pa, sizeof pa, "%s/model.safetensors", d[0]);
+    snprintf(pb, sizeof pb, "%s/model.safetensors", d[1]);
+    CHECK(same_file(pa, pb));
+    CHECK_OK(pf_tiny_t5_write(d[1], &tc, 100));
+    CHECK(!same_file(pa, pb));
+    pf_t5_config back;
+    char cfg[400];
+    snprintf(cfg, sizeof cfg, "%s/config.json", d[0]);
+    CHECK_OK(pf_t5_config_load(cfg, &back));
+    tc.n_params = back.n_params;
+    CHECK(!memcmp(&back, &tc, sizeof tc));
+    pf_backend *be = cpu(true);
+    pf_clip *m;
+    CHECK_OK(pf_clip_load(d[2], be, PF_F32, &m));
+    pf_clip_config cb = *pf_clip_get_config(m);
+    cc.n_params = cb.n_params;
+    CHECK(!memcmp(&cb, &cc, sizeof cc));
+    pf_clip_free(m);
+    cc.projection_dim = 0; /* CLIPTextModel: no text_projection written or loaded */
+    CHECK_OK(pf_tiny_clip_write(d[3], &cc, 1));
+    CHECK_OK(pf_clip_load(d[3], be, PF_F32, &m));
+    CHECK(pf_clip_projection_dim(m) == 0);
+    pf_clip_free(m);
+    pf_backend_free(be);
+    nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return PF_T_PASS;
+}
+
+PF_TEST_MAIN(PF_TEST(test_relative_buckets), PF_TEST(test_tiny_writers), PF_TEST(test_t5_mask_means_prefix), PF_TEST(test_clip_causal_and_pooling),
              PF_TEST(test_bf16_weights), PF_TEST(test_released_sizes))
