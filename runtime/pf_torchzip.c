@@ -182,8 +182,8 @@ typedef enum {
     V_NONE, V_BOOL, V_INT, V_FLOAT, V_STR, V_BYTES, V_TUPLE, V_LIST, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR
 } tz_vtype;
 
-static const char *const vtype_names[] = {"None", "bool", "int", "float", "str", "bytes", "tuple", "list",
-                                          "dict", "global", "storage", "tensor"};
+static const char *const vtype_names[] = {"None", "a bool", "an int", "a float", "a str", "bytes", "a tuple", "a list",
+                                          "a dict", "a global", "a storage", "a tensor"};
 
 typedef enum { G_ODICT, G_REBUILD_TENSOR, G_REBUILD_PARAM, G_STORAGE } tz_gkind;
 
@@ -211,7 +211,7 @@ typedef struct {
     const char *pkl_name;  /* for messages */
     const uint8_t *p0, *p, *end;
     size_t op_off;
-    uint8_t op;
+    int op; /* the opcode being run; -1 at the end of the data */
     tz_val **stack;
     int sp, scap;
     int *marks;
@@ -229,6 +229,7 @@ static pf_status PF_PRINTF(2, 3) vm_fail(tz_vm *vm, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (vm->op < 0) return pf_error(PF_ERR_FORMAT, "%s: %s: at offset %zu: %s", vm->z->label, vm->pkl_name, vm->op_off, msg);
     return pf_error(PF_ERR_FORMAT, "%s: %s: opcode 0x%02x at offset %zu: %s", vm->z->label, vm->pkl_name, vm->op,
                     vm->op_off, msg);
 }
@@ -449,7 +450,7 @@ static pf_status vm_persistent_load(tz_vm *vm) {
 }
 
 static pf_status vm_int_tuple(tz_vm *vm, const tz_val *t, const char *what, int64_t *out, int *n) {
-    if (t->type != V_TUPLE) return vm_fail(vm, "tensor %s is a %s, not a tuple", what, vtype_names[t->type]);
+    if (t->type != V_TUPLE) return vm_fail(vm, "tensor %s is %s, not a tuple", what, vtype_names[t->type]);
     if (t->n > PF_ST_MAX_DIMS) return vm_fail(vm, "tensor %s has %d dims, at most %d supported", what, t->n, PF_ST_MAX_DIMS);
     for (int i = 0; i < t->n; i++) {
         if (t->items[i]->type != V_INT || t->items[i]->i < 0)
@@ -464,8 +465,8 @@ static pf_status vm_reduce(tz_vm *vm) {
     tz_val *args = NULL, *fn = NULL;
     PF_TRY(vm_pop(vm, &args));
     PF_TRY(vm_pop(vm, &fn));
-    if (fn->type != V_GLOBAL) return vm_fail(vm, "REDUCE of a %s, not a known global", vtype_names[fn->type]);
-    if (args->type != V_TUPLE) return vm_fail(vm, "REDUCE arguments are a %s, not a tuple", vtype_names[args->type]);
+    if (fn->type != V_GLOBAL) return vm_fail(vm, "REDUCE of %s, not a known global", vtype_names[fn->type]);
+    if (args->type != V_TUPLE) return vm_fail(vm, "REDUCE arguments are %s, not a tuple", vtype_names[args->type]);
     switch (fn->gkind) {
     case G_ODICT:
         if (args->n != 0) return vm_fail(vm, "collections.OrderedDict with arguments is not supported");
@@ -511,7 +512,7 @@ enum {
 };
 
 static pf_status vm_setitems(tz_vm *vm, tz_val *d, int from) {
-    if (d->type != V_DICT) return vm_fail(vm, "SETITEM(S) on a %s, not a dict", vtype_names[d->type]);
+    if (d->type != V_DICT) return vm_fail(vm, "SETITEM(S) on %s, not a dict", vtype_names[d->type]);
     if ((vm->sp - from) % 2) return vm_fail(vm, "SETITEMS with an odd number of objects");
     for (int i = from; i < vm->sp; i++) PF_TRY(vm_append(vm, d, vm->stack[i]));
     vm->sp = from;
@@ -602,13 +603,13 @@ static pf_status vm_step(tz_vm *vm, bool *stop) {
     case OP_APPEND:
         PF_TRY(vm_pop(vm, &y));
         PF_TRY(vm_top(vm, &x));
-        if (x->type != V_LIST) return vm_fail(vm, "APPEND to a %s, not a list", vtype_names[x->type]);
+        if (x->type != V_LIST) return vm_fail(vm, "APPEND to %s, not a list", vtype_names[x->type]);
         return vm_append(vm, x, y);
     case OP_APPENDS:
         PF_TRY(vm_pop_mark(vm, &k));
         if (k <= vm_fence(vm)) return vm_fail(vm, "stack underflow");
         x = vm->stack[k - 1];
-        if (x->type != V_LIST) return vm_fail(vm, "APPENDS to a %s, not a list", vtype_names[x->type]);
+        if (x->type != V_LIST) return vm_fail(vm, "APPENDS to %s, not a list", vtype_names[x->type]);
         for (int i = k; i < vm->sp; i++) PF_TRY(vm_append(vm, x, vm->stack[i]));
         vm->sp = k;
         return PF_OK;
@@ -642,7 +643,7 @@ static pf_status vm_step(tz_vm *vm, bool *stop) {
         /* State set on the object: OrderedDict._metadata of a state dict, tensor attributes. Not needed. */
         PF_TRY(vm_pop(vm, &y));
         PF_TRY(vm_top(vm, &x));
-        if (x->type != V_DICT && x->type != V_TENSOR) return vm_fail(vm, "BUILD on a %s", vtype_names[x->type]);
+        if (x->type != V_DICT && x->type != V_TENSOR) return vm_fail(vm, "BUILD on %s", vtype_names[x->type]);
         return PF_OK;
     default:
         if (vm->op >= 0x20 && vm->op < 0x7f) return vm_fail(vm, "unsupported pickle opcode '%c'", vm->op);
@@ -729,7 +730,7 @@ static int cmp_name_ix(const void *a, const void *b) {
 
 static pf_status tz_collect(pf_torchzip *z, const tz_val *root, const char *pkl) {
     if (root->type != V_DICT)
-        return pf_error(PF_ERR_FORMAT, "%s: %s holds a %s, not a state dict", z->label, pkl, vtype_names[root->type]);
+        return pf_error(PF_ERR_FORMAT, "%s: %s holds %s, not a state dict", z->label, pkl, vtype_names[root->type]);
     int n = root->n / 2;
     z->t = pf_calloc((size_t)n, sizeof *z->t, "torch tensors");
     z->copies = pf_calloc((size_t)n, sizeof *z->copies, "torch tensors");
@@ -740,7 +741,7 @@ static pf_status tz_collect(pf_torchzip *z, const tz_val *root, const char *pkl)
         if (k->type != V_STR || strlen(k->s) != k->slen)
             return pf_error(PF_ERR_FORMAT, "%s: %s: state dict key %d is not a string", z->label, pkl, i);
         if (v->type != V_TENSOR)
-            return pf_error(PF_ERR_FORMAT, "%s: %s: '%s' is a %s, not a tensor", z->label, pkl, k->s, vtype_names[v->type]);
+            return pf_error(PF_ERR_FORMAT, "%s: %s: '%s' is %s, not a tensor", z->label, pkl, k->s, vtype_names[v->type]);
         PF_TRY(tz_add_tensor(z, k->s, v));
     }
     for (int i = 0; i < z->n; i++) z->by_name[i] = (tz_name_ix){z->t[i].name, i};
@@ -778,7 +779,7 @@ static pf_status tz_load(pf_torchzip *z) {
     while (rc == PF_OK && !stop) {
         if (vm.p == vm.end) {
             vm.op_off = (size_t)(vm.p - vm.p0);
-            vm.op = 0;
+            vm.op = -1;
             rc = vm_fail(&vm, "truncated: the pickle ends without STOP");
             break;
         }

@@ -481,15 +481,17 @@ static const pf_weight_info *loader_check(pf_loader *L, pf_dtype dt, const char 
     bool same = in->ndim == ndim;
     for (int d = 0; same && d < ndim; d++) same = in->shape[d] == shape[d];
     if (!same) {
-        loader_record(L, PF_ERR_SHAPE, "tensor '%s': shape %s in %s, expected %s", name,
-                      shape_str(in->ndim, in->shape, have, sizeof have), in->file,
-                      shape_str(ndim, shape, want, sizeof want));
+        /* The file is named in the summary; per line only when the weights span several files. */
+        loader_record(L, PF_ERR_SHAPE, "tensor '%s': shape %s%s%s, expected %s", name,
+                      shape_str(in->ndim, in->shape, have, sizeof have), L->w->n_files > 1 ? " in " : "",
+                      L->w->n_files > 1 ? in->file : "", shape_str(ndim, shape, want, sizeof want));
         return NULL;
     }
     bool ok = pf_dtype_is_float(dt) ? pf_dtype_is_float(in->dtype) : is_int_dtype(in->dtype) && is_int_dtype(dt);
     if (!ok) {
-        loader_record(L, PF_ERR_SHAPE, "tensor '%s': dtype %s in %s, cannot be loaded as %s", name,
-                      pf_dtype_name(in->dtype), in->file, pf_dtype_name(dt));
+        loader_record(L, PF_ERR_SHAPE, "tensor '%s': dtype %s%s%s, cannot be loaded as %s", name,
+                      pf_dtype_name(in->dtype), L->w->n_files > 1 ? " in " : "", L->w->n_files > 1 ? in->file : "",
+                      pf_dtype_name(dt));
         return NULL;
     }
     *index = i;
