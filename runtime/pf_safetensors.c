@@ -214,20 +214,24 @@ static pf_status parse_file(pf_st_file *f) {
         return pf_error(PF_ERR_FORMAT, "%s: header length %" PRIu64 " runs past the end of the file (%zu bytes; truncated?)",
                         f->label, hlen, f->size);
     if (hlen < 2) return pf_error(PF_ERR_FORMAT, "%s: header of %" PRIu64 " bytes is not a JSON object", f->label, hlen);
-    const char *hdr = (const char *)f->base + 8;
+    /* cJSON parses a NUL-terminated copy, so it cannot read past the header whatever it holds. */
+    char *hdr = pf_malloc((size_t)hlen + 1, f->label);
+    if (!hdr) return PF_ERR_OOM;
+    memcpy(hdr, f->base + 8, (size_t)hlen);
+    hdr[hlen] = '\0';
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)hlen, &end, false);
-    if (!root) {
-        size_t at = end && end >= hdr ? (size_t)(end - hdr) : 0;
+    size_t at = end && end >= hdr && end <= hdr + hlen ? (size_t)(end - hdr) : 0;
+    free(hdr);
+    if (!root)
         return pf_error(PF_ERR_FORMAT, "%s: header is not valid JSON (error near byte %zu of %" PRIu64 ")", f->label,
                         at, hlen);
-    }
     pf_status rc = PF_OK;
     /* Writers pad the header with spaces to keep the data 8-byte aligned; anything else is junk. */
-    for (const char *p = end; p < hdr + hlen; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            rc = pf_error(PF_ERR_FORMAT, "%s: unexpected bytes after the header JSON (at byte %zu)", f->label,
-                          (size_t)(p - hdr));
+    for (size_t i = at; i < hlen; i++) {
+        uint8_t c = f->base[8 + i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            rc = pf_error(PF_ERR_FORMAT, "%s: unexpected bytes after the header JSON (at byte %zu)", f->label, i);
             goto done;
         }
     }
