@@ -29,7 +29,8 @@ static void check_golden_usage(FILE *f) {
             "  -v, --verbose    figures per tensor and time per case\n"
             "  -h, --help       this text\n"
             "\n"
-            "exit status: 0 when no case failed (skips allowed), 1 when one did, 2 on bad arguments.\n",
+            "exit status: 0 when no case failed (skips allowed), 1 when one did or the pack could not\n"
+            "be read, 2 on bad arguments.\n",
             pf_golden_default_dir());
 }
 

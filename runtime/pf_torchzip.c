@@ -164,14 +164,24 @@ static pf_status zip_entry_stored(const pf_torchzip *z, const tz_entry *e) {
     return PF_OK;
 }
 
+static int cmp_entry(const void *a, const void *b) {
+    return strcmp(((const tz_entry *)a)->name, ((const tz_entry *)b)->name);
+}
+
+/* The entry named prefix + mid + key (entries are sorted by name after the directory is read:
+ * a state dict has one storage entry per tensor, looked up once each). */
 static const tz_entry *zip_find(const pf_torchzip *z, const char *prefix, const char *mid, const char *key) {
     size_t lp = strlen(prefix), lm = strlen(mid), lk = strlen(key);
-    for (int i = 0; i < z->n_entries; i++) {
-        const char *n = z->entries[i].name;
-        if (strlen(n) == lp + lm + lk && !memcmp(n, prefix, lp) && !memcmp(n + lp, mid, lm) && !strcmp(n + lp + lm, key))
-            return &z->entries[i];
-    }
-    return NULL;
+    char small[256], *name = lp + lm + lk < sizeof small ? small : malloc(lp + lm + lk + 1);
+    if (!name) return NULL;
+    memcpy(name, prefix, lp);
+    memcpy(name + lp, mid, lm);
+    memcpy(name + lp + lm, key, lk + 1);
+    tz_entry probe = {.name = name};
+    const tz_entry *e = z->n_entries ? bsearch(&probe, z->entries, (size_t)z->n_entries, sizeof *z->entries, cmp_entry)
+                                     : NULL;
+    if (name != small) free(name);
+    return e;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -754,6 +764,10 @@ static pf_status tz_collect(pf_torchzip *z, const tz_val *root, const char *pkl)
 
 static pf_status tz_load(pf_torchzip *z) {
     PF_TRY(zip_read_directory(z));
+    qsort(z->entries, (size_t)z->n_entries, sizeof *z->entries, cmp_entry);
+    for (int i = 1; i < z->n_entries; i++)
+        if (!strcmp(z->entries[i].name, z->entries[i - 1].name))
+            return pf_error(PF_ERR_FORMAT, "%s: zip entry '%s' appears twice", z->label, z->entries[i].name);
     const tz_entry *pkl = NULL;
     for (int i = 0; i < z->n_entries && !pkl; i++) {
         const char *nm = z->entries[i].name, *slash = strchr(nm, '/');

@@ -243,6 +243,19 @@ static pf_test_result torch_container(void) {
                   "local header", NULL));
     tb_free(&zip);
 
+    /* the same entry twice, and a big-endian archive */
+    pf_tzip_entry e3[] = {{"arch/data.pkl", pk.p, pk.n, 0}, {"arch/data.pkl", pk.p, pk.n, 0}};
+    pf_test_zip(&zip, e3, 2, false);
+    CHECK(pf_test_write(path_of(path, sizeof path, "twice.pt"), zip.p, zip.n));
+    CHECK(msg_has(pf_tz_open(path, &z), PF_ERR_FORMAT, "entry twice", path, "'arch/data.pkl' appears twice", NULL));
+    tb_free(&zip);
+    pf_tzip_entry e4[] = {{"arch/data.pkl", pk.p, pk.n, 0}, {"arch/byteorder", "big", 3, 0},
+                          {"arch/data/0", storage0, sizeof storage0, 0}};
+    pf_test_zip(&zip, e4, 3, false);
+    CHECK(pf_test_write(path_of(path, sizeof path, "bigendian.pt"), zip.p, zip.n));
+    CHECK(msg_has(pf_tz_open(path, &z), PF_ERR_UNSUPPORTED, "big endian", path, "big-endian", NULL));
+    tb_free(&zip);
+
     /* the legacy format: a bare pickle */
     CHECK(pf_test_write(path_of(path, sizeof path, "legacy.pt"), pk.p, pk.n));
     CHECK(msg_has(pf_tz_open(path, &z), PF_ERR_UNSUPPORTED, "legacy", path, "legacy torch.save format", NULL));
