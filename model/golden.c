@@ -179,6 +179,7 @@ typedef struct {
     int n_extra;
     pf_backend *backend;
     char backend_error[600]; /* set when the backend could not be created */
+    FILE *detail;            /* verbose per-tensor lines, printed after the case line */
 } g_run;
 
 static pf_golden_runner find_runner(const g_run *r, const char *kind) {
@@ -239,22 +240,22 @@ static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c
             pf_golden_stats_merge(&acc, &st);
         }
         if (v == PF_GOLDEN_FAIL && n_bad++ == 0) snprintf(first_why, sizeof first_why, "%s", why);
-        if (r->opts->verbose) {
+        if (r->detail) {
             char fig[256], shp[96];
             size_t so = (size_t)snprintf(shp, sizeof shp, "[");
             for (int d = 0; d < ref->ndim && so < sizeof shp; d++)
                 so += (size_t)snprintf(shp + so, sizeof shp - so, "%s%" PRId64, d ? ", " : "", ref->shape[d]);
             if (so < sizeof shp) snprintf(shp + so, sizeof shp - so, "]");
             fmt_figures(fig, sizeof fig, &st);
-            fprintf(r->out, "    %s %s %s: %s %s\n", ref->name, pf_dtype_name(ref->dtype), shp,
+            fprintf(r->detail, "    %s %s %s: %s %s\n", ref->name, pf_dtype_name(ref->dtype), shp,
                     v == PF_GOLDEN_PASS ? "ok" : "FAIL", o ? fig : "(not produced)");
-            if (v == PF_GOLDEN_FAIL) fprintf(r->out, "      %s\n", why);
+            if (v == PF_GOLDEN_FAIL) fprintf(r->detail, "      %s\n", why);
         }
     }
-    if (r->opts->verbose)
+    if (r->detail)
         for (int k = 0; k < s->n_outs; k++)
             if (!pf_st_find(c->file, s->outs[k].name))
-                fprintf(r->out, "    (output '%s' is not in the case file; not compared)\n", s->outs[k].name);
+                fprintf(r->detail, "    (output '%s' is not in the case file; not compared)\n", s->outs[k].name);
     char fig[256];
     fmt_figures(fig, sizeof fig, &acc);
     bool no_threshold = dt == PF_BF16 && rule == PF_GRULE_PIPELINE;
@@ -277,6 +278,9 @@ static pf_golden_verdict run_case(g_run *r, const g_case_ref *cr) {
     g_state st = {0};
     pf_golden_case c = {.pack_dir = r->pack, .name = cr->name, .backend = r->backend, .opts = r->opts, .priv = &st};
     double t0 = pf_time_now();
+    char *detail = NULL;
+    size_t detail_len = 0;
+    r->detail = r->opts->verbose ? open_memstream(&detail, &detail_len) : NULL;
 
     if (r->backend_error[0]) {
         snprintf(line, sizeof line, ": %s", r->backend_error);
@@ -370,6 +374,12 @@ static pf_golden_verdict run_case(g_run *r, const g_case_ref *cr) {
 
 report:
     print_line(r->out, cr->name, v == PF_GOLDEN_PASS ? "PASS" : v == PF_GOLDEN_FAIL ? "FAIL" : "SKIP", line);
+    if (r->detail) {
+        fclose(r->detail);
+        r->detail = NULL;
+        if (detail) fputs(detail, r->out);
+    }
+    free(detail);
     if (r->opts->verbose) fprintf(r->out, "    (%.2f s)\n", pf_time_now() - t0);
     g_state_free(&st);
     pf_json_free(meta);

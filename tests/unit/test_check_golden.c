@@ -296,6 +296,7 @@ static pf_test_result test_synthetic_pack(void) {
     CHECK_MSG(strstr(text, "    out.v f32 [4]: FAIL max_abs=") && strstr(text, "      out.w: max_abs 0.0002 > 1e-04") &&
                   strstr(text, "(and 1 more failing tensor)"),
               "%s", text);
+    CHECK(strstr(text, "c_big_err FAIL") < strstr(text, "    out.v f32 [4]")); /* details follow the case line */
     free(text);
     o.filter = "a_exact";
     CHECK_OK(run_pack(pack, &o, fakes, (int)PF_ARRAY_LEN(fakes), &text, &np, &nf, &ns));
