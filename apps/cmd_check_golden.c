@@ -65,8 +65,10 @@ int pf_cmd_check_golden(int argc, char **argv) {
             o.backend = v;
         } else if ((v = opt_value(argc, argv, &i, "--dtype"))) {
             if (!*v) return 2;
-            if (!strcmp(v, "f32")) o.dtype = PF_F32;
-            else if (!strcmp(v, "bf16")) o.dtype = PF_BF16;
+            if (!strcmp(v, "f32"))
+                o.dtype = PF_F32;
+            else if (!strcmp(v, "bf16"))
+                o.dtype = PF_BF16;
             else {
                 fprintf(stderr, "pflow check-golden: --dtype must be f32 or bf16, not '%s'\n", v);
                 return 2;

@@ -111,7 +111,9 @@ static pf_status find_input(const pf_golden_case *c, const char *name, const pf_
     if (!c || !name) return pf_error(PF_ERR_INVALID_ARG, "golden input: bad arguments");
     if (!c->file) return pf_error(PF_ERR_NOT_FOUND, "case '%s' has no case file (input '%s')", c->name, name);
     *t = pf_st_find(c->file, name);
-    if (!*t) return pf_error(PF_ERR_NOT_FOUND, "case '%s': input '%s' is missing from %s", c->name, name, pf_st_path(c->file));
+    if (!*t)
+        return pf_error(PF_ERR_NOT_FOUND, "case '%s': input '%s' is missing from %s", c->name, name,
+                        pf_st_path(c->file));
     if ((*t)->ndim > PF_MAX_DIMS) /* callers' shape arrays hold PF_MAX_DIMS */
         return pf_error(PF_ERR_SHAPE, "case '%s': input '%s' has %d dims, more than %d", c->name, name, (*t)->ndim,
                         PF_MAX_DIMS);
@@ -209,16 +211,18 @@ static bool is_compared(const char *name) { return !strncmp(name, "out.", 4) && 
 
 static void fmt_figures(char *buf, size_t n, const pf_golden_stats *st) {
     size_t o;
-    if (st->n_float) o = (size_t)snprintf(buf, n, "max_abs=%.3g nmse=%.3g", st->max_abs, pf_golden_nmse(st));
-    else o = (size_t)snprintf(buf, n, "max_abs=n/a nmse=n/a");
+    if (st->n_float)
+        o = (size_t)snprintf(buf, n, "max_abs=%.3g nmse=%.3g", st->max_abs, pf_golden_nmse(st));
+    else
+        o = (size_t)snprintf(buf, n, "max_abs=n/a nmse=n/a");
     if (st->n_u8 && o < n)
-        snprintf(buf + o, n - o, " frames_off=%" PRId64 "/%" PRId64 " (%.4f %%) max_diff=%" PRId64, st->u8_off, st->n_u8,
-                 100.0 * (double)st->u8_off / (double)st->n_u8, st->u8_max);
+        snprintf(buf + o, n - o, " frames_off=%" PRId64 "/%" PRId64 " (%.4f %%) max_diff=%" PRId64, st->u8_off,
+                 st->n_u8, 100.0 * (double)st->u8_off / (double)st->n_u8, st->u8_max);
 }
 
 /* Compare every out.* of the case file with what the runner produced. */
-static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c, pf_golden_rule rule,
-                                         const g_state *s, char *line, size_t line_len) {
+static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c, pf_golden_rule rule, const g_state *s,
+                                         char *line, size_t line_len) {
     bool gpu = strcmp(pf_backend_name(r->backend), "cpu") != 0;
     pf_dtype dt = r->opts->dtype;
     pf_golden_stats acc = {0};
@@ -264,8 +268,10 @@ static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c
         return PF_GOLDEN_PASS;
     }
     if (n_bad > 1)
-        snprintf(line, line_len, "%s: %s (and %d more failing tensor%s)", fig, first_why, n_bad - 1, n_bad > 2 ? "s" : "");
-    else snprintf(line, line_len, "%s: %s", fig, first_why);
+        snprintf(line, line_len, "%s: %s (and %d more failing tensor%s)", fig, first_why, n_bad - 1,
+                 n_bad > 2 ? "s" : "");
+    else
+        snprintf(line, line_len, "%s: %s", fig, first_why);
     return PF_GOLDEN_FAIL;
 }
 
@@ -391,7 +397,9 @@ report:
 
 /* ---- the pack ---- */
 
-static int cmp_case(const void *a, const void *b) { return strcmp(((const g_case_ref *)a)->name, ((const g_case_ref *)b)->name); }
+static int cmp_case(const void *a, const void *b) {
+    return strcmp(((const g_case_ref *)a)->name, ((const g_case_ref *)b)->name);
+}
 
 static pf_status add_case(g_case_ref **list, int *n, int *cap, const char *name, size_t len, bool tokenizer) {
     if (*n == *cap) {
@@ -434,7 +442,8 @@ static pf_status list_cases(const char *pack, g_case_ref **list, int *n) {
         struct dirent *e;
         while (rc == PF_OK && (e = readdir(d))) {
             size_t len = strlen(e->d_name);
-            if (e->d_name[0] == '.' || len <= sizeof ext - 1 || strcmp(e->d_name + len - (sizeof ext - 1), ext)) continue;
+            if (e->d_name[0] == '.' || len <= sizeof ext - 1 || strcmp(e->d_name + len - (sizeof ext - 1), ext))
+                continue;
             rc = add_case(list, n, &cap, e->d_name, len - (sizeof ext - 1), false);
         }
         closedir(d);
@@ -459,7 +468,8 @@ pf_status pf_golden_check_pack_with(const char *pack_dir, const pf_golden_opts *
     if (!out) out = stdout;
     if (!pack_dir) pack_dir = pf_golden_default_dir();
     if (opts->dtype != PF_F32 && opts->dtype != PF_BF16)
-        return pf_error(PF_ERR_INVALID_ARG, "check-golden: dtype %s is not supported (f32 or bf16)", pf_dtype_name(opts->dtype));
+        return pf_error(PF_ERR_INVALID_ARG, "check-golden: dtype %s is not supported (f32 or bf16)",
+                        pf_dtype_name(opts->dtype));
     if (!pf_dir_exists(pack_dir)) return pf_error(PF_ERR_NOT_FOUND, "%s: golden pack folder not found", pack_dir);
     g_case_ref *cases;
     int n_cases;
@@ -474,9 +484,12 @@ pf_status pf_golden_check_pack_with(const char *pack_dir, const pf_golden_opts *
     for (int i = 0; i < n_cases; i++) {
         if (opts->filter && *opts->filter && !strstr(cases[i].name, opts->filter)) continue;
         pf_golden_verdict v = run_case(&r, &cases[i]);
-        if (v == PF_GOLDEN_PASS) np++;
-        else if (v == PF_GOLDEN_FAIL) nf++;
-        else ns++;
+        if (v == PF_GOLDEN_PASS)
+            np++;
+        else if (v == PF_GOLDEN_FAIL)
+            nf++;
+        else
+            ns++;
     }
     fprintf(out, "%d passed, %d failed, %d skipped\n", np, nf, ns);
     fflush(out);
@@ -486,8 +499,9 @@ pf_status pf_golden_check_pack_with(const char *pack_dir, const pf_golden_opts *
     if (n_passed) *n_passed = np;
     if (n_failed) *n_failed = nf;
     if (n_skipped) *n_skipped = ns;
-    if (nf) return pf_error(PF_ERR_INTERNAL, "%s: %d of %d golden case%s failed", pack_dir, nf, np + nf + ns,
-                            np + nf + ns == 1 ? "" : "s");
+    if (nf)
+        return pf_error(PF_ERR_INTERNAL, "%s: %d of %d golden case%s failed", pack_dir, nf, np + nf + ns,
+                        np + nf + ns == 1 ? "" : "s");
     return PF_OK;
 }
 

@@ -32,8 +32,10 @@ pf_status pf_json_parse(const char *text, size_t len, const char *label, pf_json
         if (at > len) at = len;
         int line = 1, col = 1;
         for (size_t i = 0; i < at; i++) {
-            if (text[i] == '\n') line++, col = 1;
-            else col++;
+            if (text[i] == '\n')
+                line++, col = 1;
+            else
+                col++;
         }
         return pf_error(PF_ERR_FORMAT, "%s: invalid JSON at line %d, column %d", label, line, col);
     }
@@ -180,7 +182,8 @@ static pf_status get_array(const pf_json *j, const char *key, int cap, int *n, c
 }
 
 static pf_status bad_entry(const pf_json *j, const char *key, int i, const cJSON *e, const char *want) {
-    return pf_error(PF_ERR_FORMAT, "%s: key '%s': entry %d is %s, not %s", pf_json_label(j), key, i, type_name(e), want);
+    return pf_error(PF_ERR_FORMAT, "%s: key '%s': entry %d is %s, not %s", pf_json_label(j), key, i, type_name(e),
+                    want);
 }
 
 pf_status pf_json_int_array(const pf_json *j, const char *key, int64_t *out, int cap, int *n) {
