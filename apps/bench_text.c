@@ -54,9 +54,13 @@ static void bench_text_ids(int vocab, int L, bool t5, int32_t *ids, int32_t *mas
             s = s * 6364136223846793005ull + 1442695040888963407ull;
             int32_t id;
             if (t5)
-                id = i < n - 1 ? (int32_t)(3 + (s >> 33) % (uint64_t)(vocab - 3)) : i == n - 1 ? 1 : 0; /* EOS 1, pad 0 */
+                id = i < n - 1    ? (int32_t)(3 + (s >> 33) % (uint64_t)(vocab - 3))
+                     : i == n - 1 ? 1
+                                  : 0; /* EOS 1, pad 0 */
             else
-                id = i == 0 ? vocab - 2 : i < n - 1 ? (int32_t)((s >> 33) % (uint64_t)(vocab - 2)) : vocab - 1; /* BOS, EOS pad */
+                id = i == 0      ? vocab - 2
+                     : i < n - 1 ? (int32_t)((s >> 33) % (uint64_t)(vocab - 2))
+                                 : vocab - 1; /* BOS, EOS pad */
             ids[b * L + i] = id;
             mask[b * L + i] = i < n;
         }
@@ -130,8 +134,8 @@ int pf_bench_text(int argc, char **argv) {
     pf_clip *mclip = NULL;
     pf_text_stats mst;
     if (pf_backend_meta_create(&meta) != PF_OK ||
-        (is_t5 ? pf_t5_create_random(&t5c, meta, dtype, seed, &mt5) : pf_clip_create_random(&cc, meta, dtype, seed, &mclip)) !=
-            PF_OK) {
+        (is_t5 ? pf_t5_create_random(&t5c, meta, dtype, seed, &mt5)
+               : pf_clip_create_random(&cc, meta, dtype, seed, &mclip)) != PF_OK) {
         fprintf(stderr, "pflow bench text: %s\n", pf_last_error());
         pf_backend_free(meta);
         return 1;
@@ -161,22 +165,26 @@ int pf_bench_text(int argc, char **argv) {
     int L = is_t5 ? PF_T5_MAX_TOKENS : PF_CLIP_MAX_TOKENS;
 
     printf("pflow bench text: %s encoder, random weights (seed %llu)\n",
-           is_t5 ? "T5 v1.1 XXL (T5EncoderModel)" : !strcmp(model, "clip-l") ? "CLIP-L/14 text (with projection)"
-                                                                            : "OpenCLIP bigG text (with projection)",
+           is_t5                      ? "T5 v1.1 XXL (T5EncoderModel)"
+           : !strcmp(model, "clip-l") ? "CLIP-L/14 text (with projection)"
+                                      : "OpenCLIP bigG text (with projection)",
            (unsigned long long)seed);
     printf("  backend    %s: %s\n", pf_backend_name(be), info.device);
     printf("  dtype      weights %s, activations f32\n", pf_dtype_name(dtype));
     if (is_t5)
-        printf("  config     d_model %d, %d heads x %d, d_ff %d, %d layers%s, vocab %d, gated gelu_new: %.3f B weights\n",
-               t5c.d_model, t5c.num_heads, t5c.d_kv, t5c.d_ff, t5c.num_layers,
-               layers > 0 && layers != full_layers ? " (reduced by --layers)" : "", t5c.vocab_size, (double)n_params / 1e9);
+        printf(
+            "  config     d_model %d, %d heads x %d, d_ff %d, %d layers%s, vocab %d, gated gelu_new: %.3f B weights\n",
+            t5c.d_model, t5c.num_heads, t5c.d_kv, t5c.d_ff, t5c.num_layers,
+            layers > 0 && layers != full_layers ? " (reduced by --layers)" : "", t5c.vocab_size,
+            (double)n_params / 1e9);
     else
         printf("  config     hidden %d, %d heads, intermediate %d, %d layers%s, vocab %d, %s, projection %d: %.3f B "
                "weights\n",
                cc.hidden, cc.heads, cc.intermediate, cc.layers,
                layers > 0 && layers != full_layers ? " (reduced by --layers)" : "", cc.vocab_size,
                cc.act == PF_UNARY_QUICK_GELU ? "quick_gelu" : "gelu", cc.projection_dim, (double)n_params / 1e9);
-    printf("  input      B=2 [negative, positive], L=%d tokens%s\n", L, is_t5 ? " (masks: 42 and 19 valid)" : ", causal");
+    printf("  input      B=2 [negative, positive], L=%d tokens%s\n", L,
+           is_t5 ? " (masks: 42 and 19 valid)" : ", causal");
     printf("  memory     weights need %s; backend reports %s free of %s\n", pf_fmt_bytes(est, b1, sizeof b1),
            info.mem_free ? pf_fmt_bytes((double)info.mem_free, b2, sizeof b2) : "?",
            info.mem_total ? pf_fmt_bytes((double)info.mem_total, b3, sizeof b3) : "?");
@@ -194,7 +202,8 @@ int pf_bench_text(int argc, char **argv) {
     pf_t5 *t5 = NULL;
     pf_clip *clip = NULL;
     double t0 = pf_time_now();
-    pf_status rc = is_t5 ? pf_t5_create_random(&t5c, be, dtype, seed, &t5) : pf_clip_create_random(&cc, be, dtype, seed, &clip);
+    pf_status rc =
+        is_t5 ? pf_t5_create_random(&t5c, be, dtype, seed, &t5) : pf_clip_create_random(&cc, be, dtype, seed, &clip);
     double t_init = pf_time_now() - t0;
     int32_t ids[2 * PF_T5_MAX_TOKENS], mask[2 * PF_T5_MAX_TOKENS];
     int D = is_t5 ? t5c.d_model : cc.hidden;
@@ -229,16 +238,20 @@ int pf_bench_text(int argc, char **argv) {
     double sum = 0.0;
     size_t n_bad = 0, n = 2 * (size_t)L * (size_t)D;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(hidden[i])) n_bad++;
-        else sum += fabs(hidden[i]);
+        if (!isfinite(hidden[i]))
+            n_bad++;
+        else
+            sum += fabs(hidden[i]);
     }
     printf("  first call %.3f s (graph build + plan + compute)\n", t_first);
     if (runs > 0)
         printf("  replay     %.3f s (best of %d): %.1f tokens/s, %.1f GFLOP/s (%.1f GFLOP per call)\n", t_best, runs,
                2.0 * L / t_best, st.flops / t_best / 1e9, st.flops / 1e9);
     printf("  memory     weights %s, planner peak %s (arena %s), process peak RSS %s\n",
-           pf_fmt_bytes((double)st.weight_bytes, b1, sizeof b1), pf_fmt_bytes((double)st.graph_peak_bytes, b2, sizeof b2),
-           pf_fmt_bytes((double)st.arena_bytes, b3, sizeof b3), pf_fmt_bytes((double)bench_text_peak_rss(), b4, sizeof b4));
+           pf_fmt_bytes((double)st.weight_bytes, b1, sizeof b1),
+           pf_fmt_bytes((double)st.graph_peak_bytes, b2, sizeof b2),
+           pf_fmt_bytes((double)st.arena_bytes, b3, sizeof b3),
+           pf_fmt_bytes((double)bench_text_peak_rss(), b4, sizeof b4));
     printf("  output     last_hidden_state [2, %d, %d], mean |x| %.4f, %zu non-finite\n", L, D, sum / (double)n, n_bad);
     rc_exit = n_bad ? 1 : 0;
 done:

@@ -21,19 +21,19 @@
 #include <math.h>
 
 typedef struct clip_layer {
-    pf_tensor *ln1_w, *ln1_b;              /* layer_norm1 [D] */
-    pf_tensor *q_w, *q_b, *k_w, *k_b;      /* self_attn.{q,k}_proj [D, D], [D] */
-    pf_tensor *v_w, *v_b, *o_w, *o_b;      /* self_attn.v_proj, out_proj */
-    pf_tensor *ln2_w, *ln2_b;              /* layer_norm2 [D] */
-    pf_tensor *fc1_w, *fc1_b;              /* mlp.fc1 [I, D], [I] */
-    pf_tensor *fc2_w, *fc2_b;              /* mlp.fc2 [D, I], [D] */
+    pf_tensor *ln1_w, *ln1_b;         /* layer_norm1 [D] */
+    pf_tensor *q_w, *q_b, *k_w, *k_b; /* self_attn.{q,k}_proj [D, D], [D] */
+    pf_tensor *v_w, *v_b, *o_w, *o_b; /* self_attn.v_proj, out_proj */
+    pf_tensor *ln2_w, *ln2_b;         /* layer_norm2 [D] */
+    pf_tensor *fc1_w, *fc1_b;         /* mlp.fc1 [I, D], [I] */
+    pf_tensor *fc2_w, *fc2_b;         /* mlp.fc2 [D, I], [D] */
 } clip_layer;
 
 typedef struct clip_graph {
     struct clip_graph *next;
     int B, L;
     pf_graph *g;
-    pf_tensor *ids, *eos;           /* inputs: [B, L] ids, [B] flat row of each EOS token */
+    pf_tensor *ids, *eos; /* inputs: [B, L] ids, [B] flat row of each EOS token */
     pf_tensor *hidden, *pooled, *proj;
     pf_plan_stats stats;
     double flops;
@@ -46,10 +46,10 @@ struct pf_clip {
     pf_dtype dtype;
     pf_pool *pool;
     pf_arena *arena;
-    pf_tensor *tok_emb;   /* embeddings.token_embedding.weight [V, D] */
-    pf_tensor *pos_emb;   /* embeddings.position_embedding.weight [P, D], f32 */
+    pf_tensor *tok_emb; /* embeddings.token_embedding.weight [V, D] */
+    pf_tensor *pos_emb; /* embeddings.position_embedding.weight [P, D], f32 */
     pf_tensor *final_w, *final_b;
-    pf_tensor *proj;      /* text_projection.weight [proj, D] or NULL */
+    pf_tensor *proj; /* text_projection.weight [proj, D] or NULL */
     clip_layer *layers;
     clip_graph *graphs;
     clip_graph *last;
@@ -80,7 +80,7 @@ pf_status pf_clip_config_load(const char *path, pf_clip_config *cfg) {
     /* a full CLIPConfig nests the text tower's keys under text_config */
     const char *pre = pf_json_has(j, "text_config") ? "text_config." : "";
     char k[8][96];
-    static const char *const names[8] = {"vocab_size",        "hidden_size",  "num_attention_heads",
+    static const char *const names[8] = {"vocab_size",        "hidden_size",       "num_attention_heads",
                                          "intermediate_size", "num_hidden_layers", "max_position_embeddings",
                                          "projection_dim",    "eos_token_id"};
     for (int i = 0; i < 8; i++) snprintf(k[i], sizeof k[i], "%s%s", pre, names[i]);
@@ -301,11 +301,11 @@ pf_status pf_clip_create_random(const pf_clip_config *cfg_in, pf_backend *be, pf
     pf_text_rand rng = {.rng = seed};
     bool meta = pf_backend_is_meta(be); /* sizes only: nothing to fill */
     pf_status rc = PF_OK;
-#define CLIP_RAND(dst, dt, nd, shape, nm, mean, std)                                  \
-    do {                                                                              \
-        if (rc != PF_OK) break;                                                       \
-        (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                   \
-        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor(&rng, (dst), (mean), (std));  \
+#define CLIP_RAND(dst, dt, nd, shape, nm, mean, std)                                                                   \
+    do {                                                                                                               \
+        if (rc != PF_OK) break;                                                                                        \
+        (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                                                    \
+        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor(&rng, (dst), (mean), (std));                   \
     } while (0)
     float sd = 1.0f / sqrtf((float)D), si = 1.0f / sqrtf((float)I);
     CLIP_RAND(m->tok_emb, dtype, 2, s_tok, "token_embedding.weight", 0.0f, 1.0f);
@@ -379,8 +379,8 @@ static pf_status clip_build(pf_clip *m, clip_graph *cg) {
     int B = cg->B, L = cg->L, H = c->heads, D = c->hidden, hd = D / H;
     pf_graph *g = cg->g = pf_graph_new("clip_text");
     if (!g) return pf_error(PF_ERR_OOM, "out of host memory (CLIP graph)");
-    int64_t s_ids[2] = {B, L}, s_b[1] = {B}, s_heads[4] = {B, L, H, hd}, s_bld[3] = {B, L, D}, s_flat[2] = {
-                                                                                             (int64_t)B * L, D};
+    int64_t s_ids[2] = {B, L}, s_b[1] = {B}, s_heads[4] = {B, L, H, hd}, s_bld[3] = {B, L, D},
+            s_flat[2] = {(int64_t)B * L, D};
     cg->ids = pf_input(g, PF_I32, 2, s_ids, "input_ids");
     cg->eos = pf_input(g, PF_I32, 1, s_b, "eos_row"); /* b * L + position of b's EOS token */
 

@@ -55,7 +55,7 @@ typedef struct pf_text_stats {
 pf_status pf_t5_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_t5 **out);
 void pf_t5_free(pf_t5 *m);
 int pf_t5_dim(const pf_t5 *m);
-/* ids, mask [B, L] -> last_hidden_state [B, L, d_model] (host f32). mask NULL: all valid.
+/* ids, mask [B, L] -> last_hidden_state [B, L, d_model] (host f32); mask NULL: all valid.
  * Masked (0) keys are hidden from every query, as transformers' additive mask does;
  * padded queries still get outputs. A row with no valid token at all gives zeros
  * (transformers would average it uniformly; the tokenizers always emit EOS).

@@ -22,12 +22,12 @@
 #include <math.h>
 
 typedef struct t5_block {
-    pf_tensor *ln_attn;        /* layer.0.layer_norm.weight [D] */
-    pf_tensor *q, *k, *v;      /* layer.0.SelfAttention.{q,k,v}.weight [H*d_kv, D] */
-    pf_tensor *o;              /* layer.0.SelfAttention.o.weight [D, H*d_kv] */
-    pf_tensor *ln_ff;          /* layer.1.layer_norm.weight [D] */
-    pf_tensor *wi0, *wi1;      /* layer.1.DenseReluDense.wi_0/wi_1.weight [d_ff, D] */
-    pf_tensor *wo;             /* layer.1.DenseReluDense.wo.weight [D, d_ff] */
+    pf_tensor *ln_attn;   /* layer.0.layer_norm.weight [D] */
+    pf_tensor *q, *k, *v; /* layer.0.SelfAttention.{q,k,v}.weight [H*d_kv, D] */
+    pf_tensor *o;         /* layer.0.SelfAttention.o.weight [D, H*d_kv] */
+    pf_tensor *ln_ff;     /* layer.1.layer_norm.weight [D] */
+    pf_tensor *wi0, *wi1; /* layer.1.DenseReluDense.wi_0/wi_1.weight [d_ff, D] */
+    pf_tensor *wo;        /* layer.1.DenseReluDense.wo.weight [D, d_ff] */
 } t5_block;
 
 /* One graph per (B, L), built on first use and replayed. */
@@ -72,8 +72,8 @@ static pf_status t5_config_check(pf_t5_config *c, const char *label) {
         return pf_error(PF_ERR_FORMAT, "%s: relative_attention_num_buckets %d must be at least 4", label,
                         c->rel_buckets);
     if (c->rel_max_distance <= max_exact)
-        return pf_error(PF_ERR_FORMAT, "%s: relative_attention_max_distance %d must exceed %d (num_buckets / 4)",
-                        label, c->rel_max_distance, max_exact);
+        return pf_error(PF_ERR_FORMAT, "%s: relative_attention_max_distance %d must exceed %d (num_buckets / 4)", label,
+                        c->rel_max_distance, max_exact);
     t5_count_params(c);
     return PF_OK;
 }
@@ -94,8 +94,7 @@ pf_status pf_t5_config_load(const char *path, pf_t5_config *cfg) {
         (rc = pf_text_cfg_int(j, "d_ff", true, 0, 1, big, &cfg->d_ff)) ||
         (rc = pf_text_cfg_int(j, "num_layers", true, 0, 1, 4096, &cfg->num_layers)) ||
         (rc = pf_text_cfg_int(j, "relative_attention_num_buckets", false, 32, 1, 1 << 16, &cfg->rel_buckets)) ||
-        (rc = pf_text_cfg_int(j, "relative_attention_max_distance", false, 128, 1, 1 << 24,
-                              &cfg->rel_max_distance)) ||
+        (rc = pf_text_cfg_int(j, "relative_attention_max_distance", false, 128, 1, 1 << 24, &cfg->rel_max_distance)) ||
         (rc = pf_text_cfg_eps(j, "layer_norm_epsilon", 1e-6, &cfg->eps)))
         goto done;
     if ((int64_t)cfg->num_heads * cfg->d_kv > big) {
@@ -173,8 +172,8 @@ static void t5_declare(pf_t5 *m, pf_loader *L) {
     static const char *const emb_names[2] = {"shared.weight", "encoder.embed_tokens.weight"};
     m->embed = pf_load_alt(L, 2, s_emb, emb_names, 2);
     /* small tables read by non-linear ops stay f32 whatever the weights' dtype */
-    m->rel_bias = pf_load_as(L, PF_F32, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", 2,
-                             s_rel);
+    m->rel_bias =
+        pf_load_as(L, PF_F32, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", 2, s_rel);
     char name[160];
     for (int i = 0; i < c->num_layers; i++) {
         t5_block *b = &m->blocks[i];
@@ -273,8 +272,7 @@ pf_status pf_t5_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_t5 **ou
     return PF_OK;
 }
 
-pf_status pf_t5_create_random(const pf_t5_config *cfg_in, pf_backend *be, pf_dtype dtype, uint64_t seed,
-                              pf_t5 **out) {
+pf_status pf_t5_create_random(const pf_t5_config *cfg_in, pf_backend *be, pf_dtype dtype, uint64_t seed, pf_t5 **out) {
     if (!out) return pf_error(PF_ERR_INVALID_ARG, "pf_t5_create_random: NULL output");
     *out = NULL;
     if (!cfg_in || !be) return pf_error(PF_ERR_INVALID_ARG, "pf_t5_create_random: NULL config or backend");
@@ -292,12 +290,12 @@ pf_status pf_t5_create_random(const pf_t5_config *cfg_in, pf_backend *be, pf_dty
     pf_text_rand rng = {.rng = seed};
     bool meta = pf_backend_is_meta(be); /* sizes only: nothing to fill */
     pf_status rc = PF_OK;
-    /* N(0, 1/fan_in)-scaled matrices keep the residual stream finite through 24 blocks */
-#define T5_RAND(dst, dt, nd, shape, nm, mean, std)                                     \
-    do {                                                                                \
-        if (rc != PF_OK) break;                                                         \
-        (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                     \
-        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor(&rng, (dst), (mean), (std));    \
+    /* matrices with std 1/sqrt(fan_in) keep the residual stream finite through 24 blocks */
+#define T5_RAND(dst, dt, nd, shape, nm, mean, std)                                                                     \
+    do {                                                                                                               \
+        if (rc != PF_OK) break;                                                                                        \
+        (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                                                    \
+        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor(&rng, (dst), (mean), (std));                   \
     } while (0)
     T5_RAND(m->embed, dtype, 2, s_emb, "shared.weight", 0.0f, 1.0f);
     T5_RAND(m->rel_bias, PF_F32, 2, s_rel, "relative_attention_bias.weight", 0.0f, 1.0f);

@@ -32,12 +32,8 @@ static const struct {
     pf_unary f;
 } pf_text_acts[] = {
     /* the first name of each op is the one written back (pf_text_act_name) */
-    {"gelu_new", PF_UNARY_GELU_TANH},
-    {"gelu_pytorch_tanh", PF_UNARY_GELU_TANH},
-    {"gelu_fast", PF_UNARY_GELU_TANH},
-    {"gelu", PF_UNARY_GELU_ERF},
-    {"quick_gelu", PF_UNARY_QUICK_GELU},
-    {"silu", PF_UNARY_SILU},
+    {"gelu_new", PF_UNARY_GELU_TANH}, {"gelu_pytorch_tanh", PF_UNARY_GELU_TANH}, {"gelu_fast", PF_UNARY_GELU_TANH},
+    {"gelu", PF_UNARY_GELU_ERF},      {"quick_gelu", PF_UNARY_QUICK_GELU},       {"silu", PF_UNARY_SILU},
     {"swish", PF_UNARY_SILU},
 };
 

@@ -28,12 +28,12 @@ struct pf_text_encoder {
     pf_backend *be;
     pf_dtype dtype;
     char *t5_dir;
-    char *clip_dir[2];  /* [0] CLIP-L text_encoder/, [1] SD3 CLIP-G text_encoder_2/ (else NULL) */
+    char *clip_dir[2]; /* [0] CLIP-L text_encoder/, [1] SD3 CLIP-G text_encoder_2/ (else NULL) */
     pf_tokenizer *t5_tok;
     pf_tokenizer *clip_tok[2];
     int n_clip;
-    int text_dim;       /* T5 d_model */
-    int clip_out[2];    /* pooled width each CLIP contributes */
+    int text_dim;    /* T5 d_model */
+    int clip_out[2]; /* pooled width each CLIP contributes */
     int pooled_dim;
 };
 

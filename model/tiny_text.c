@@ -266,8 +266,12 @@ pf_status pf_tiny_text_spec_default(pf_dit_variant v, int text_dim, int pooled_d
     t->eps = 1e-6f;
     t->act = PF_UNARY_GELU_TANH;
 
-    pf_clip_config base = {.vocab_size = 49408, .layers = 2, .max_positions = PF_CLIP_MAX_TOKENS, .eps = 1e-5f,
-                           .act = PF_UNARY_QUICK_GELU, .eos_token_id = 2};
+    pf_clip_config base = {.vocab_size = 49408,
+                           .layers = 2,
+                           .max_positions = PF_CLIP_MAX_TOKENS,
+                           .eps = 1e-5f,
+                           .act = PF_UNARY_QUICK_GELU,
+                           .eos_token_id = 2};
     s->clip = base;
     if (v == PF_DIT_FLUX) {
         s->clip.hidden = pooled_dim; /* pooler_output feeds the DiT directly */

@@ -87,7 +87,8 @@ static pf_status run_case(const pf_st_file *f, const char *model_dir, pf_backend
             rc = pf_clip_encode(m, ids, B, L, h, p, P ? t : NULL);
         }
         if (rc == PF_OK) rc = compare(f, "out.last_hidden_state", h, (size_t)B * L * D, r);
-        if (rc == PF_OK && pf_st_find(f, "out.pooler_output")) rc = compare(f, "out.pooler_output", p, (size_t)B * D, r);
+        if (rc == PF_OK && pf_st_find(f, "out.pooler_output"))
+            rc = compare(f, "out.pooler_output", p, (size_t)B * D, r);
         if (rc == PF_OK && pf_st_find(f, "out.text_embeds")) rc = compare(f, "out.text_embeds", t, (size_t)B * P, r);
         free(h);
         free(p);

@@ -68,12 +68,14 @@ static pf_status by_hand(const char *root, pf_dit_variant v, pf_backend *be, con
         if (i == 1)
             for (int b = 0; b < 2; b++)
                 if (mask[77 * b + 76] == 0 && ids[77 * b + 76] != 0)
-                    return pf_error(PF_ERR_INTERNAL, "SD3 tokenizer_2 pads with %d, expected 0 (\"!\")", ids[77 * b + 76]);
+                    return pf_error(PF_ERR_INTERNAL, "SD3 tokenizer_2 pads with %d, expected 0 (\"!\")",
+                                    ids[77 * b + 76]);
         pf_clip *clip;
         snprintf(dir, sizeof dir, "%s/%s", root, i ? "text_encoder_2" : "text_encoder");
         PF_TRY(pf_clip_load(dir, be, PF_F32, &clip));
         int w = flux ? pf_clip_dim(clip) : pf_clip_projection_dim(clip);
-        PF_TRY(flux ? pf_clip_encode(clip, ids, 2, 77, NULL, part, NULL) : pf_clip_encode(clip, ids, 2, 77, NULL, NULL, part));
+        PF_TRY(flux ? pf_clip_encode(clip, ids, 2, 77, NULL, part, NULL)
+                    : pf_clip_encode(clip, ids, 2, 77, NULL, NULL, part));
         pf_clip_free(clip);
         /* concatenated along the feature axis: [CLIP-L | CLIP-G] per row */
         for (int b = 0; b < 2; b++)
@@ -88,7 +90,8 @@ static bool same(const pf_prompt_embeds *a, const pf_prompt_embeds *h) {
     if (memcmp(a->hidden, h->hidden, sizeof(float) * 2 * 128 * (size_t)a->text_dim)) return false;
     if (memcmp(a->mask, h->mask, sizeof(int32_t) * 2 * 128)) return false;
     for (int b = 0; b < 2; b++)
-        if (memcmp(a->pooled + (size_t)b * a->pooled_dim, h->pooled + (size_t)b * 4096, sizeof(float) * (size_t)a->pooled_dim))
+        if (memcmp(a->pooled + (size_t)b * a->pooled_dim, h->pooled + (size_t)b * 4096,
+                   sizeof(float) * (size_t)a->pooled_dim))
             return false;
     return true;
 }
@@ -157,7 +160,8 @@ static pf_test_result test_cond_sd3(void) { return run_variant(PF_DIT_MMDIT); }
 
 static pf_test_result test_prompt_strings(void) {
     CHECK(!strcmp(pf_prompt_suffix, ", hyper quality, Ultra HD, 8K"));
-    CHECK(!strncmp(pf_default_negative_prompt, "cartoon style, worst quality, low quality, blurry, absolute black", 64));
+    CHECK(
+        !strncmp(pf_default_negative_prompt, "cartoon style, worst quality, low quality, blurry, absolute black", 64));
     CHECK(strstr(pf_default_negative_prompt, "mutated anatomy, monochrome, horror") != NULL);
     pf_prompt_embeds e = {0};
     pf_prompt_embeds_free(&e); /* freeing an empty result is fine */

@@ -153,14 +153,15 @@ static pf_test_result test_clip_causal_and_pooling(void) {
                 int changed = b ? 10 : 11;
                 double d = 0.0;
                 for (int k = 0; k < D; k++) d = fmax(d, fabs(h[(b * L + i) * D + k] - h2[(b * L + i) * D + k]));
-                if (i < changed) CHECK_MSG(d == 0.0, "row %d position %d sees a later token", b, i);
-                else CHECK_MSG(d > 0.0, "row %d position %d did not change", b, i);
+                if (i < changed)
+                    CHECK_MSG(d == 0.0, "row %d position %d sees a later token", b, i);
+                else
+                    CHECK_MSG(d > 0.0, "row %d position %d did not change", b, i);
             }
         int32_t pos[B];
         pf_clip_eos_positions(ids, B, L, c.eos_token_id, pos);
         CHECK(pos[0] == (variant ? 3 : 5) && pos[1] == (variant ? 7 : 9));
-        for (int b = 0; b < B; b++)
-            CHECK(!memcmp(pooled + b * D, h + (b * L + pos[b]) * D, sizeof(float) * D));
+        for (int b = 0; b < B; b++) CHECK(!memcmp(pooled + b * D, h + (b * L + pos[b]) * D, sizeof(float) * D));
         pf_clip_free(m);
     }
     pf_backend_free(be);
@@ -231,8 +232,8 @@ static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw
 static bool same_file(const char *a, const char *b) {
     char *da = NULL, *db = NULL;
     size_t na = 0, nb = 0;
-    bool same = pf_read_file(a, &da, &na) == PF_OK && pf_read_file(b, &db, &nb) == PF_OK && na == nb &&
-                !memcmp(da, db, na);
+    bool same =
+        pf_read_file(a, &da, &na) == PF_OK && pf_read_file(b, &db, &nb) == PF_OK && na == nb && !memcmp(da, db, na);
     free(da);
     free(db);
     return same;
@@ -289,5 +290,5 @@ static pf_test_result test_tiny_writers(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_relative_buckets), PF_TEST(test_tiny_writers), PF_TEST(test_t5_mask_means_prefix), PF_TEST(test_clip_causal_and_pooling),
-             PF_TEST(test_bf16_weights), PF_TEST(test_released_sizes))
+PF_TEST_MAIN(PF_TEST(test_relative_buckets), PF_TEST(test_tiny_writers), PF_TEST(test_t5_mask_means_prefix),
+             PF_TEST(test_clip_causal_and_pooling), PF_TEST(test_bf16_weights), PF_TEST(test_released_sizes))

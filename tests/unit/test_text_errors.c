@@ -104,7 +104,8 @@ static pf_status rewrite(const char *src_dir, const char *dst_dir, const char *d
         else
             snprintf(names[k], sizeof names[k], "%s", s->name);
         for (int d = 0; d < s->ndim; d++) shapes[k][d] = s->shape[d];
-        t[k] = (pf_st_write_tensor){.name = names[k], .dtype = s->dtype, .ndim = s->ndim, .shape = shapes[k], .data = s->data};
+        t[k] = (pf_st_write_tensor){
+            .name = names[k], .dtype = s->dtype, .ndim = s->ndim, .shape = shapes[k], .data = s->data};
         if (reshape && !strcmp(s->name, reshape)) {
             size_t cols = (size_t)s->shape[s->ndim - 1], rows = s->nbytes / 4 / cols;
             bufs[k] = calloc(rows * (cols + 1), sizeof(float));
@@ -136,13 +137,13 @@ static pf_status write_text(const char *dir, const char *file, const char *text)
 }
 
 /* A call must fail (any status) with a message containing `needle`. */
-#define CHECK_FAILS(expr, needle)                                                                       \
-    do {                                                                                                \
-        pf_clear_error();                                                                               \
-        pf_status s_ = (expr);                                                                          \
-        CHECK_MSG(s_ != PF_OK, "%s succeeded", #expr);                                                  \
-        CHECK_MSG(strstr(pf_last_error(), (needle)) != NULL, "message '%s' lacks '%s'", pf_last_error(), \
-                  (const char *)(needle));                                                              \
+#define CHECK_FAILS(expr, needle)                                                                                      \
+    do {                                                                                                               \
+        pf_clear_error();                                                                                              \
+        pf_status s_ = (expr);                                                                                         \
+        CHECK_MSG(s_ != PF_OK, "%s succeeded", #expr);                                                                 \
+        CHECK_MSG(strstr(pf_last_error(), (needle)) != NULL, "message '%s' lacks '%s'", pf_last_error(),               \
+                  (const char *)(needle));                                                                             \
     } while (0)
 
 static pf_test_result test_t5_tensors(void) {
@@ -296,8 +297,9 @@ static pf_test_result test_clip_tensors_and_configs(void) {
     CHECK_ERR(pf_clip_load(cfg, be, PF_F32, &m), PF_ERR_UNSUPPORTED, "relu");
     CHECK_OK(write_text(cfg, "config.json", "[1, 2]"));
     CHECK_FAILS(pf_clip_load(cfg, be, PF_F32, &m), "config.json");
-    CHECK_OK(write_text(cfg, "config.json",
-                        "{\"hidden_size\": 8, \"num_attention_heads\": 2, \"num_hidden_layers\": 1, \"vocab_size\": 30}"));
+    CHECK_OK(
+        write_text(cfg, "config.json",
+                   "{\"hidden_size\": 8, \"num_attention_heads\": 2, \"num_hidden_layers\": 1, \"vocab_size\": 30}"));
     CHECK_FAILS(pf_clip_load(cfg, be, PF_F32, &m), "intermediate_size");
     pf_clip_free(a);
     pf_clip_free(b);
