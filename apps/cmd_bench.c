@@ -11,6 +11,7 @@ typedef struct {
 } pf_bench_kind;
 
 static const pf_bench_kind pf_bench_kinds[] = {
+    {"text", "text encoders at the released sizes (T5-XXL, CLIP-L, CLIP-G), random weights", pf_bench_text},
     {NULL, NULL, NULL}, /* kinds are added above this sentinel */
 };
 
