@@ -1,7 +1,7 @@
 /* Shared by the tokenizer fuzz targets: where the golden tokenizers are
- * ($PF_GOLDEN_DIR/tokenizers, else the build's default golden folder) and the
- * invariants every encoding must satisfy. A violated invariant traps, which is
- * what a fuzz target is for. */
+ * ($PF_GOLDEN_DIR/tokenizers, else ../shared/golden beside the source root,
+ * found from this file's path) and the invariants every encoding must
+ * satisfy. A violated invariant traps, which is what a fuzz target is for. */
 #ifndef PF_FUZZ_TOK_COMMON_H
 #define PF_FUZZ_TOK_COMMON_H
 
@@ -9,14 +9,18 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline const char *pf_fuzz_tok_path(const char *sub, char *buf, size_t n) {
     const char *g = getenv("PF_GOLDEN_DIR");
-#ifdef PF_DEFAULT_GOLDEN_DIR
-    if (!g || !*g) g = PF_DEFAULT_GOLDEN_DIR;
-#endif
-    if (!g) return NULL;
-    snprintf(buf, n, "%s/tokenizers/%s", g, sub);
+    if (g && *g) {
+        snprintf(buf, n, "%s/tokenizers/%s", g, sub);
+        return buf;
+    }
+    /* __FILE__ is <root>/tests/fuzz/fuzz_tok_common.h: the pack is <root>/../shared/golden */
+    const char *f = __FILE__, *end = strstr(f, "tests/fuzz/fuzz_tok_common.h");
+    if (!end) return NULL;
+    snprintf(buf, n, "%.*s../shared/golden/tokenizers/%s", (int)(end - f), f, sub);
     return buf;
 }
 
