@@ -74,11 +74,11 @@ pf_status pf_dit_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_dit **
     char *cfg_path = pf_path_join(dir, "config.json");
     if (!cfg_path) return pf_error(PF_ERR_OOM, "out of host memory");
     pf_dit_config cfg;
+    pf_dit *dit = NULL;
     pf_status rc = dit_config_parse(cfg_path, &cfg);
+    if (rc == PF_OK) rc = dit_alloc(&cfg, be, dtype, cfg_path, &dit); /* config problems name the file */
     free(cfg_path);
     if (rc != PF_OK) return rc;
-    pf_dit *dit = NULL;
-    PF_TRY(dit_alloc(&cfg, be, dtype, dir, &dit));
     pf_weights *w = NULL;
     rc = pf_weights_open_dir(dir, &w);
     if (rc != PF_OK) {

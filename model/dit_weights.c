@@ -38,7 +38,7 @@ static pf_tensor *dit_w(dit_wsource *s, pf_dtype dt, dit_init init, int ndim, co
         s->status = PF_ERR_OOM;
         return NULL;
     }
-    if (init == DIT_INIT_NONE) return t; /* filled by the caller */
+    if (init == DIT_INIT_NONE || pf_backend_is_meta(pf_pool_backend(s->pool))) return t; /* no values (meta) */
     int64_t fan_in = 1;
     for (int i = 1; i < ndim; i++) fan_in *= shape[i];
     float mean = 0.0f, std;
@@ -145,7 +145,7 @@ static void dit_decl_patch_embed(pf_dit *dit, dit_wsource *s) {
      * resizes it for smaller clips */
     int64_t S = c->pos_embed_max_size, psh[3] = {1, S * S, c->hidden};
     dit->pos_embed = dit_w(s, PF_F32, DIT_INIT_NONE, 3, psh, "pos_embed.pos_embed");
-    if (!s->loader && s->pool && dit->pos_embed && s->status == PF_OK) {
+    if (!s->loader && s->pool && dit->pos_embed && s->status == PF_OK && !pf_backend_is_meta(pf_pool_backend(s->pool))) {
         /* a random model gets the table the official constructor computes */
         size_t n = (size_t)(S * S * c->hidden);
         float *tab = pf_malloc(n * sizeof(float), "SD3 sin-cos table");

@@ -127,6 +127,7 @@ static pf_test_result test_missing_and_misshaped_reported_together(void) {
     pf_status rc = pf_dit_load(tmp, be, PF_F32, &dit);
     CHECK(rc != PF_OK && dit == NULL);
     const char *msg = pf_last_error();
+    fprintf(stderr, "  %s\n", msg);
     for (int i = 0; i < 2; i++) {
         CHECK_MSG(strstr(msg, drop[i]), "message lacks %s: %s", drop[i], msg);
         CHECK_MSG(strstr(msg, shrink[i]), "message lacks %s: %s", shrink[i], msg);
