@@ -11,6 +11,7 @@ typedef struct {
 } pf_bench_kind;
 
 static const pf_bench_kind pf_bench_kinds[] = {
+    {"dit", "one DiT call at the released size in a pipeline layout (unit, stage)", pf_bench_dit},
     {NULL, NULL, NULL}, /* kinds are added above this sentinel */
 };
 

@@ -100,7 +100,7 @@ pf_status pf_dit_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_dit **
     }
     dit->cfg.n_params = src.n_params;
     char b1[32];
-    PF_INFO("DiT %s: %s, %d heads x %d, %d + %d blocks, %.3f G parameters (%s on %s)", dir,
+    PF_DEBUG("DiT %s: %s, %d heads x %d, %d + %d blocks, %.3f G parameters (%s on %s)", dir,
             cfg.variant == PF_DIT_FLUX ? "miniFLUX" : "SD3 MMDiT", cfg.heads, cfg.head_dim, cfg.n_double, cfg.n_single,
             (double)src.n_params * 1e-9, pf_fmt_bytes((double)pf_pool_bytes(dit->pool), b1, sizeof b1),
             pf_backend_name(be));
@@ -421,6 +421,25 @@ static pf_status dit_get_layout(pf_dit *dit, const dit_layout_key *key, const pf
 
 /* ------------------------------------------------------------------ forward */
 
+static void dit_record_stats(pf_dit *dit, const dit_layout *lay) {
+    dit->last.graph_peak_bytes = lay->plan.peak_bytes;
+    dit->last.flops = lay->flops;
+    dit->last.image_tokens = lay->n_img;
+    dit->last.text_tokens = lay->key.text_len;
+}
+
+pf_status pf_dit_plan(pf_dit *dit, const pf_dit_inputs *in, pf_tensor *velocity, pf_dit_stats *st) {
+    if (!dit) return pf_error(PF_ERR_INVALID_ARG, "pf_dit_plan: NULL DiT");
+    dit_layout_key key;
+    PF_TRY(dit_check_inputs(dit, in, velocity, &key));
+    dit_layout *lay = NULL;
+    PF_TRY(dit_get_layout(dit, &key, in, velocity, &lay));
+    lay->last_use = ++dit->use_clock;
+    dit_record_stats(dit, lay);
+    pf_dit_get_stats(dit, st);
+    return PF_OK;
+}
+
 pf_status pf_dit_forward(pf_dit *dit, const pf_dit_inputs *in, pf_tensor *velocity) {
     if (!dit) return pf_error(PF_ERR_INVALID_ARG, "pf_dit_forward: NULL DiT");
     dit_layout_key key;
@@ -458,10 +477,7 @@ pf_status pf_dit_forward(pf_dit *dit, const pf_dit_inputs *in, pf_tensor *veloci
     if (rc == PF_OK) rc = pf_graph_compute(lay->g);
     if (rc != PF_OK) return pf_error_wrap(rc, "DiT forward");
 
-    dit->last.graph_peak_bytes = lay->plan.peak_bytes;
-    dit->last.flops = lay->flops;
-    dit->last.image_tokens = lay->n_img;
-    dit->last.text_tokens = key.text_len;
+    dit_record_stats(dit, lay);
     return PF_OK;
 }
 

@@ -167,15 +167,8 @@ void dit_resize_bilinear(const float *in, int hi, int wi, int C, int ho, int wo,
 
 /* ------------------------------------------------------------------ SD3 position tables */
 
-pf_status dit_pos_table(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor **out) {
-    *out = NULL;
-    for (int i = 0; i < dit->n_pos_cache; i++) {
-        dit_pos_entry *e = &dit->pos_cache[i];
-        if (e->hc == hc && e->wc == wc && e->hi == hi && e->wi == wi) {
-            *out = e->table;
-            return PF_OK;
-        }
-    }
+/* Fill t [hi, wi, D] with the centre crop for the current grid (hc, wc), resized. */
+static pf_status dit_pos_fill(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor *t) {
     const int S = dit->cfg.pos_embed_max_size, D = dit->cfg.hidden;
     if (!dit->pos_host) { /* the file's table, downloaded once */
         size_t n = (size_t)S * S * D;
@@ -188,8 +181,6 @@ pf_status dit_pos_table(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor *
             return rc;
         }
     }
-    if (!dit->table_pool) PF_TRY(pf_pool_create(dit->be, (size_t)16 << 20, &dit->table_pool));
-    /* centre crop sized to the current clip's grid, then resized to this clip's grid */
     int top = (S - hc) / 2, left = (S - wc) / 2;
     float *crop = pf_malloc(((size_t)hc * wc + (size_t)hi * wi) * D * sizeof(float), "SD3 position crop");
     if (!crop) return PF_ERR_OOM;
@@ -197,13 +188,28 @@ pf_status dit_pos_table(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor *
     for (int y = 0; y < hc; y++)
         memcpy(crop + (size_t)y * wc * D, dit->pos_host + ((size_t)(top + y) * S + left) * D, (size_t)wc * D * sizeof(float));
     dit_resize_bilinear(crop, hc, wc, D, hi, wi, res);
-    int64_t ne[3] = {hi, wi, D};
+    pf_status rc = pf_tensor_set(t, res, (size_t)hi * wi * D * sizeof(float));
+    free(crop);
+    return rc;
+}
+
+pf_status dit_pos_table(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor **out) {
+    *out = NULL;
+    for (int i = 0; i < dit->n_pos_cache; i++) {
+        dit_pos_entry *e = &dit->pos_cache[i];
+        if (e->hc == hc && e->wc == wc && e->hi == hi && e->wi == wi) {
+            *out = e->table;
+            return PF_OK;
+        }
+    }
+    if (!dit->table_pool) PF_TRY(pf_pool_create(dit->be, (size_t)16 << 20, &dit->table_pool));
+    int64_t ne[3] = {hi, wi, dit->cfg.hidden};
     char name[PF_NAME_LEN];
     snprintf(name, sizeof name, "pos_embed %dx%d->%dx%d", hc, wc, hi, wi);
     pf_tensor *t = pf_pool_tensor(dit->table_pool, PF_F32, 3, ne, name);
-    pf_status rc = t ? pf_tensor_set(t, res, (size_t)hi * wi * D * sizeof(float)) : PF_ERR_OOM;
-    free(crop);
-    if (rc != PF_OK) return rc;
+    if (!t) return PF_ERR_OOM;
+    /* the meta backend holds sizes only */
+    if (!pf_backend_is_meta(dit->be)) PF_TRY(dit_pos_fill(dit, hc, wc, hi, wi, t));
     dit_pos_entry *ne2 = realloc(dit->pos_cache, (size_t)(dit->n_pos_cache + 1) * sizeof *ne2);
     if (!ne2) return pf_error(PF_ERR_OOM, "out of host memory (position tables)");
     dit->pos_cache = ne2;

@@ -232,7 +232,5 @@ void pf_dit_set_debug(pf_dit *dit, bool on);
 pf_status pf_dit_debug_get(pf_dit *dit, const char *name, float *dst, size_t n);
 /* The host tables of the last forward's layout: rope [L+N, hd/2, 2] and meta [B, L+N]. */
 pf_status pf_dit_debug_tables(pf_dit *dit, const float **rope, int *n_tokens, int32_t *meta, const int32_t *text_mask);
-/* Activation dtype (default f32; bf16 mirrors the official autocast run). Clears cached graphs. */
-pf_status pf_dit_set_act_dtype(pf_dit *dit, pf_dtype dt);
 
 #endif /* PF_DIT_INTERNAL_H */
