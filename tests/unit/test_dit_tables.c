@@ -292,7 +292,95 @@ static pf_test_result test_padded_text_is_invisible(void) {
     return PF_T_PASS;
 }
 
+/* Least recently used layouts are dropped beyond the cap and rebuilt on demand. */
+static pf_test_result test_layout_cache_eviction(void) {
+    pf_backend *be = cpu();
+    pf_pool *pool = NULL;
+    CHECK(be);
+    CHECK_OK(pf_pool_create(be, 0, &pool));
+    pf_dit *dit = tiny_dit(be, PF_DIT_FLUX);
+    CHECK(dit);
+    dit->max_layouts = 2;
+    int64_t tx[3] = {1, 3, 16}, po[2] = {1, 8};
+    pf_tensor *text = filled(pool, 3, tx, "text", 1), *pooled = filled(pool, 2, po, "pooled", 2);
+    pf_tensor *clip[3], *vel[3];
+    for (int i = 0; i < 3; i++) {
+        int64_t ne[5] = {1, 16, 1, 2 + 2 * i, 4};
+        clip[i] = filled(pool, 5, ne, "clip", 3 + (uint32_t)i);
+        vel[i] = pf_pool_tensor(pool, PF_F32, 5, ne, "vel");
+        CHECK(clip[i] && vel[i]);
+    }
+    CHECK(text && pooled);
+    float ts = 250.0f, first[128], again[128];
+    int32_t mask[3] = {1, 1, 0};
+    pf_dit_inputs in = {.batch = 1, .n_clips = 1, .timestep = &ts, .text = text, .text_mask = mask, .pooled = pooled};
+    for (int i = 0; i < 3; i++) {
+        in.clips[0] = clip[i];
+        CHECK_OK(pf_dit_forward(dit, &in, vel[i]));
+        if (i == 0) CHECK_OK(pf_tensor_get(vel[0], first, sizeof first));
+    }
+    CHECK(dit->n_layouts == 2 && dit->n_built == 3);
+    in.clips[0] = clip[0]; /* evicted: rebuilt, same values */
+    CHECK_OK(pf_dit_forward(dit, &in, vel[0]));
+    CHECK_OK(pf_tensor_get(vel[0], again, sizeof again));
+    CHECK(dit->n_layouts == 2 && dit->n_built == 4);
+    for (int i = 0; i < 128; i++) CHECK(first[i] == again[i]);
+    in.clips[0] = clip[2]; /* still cached */
+    CHECK_OK(pf_dit_forward(dit, &in, vel[2]));
+    CHECK(dit->n_built == 4);
+    pf_dit_free(dit);
+    pf_pool_free(pool);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+/* bf16 inputs and a bf16 velocity: the casts sit at the graph's edges. */
+static pf_test_result test_bf16_inputs_and_output(void) {
+    pf_backend *be = cpu();
+    pf_pool *pool = NULL;
+    CHECK(be);
+    CHECK_OK(pf_pool_create(be, 0, &pool));
+    pf_dit *dit = tiny_dit(be, PF_DIT_MMDIT);
+    CHECK(dit);
+    int64_t c[5] = {1, 16, 1, 4, 4}, tx[3] = {1, 3, 16}, po[2] = {1, 8};
+    pf_tensor *clip = filled(pool, 5, c, "clip", 1), *text = filled(pool, 3, tx, "text", 2);
+    pf_tensor *pooled = filled(pool, 2, po, "pooled", 3), *vel = pf_pool_tensor(pool, PF_F32, 5, c, "vel");
+    pf_tensor *clip16 = pf_pool_tensor(pool, PF_BF16, 5, c, "clip16"), *text16 = pf_pool_tensor(pool, PF_BF16, 3, tx, "t16");
+    pf_tensor *pooled16 = pf_pool_tensor(pool, PF_BF16, 2, po, "p16"), *vel16 = pf_pool_tensor(pool, PF_BF16, 5, c, "v16");
+    CHECK(clip && text && pooled && vel && clip16 && text16 && pooled16 && vel16);
+    /* round the f32 inputs to bf16 and keep both copies */
+    pf_tensor *f32s[3] = {clip, text, pooled}, *bf16s[3] = {clip16, text16, pooled16};
+    for (int i = 0; i < 3; i++) {
+        size_t n = (size_t)pf_nelem(f32s[i]);
+        float *v = malloc(n * sizeof(float));
+        CHECK(v);
+        CHECK_OK(pf_tensor_get(f32s[i], v, n * sizeof(float)));
+        for (size_t j = 0; j < n; j++) v[j] = pf_round_bf16(v[j]);
+        CHECK_OK(pf_tensor_set(f32s[i], v, n * sizeof(float)));
+        CHECK_OK(pf_tensor_set_as(bf16s[i], v, PF_F32, n));
+        free(v);
+    }
+    float ts = 800.0f, a[256], b[256];
+    int32_t mask[3] = {1, 0, 0};
+    pf_dit_inputs in = {.batch = 1, .n_clips = 1, .clips = {clip}, .timestep = &ts, .text = text, .text_mask = mask,
+                        .pooled = pooled};
+    CHECK_OK(pf_dit_forward(dit, &in, vel));
+    CHECK_OK(pf_tensor_get(vel, a, sizeof a));
+    pf_dit_inputs in16 = in;
+    in16.clips[0] = clip16;
+    in16.text = text16;
+    in16.pooled = pooled16;
+    CHECK_OK(pf_dit_forward(dit, &in16, vel16));
+    CHECK_OK(pf_tensor_get_as(vel16, b, PF_F32, 256));
+    for (int i = 0; i < 256; i++) CHECK(b[i] == pf_round_bf16(a[i]));
+    pf_dit_free(dit);
+    pf_pool_free(pool);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
 PF_TEST_MAIN(PF_TEST(test_released_param_counts), PF_TEST(test_interp_positions), PF_TEST(test_timestep_sinusoid),
              PF_TEST(test_rope_positions_and_table), PF_TEST(test_sincos_table_matches_file),
              PF_TEST(test_bilinear_resize), PF_TEST(test_behaviour_flux), PF_TEST(test_behaviour_mmdit),
-             PF_TEST(test_padded_text_is_invisible))
+             PF_TEST(test_padded_text_is_invisible), PF_TEST(test_layout_cache_eviction),
+             PF_TEST(test_bf16_inputs_and_output))
