@@ -43,8 +43,16 @@ static int bench_dit_int(const char *s, int lo, int hi, const char *what, int *o
 }
 
 static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
-    *o = (bench_dit_opts){.variant = "miniflux", .res = "384p", .backend = "cpu", .unit = 0, .stage = 2, .reps = 1,
-                          .threads = 0, .dtype = PF_BF16, .act = PF_F32, .seed = 1234};
+    *o = (bench_dit_opts){.variant = "miniflux",
+                          .res = "384p",
+                          .backend = "cpu",
+                          .unit = 0,
+                          .stage = 2,
+                          .reps = 1,
+                          .threads = 0,
+                          .dtype = PF_BF16,
+                          .act = PF_F32,
+                          .seed = 1234};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -56,13 +64,20 @@ static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
             return 2;
         }
         int rc = 0;
-        if (!strcmp(a, "--variant")) o->variant = v;
-        else if (!strcmp(a, "--res")) o->res = v;
-        else if (!strcmp(a, "--backend")) o->backend = v;
-        else if (!strcmp(a, "--unit")) rc = bench_dit_int(v, 0, 63, "--unit", &o->unit);
-        else if (!strcmp(a, "--stage")) rc = bench_dit_int(v, 0, 2, "--stage", &o->stage);
-        else if (!strcmp(a, "--reps")) rc = bench_dit_int(v, 1, 1000, "--reps", &o->reps);
-        else if (!strcmp(a, "--threads")) rc = bench_dit_int(v, 0, 1024, "--threads", &o->threads);
+        if (!strcmp(a, "--variant"))
+            o->variant = v;
+        else if (!strcmp(a, "--res"))
+            o->res = v;
+        else if (!strcmp(a, "--backend"))
+            o->backend = v;
+        else if (!strcmp(a, "--unit"))
+            rc = bench_dit_int(v, 0, 63, "--unit", &o->unit);
+        else if (!strcmp(a, "--stage"))
+            rc = bench_dit_int(v, 0, 2, "--stage", &o->stage);
+        else if (!strcmp(a, "--reps"))
+            rc = bench_dit_int(v, 1, 1000, "--reps", &o->reps);
+        else if (!strcmp(a, "--threads"))
+            rc = bench_dit_int(v, 0, 1024, "--threads", &o->threads);
         else if (!strcmp(a, "--dtype") || !strcmp(a, "--act")) {
             pf_dtype dt;
             if (pf_dtype_parse(v, &dt) != PF_OK || (dt != PF_F32 && dt != PF_BF16 && dt != PF_F16)) {
@@ -185,7 +200,8 @@ int pf_bench_dit(int argc, char **argv) {
     in.text = pf_pool_tensor(pool, PF_F32, 3, tne, "text");
     in.pooled = pf_pool_tensor(pool, PF_F32, 2, pne, "pooled");
     pf_tensor *vel = pf_pool_tensor(pool, PF_F32, 5, vne, "velocity");
-    if (!in.text || !in.pooled || !vel || bench_dit_fill(in.text, 11) != PF_OK || bench_dit_fill(in.pooled, 12) != PF_OK) {
+    if (!in.text || !in.pooled || !vel || bench_dit_fill(in.text, 11) != PF_OK ||
+        bench_dit_fill(in.pooled, 12) != PF_OK) {
         ret = bench_dit_fail("inputs");
         goto done;
     }
@@ -249,7 +265,8 @@ int pf_bench_dit(int argc, char **argv) {
            formula * 1e-12);
     printf("  throughput  %.1f GFLOP/s (graph count / mean time)\n", st.flops / t_mean * 1e-9);
     printf("  memory      planner peak %s for this layout, weights %s\n",
-           pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1), pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));
+           pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1),
+           pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));
     ret = 0;
 done:
     pf_pool_free(pool);

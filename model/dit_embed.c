@@ -186,7 +186,8 @@ static pf_status dit_pos_fill(pf_dit *dit, int hc, int wc, int hi, int wi, pf_te
     if (!crop) return PF_ERR_OOM;
     float *res = crop + (size_t)hc * wc * D;
     for (int y = 0; y < hc; y++)
-        memcpy(crop + (size_t)y * wc * D, dit->pos_host + ((size_t)(top + y) * S + left) * D, (size_t)wc * D * sizeof(float));
+        memcpy(crop + (size_t)y * wc * D, dit->pos_host + ((size_t)(top + y) * S + left) * D,
+               (size_t)wc * D * sizeof(float));
     dit_resize_bilinear(crop, hc, wc, D, hi, wi, res);
     pf_status rc = pf_tensor_set(t, res, (size_t)hi * wi * D * sizeof(float));
     free(crop);
@@ -292,7 +293,8 @@ pf_tensor *dit_embed_image(dit_build *bd) {
             pos = pf_view(g, dit->pos_embed, 3, pne, pst, ((int64_t)((S - hc) / 2) * S + (S - wc) / 2) * D);
         } else {
             pf_status rc = dit_pos_table(dit, hc, wc, h, w, &pos);
-            if (rc != PF_OK) return pf_graph_fail(g, rc, "SD3 position table %dx%d -> %dx%d: %s", hc, wc, h, w, pf_last_error());
+            if (rc != PF_OK)
+                return pf_graph_fail(g, rc, "SD3 position table %dx%d -> %dx%d: %s", hc, wc, h, w, pf_last_error());
         }
         int64_t e3[3] = {bd->B, (int64_t)T * h * w, D};
         parts[i] = pf_reshape(g, pf_add(g, pf_reshape(g, e, 4, e4), pos), 3, e3);

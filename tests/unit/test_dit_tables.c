@@ -183,8 +183,13 @@ static pf_test_result check_behaviour(pf_dit_variant v) {
     CHECK(c0 && c1 && c2 && text && pooled && v1 && v2);
     float ts[2] = {700.0f, 300.0f};
     int32_t mask[10] = {1, 1, 0, 0, 0, 1, 1, 1, 1, 0};
-    pf_dit_inputs in = {.batch = 2, .n_clips = 3, .clips = {c0, c1, c2}, .timestep = ts, .text = text,
-                        .text_mask = mask, .pooled = pooled};
+    pf_dit_inputs in = {.batch = 2,
+                        .n_clips = 3,
+                        .clips = {c0, c1, c2},
+                        .timestep = ts,
+                        .text = text,
+                        .text_mask = mask,
+                        .pooled = pooled};
     const size_t n = (size_t)pf_nelem(v1);
     float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
     CHECK(a && b);
@@ -241,8 +246,13 @@ static pf_test_result check_behaviour(pf_dit_variant v) {
         CHECK_OK(pf_tensor_set(dst[i], tmp + m, m * sizeof(float)));
         free(tmp);
     }
-    pf_dit_inputs in1 = {.batch = 1, .n_clips = 3, .clips = {r0, r1, r2}, .timestep = ts + 1, .text = rt,
-                         .text_mask = mask + 5, .pooled = rp};
+    pf_dit_inputs in1 = {.batch = 1,
+                         .n_clips = 3,
+                         .clips = {r0, r1, r2},
+                         .timestep = ts + 1,
+                         .text = rt,
+                         .text_mask = mask + 5,
+                         .pooled = rp};
     CHECK_OK(pf_dit_forward(dit, &in1, rv));
     CHECK_OK(pf_tensor_get(rv, b, n / 2 * sizeof(float)));
     pf_dit_get_stats(dit, &st);
@@ -277,7 +287,8 @@ static pf_test_result test_padded_text_is_invisible(void) {
     CHECK(c && t1 && p && v);
     float ts = 500.0f, a[256], b[256], text[6 * 16];
     int32_t mask[6] = {1, 1, 1, 0, 0, 0};
-    pf_dit_inputs in = {.batch = 1, .n_clips = 1, .clips = {c}, .timestep = &ts, .text = t1, .text_mask = mask, .pooled = p};
+    pf_dit_inputs in = {
+        .batch = 1, .n_clips = 1, .clips = {c}, .timestep = &ts, .text = t1, .text_mask = mask, .pooled = p};
     CHECK_OK(pf_dit_forward(dit, &in, v));
     CHECK_OK(pf_tensor_get(v, a, sizeof a));
     CHECK_OK(pf_tensor_get(t1, text, sizeof text));
@@ -345,8 +356,10 @@ static pf_test_result test_bf16_inputs_and_output(void) {
     int64_t c[5] = {1, 16, 1, 4, 4}, tx[3] = {1, 3, 16}, po[2] = {1, 8};
     pf_tensor *clip = filled(pool, 5, c, "clip", 1), *text = filled(pool, 3, tx, "text", 2);
     pf_tensor *pooled = filled(pool, 2, po, "pooled", 3), *vel = pf_pool_tensor(pool, PF_F32, 5, c, "vel");
-    pf_tensor *clip16 = pf_pool_tensor(pool, PF_BF16, 5, c, "clip16"), *text16 = pf_pool_tensor(pool, PF_BF16, 3, tx, "t16");
-    pf_tensor *pooled16 = pf_pool_tensor(pool, PF_BF16, 2, po, "p16"), *vel16 = pf_pool_tensor(pool, PF_BF16, 5, c, "v16");
+    pf_tensor *clip16 = pf_pool_tensor(pool, PF_BF16, 5, c, "clip16"),
+              *text16 = pf_pool_tensor(pool, PF_BF16, 3, tx, "t16");
+    pf_tensor *pooled16 = pf_pool_tensor(pool, PF_BF16, 2, po, "p16"),
+              *vel16 = pf_pool_tensor(pool, PF_BF16, 5, c, "v16");
     CHECK(clip && text && pooled && vel && clip16 && text16 && pooled16 && vel16);
     /* round the f32 inputs to bf16 and keep both copies */
     pf_tensor *f32s[3] = {clip, text, pooled}, *bf16s[3] = {clip16, text16, pooled16};
@@ -362,8 +375,8 @@ static pf_test_result test_bf16_inputs_and_output(void) {
     }
     float ts = 800.0f, a[256], b[256];
     int32_t mask[3] = {1, 0, 0};
-    pf_dit_inputs in = {.batch = 1, .n_clips = 1, .clips = {clip}, .timestep = &ts, .text = text, .text_mask = mask,
-                        .pooled = pooled};
+    pf_dit_inputs in = {
+        .batch = 1, .n_clips = 1, .clips = {clip}, .timestep = &ts, .text = text, .text_mask = mask, .pooled = pooled};
     CHECK_OK(pf_dit_forward(dit, &in, vel));
     CHECK_OK(pf_tensor_get(vel, a, sizeof a));
     pf_dit_inputs in16 = in;
