@@ -12,6 +12,7 @@ typedef struct {
 
 static const pf_bench_kind pf_bench_kinds[] = {
     {"text", "text encoders at the released sizes (T5-XXL, CLIP-L, CLIP-G), random weights", pf_bench_text},
+    {"dit", "one DiT call at the released size in a pipeline layout (unit, stage)", pf_bench_dit},
     {NULL, NULL, NULL}, /* kinds are added above this sentinel */
 };
 
