@@ -1,0 +1,257 @@
+/*
+ * GEMM micro-kernels (one per instruction set) and the packing routines.
+ *
+ * A micro-kernel multiplies an A sliver packed as [kc][MR] by a B sliver
+ * packed as [kc][NR], keeping the MR x NR tile of C in registers for the whole
+ * kc loop, then writes alpha * acc + beta * C. Partial tiles (m < MR or
+ * n < NR) are computed in full on zero-padded slivers and only the valid part
+ * is written back.
+ *
+ *   generic  4 x 8   plain C (vectorised by the compiler for the baseline ISA)
+ *   avx2     6 x 16  12 ymm accumulators, FMA
+ *   avx512  12 x 32  24 zmm accumulators, FMA
+ */
+#include "cpu_gemm.h"
+#include "cpu_simd.h"
+
+#if PF_CPU_X86
+#include <immintrin.h>
+#endif
+
+/* Write an MR x NR tile held in tmp (already multiplied by alpha) to C. */
+static inline void pf_uk_store_tile(const float *tmp, int nr, float *c, int64_t ldc, int m, int n, float beta) {
+    for (int i = 0; i < m; i++) {
+        float *cr = c + i * ldc;
+        const float *tr = tmp + i * nr;
+        if (beta == 0.0f)
+            for (int j = 0; j < n; j++) cr[j] = tr[j];
+        else
+            for (int j = 0; j < n; j++) cr[j] = tr[j] + beta * cr[j];
+    }
+}
+
+/* ---------------------------------------------------------------- generic */
+
+#define PF_G_MR 4
+#define PF_G_NR 8
+
+static void pf_uk_generic(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int m, int n, float alpha,
+                          float beta) {
+    float acc[PF_G_MR][PF_G_NR];
+    for (int i = 0; i < PF_G_MR; i++)
+        for (int j = 0; j < PF_G_NR; j++) acc[i][j] = 0.0f;
+    for (int64_t k = 0; k < kc; k++) {
+        const float *ak = a + k * PF_G_MR, *bk = b + k * PF_G_NR;
+        for (int i = 0; i < PF_G_MR; i++)
+            for (int j = 0; j < PF_G_NR; j++) acc[i][j] += ak[i] * bk[j];
+    }
+    float tmp[PF_G_MR * PF_G_NR];
+    for (int i = 0; i < PF_G_MR; i++)
+        for (int j = 0; j < PF_G_NR; j++) tmp[i * PF_G_NR + j] = alpha * acc[i][j];
+    pf_uk_store_tile(tmp, PF_G_NR, c, ldc, m, n, beta);
+}
+
+#if PF_CPU_X86
+/* ---------------------------------------------------------------- avx2 */
+
+#define PF_A2_MR 6
+#define PF_A2_NR 16
+
+PF_TARGET_AVX2 static void pf_uk_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int m, int n,
+                                      float alpha, float beta) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int64_t k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 t;
+        t = _mm256_broadcast_ss(a + 0);
+        c00 = _mm256_fmadd_ps(t, b0, c00);
+        c01 = _mm256_fmadd_ps(t, b1, c01);
+        t = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(t, b0, c10);
+        c11 = _mm256_fmadd_ps(t, b1, c11);
+        t = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(t, b0, c20);
+        c21 = _mm256_fmadd_ps(t, b1, c21);
+        t = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(t, b0, c30);
+        c31 = _mm256_fmadd_ps(t, b1, c31);
+        t = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(t, b0, c40);
+        c41 = _mm256_fmadd_ps(t, b1, c41);
+        t = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(t, b0, c50);
+        c51 = _mm256_fmadd_ps(t, b1, c51);
+        a += PF_A2_MR;
+        b += PF_A2_NR;
+    }
+    __m256 acc[PF_A2_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    if (m == PF_A2_MR && n == PF_A2_NR) {
+        for (int i = 0; i < PF_A2_MR; i++) {
+            float *cr = c + i * ldc;
+            for (int h = 0; h < 2; h++) {
+                __m256 r = _mm256_mul_ps(va, acc[i][h]);
+                if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8 * h), r);
+                _mm256_storeu_ps(cr + 8 * h, r);
+            }
+        }
+        return;
+    }
+    float tmp[PF_A2_MR * PF_A2_NR];
+    for (int i = 0; i < PF_A2_MR; i++)
+        for (int h = 0; h < 2; h++) _mm256_storeu_ps(tmp + i * PF_A2_NR + 8 * h, _mm256_mul_ps(va, acc[i][h]));
+    pf_uk_store_tile(tmp, PF_A2_NR, c, ldc, m, n, beta);
+}
+
+/* ---------------------------------------------------------------- avx512 */
+
+#define PF_A5_MR 12
+#define PF_A5_NR 32
+
+PF_TARGET_AVX512 static void pf_uk_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int m,
+                                          int n, float alpha, float beta) {
+    __m512 acc[PF_A5_MR][2];
+    for (int i = 0; i < PF_A5_MR; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        /* the tile of C is needed at the end: start fetching it now */
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        for (int i = 0; i < PF_A5_MR; i++) {
+            __m512 t = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(t, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(t, b1, acc[i][1]);
+        }
+        a += PF_A5_MR;
+        b += PF_A5_NR;
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    if (m == PF_A5_MR && n == PF_A5_NR) {
+        for (int i = 0; i < PF_A5_MR; i++) {
+            float *cr = c + i * ldc;
+            for (int h = 0; h < 2; h++) {
+                __m512 r = _mm512_mul_ps(va, acc[i][h]);
+                if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + 16 * h), r);
+                _mm512_storeu_ps(cr + 16 * h, r);
+            }
+        }
+        return;
+    }
+    float tmp[PF_A5_MR * PF_A5_NR];
+    for (int i = 0; i < PF_A5_MR; i++)
+        for (int h = 0; h < 2; h++) _mm512_storeu_ps(tmp + i * PF_A5_NR + 16 * h, _mm512_mul_ps(va, acc[i][h]));
+    pf_uk_store_tile(tmp, PF_A5_NR, c, ldc, m, n, beta);
+}
+#endif /* PF_CPU_X86 */
+
+static const pf_cpu_gemm_kernel pf_gemm_kernels[PF_ISA_COUNT] = {
+    [PF_ISA_GENERIC] = {PF_G_MR, PF_G_NR, pf_uk_generic, "generic 4x8"},
+#if PF_CPU_X86
+    [PF_ISA_AVX2] = {PF_A2_MR, PF_A2_NR, pf_uk_avx2, "avx2 6x16"},
+    [PF_ISA_AVX512] = {PF_A5_MR, PF_A5_NR, pf_uk_avx512, "avx512 12x32"},
+#else
+    [PF_ISA_AVX2] = {PF_G_MR, PF_G_NR, pf_uk_generic, "generic 4x8"},
+    [PF_ISA_AVX512] = {PF_G_MR, PF_G_NR, pf_uk_generic, "generic 4x8"},
+#endif
+};
+
+const pf_cpu_gemm_kernel *pf_cpu_gemm_kernel_get(void) { return &pf_gemm_kernels[pf_cpu_isa_get()]; }
+
+/* ---------------------------------------------------------------- packing */
+
+/* Load element at p[i] of a float dtype as f32. */
+static inline float pf_pk_ld(const void *p, pf_dtype dt, int64_t i) {
+    if (dt == PF_F32) return ((const float *)p)[i];
+    if (dt == PF_BF16) return pf_bf16_to_f32(((const uint16_t *)p)[i]);
+    return pf_f16_to_f32(((const uint16_t *)p)[i]);
+}
+
+/* dst[t * dstride] = X(r, c0 + t) for t < len: one row of X read along its columns. */
+static void pf_pk_row(const pf_cpu_mat *X, int64_t r, int64_t c0, int64_t len, float *dst, int64_t dstride) {
+    int64_t o = r * X->rs + c0 * X->cs, cs = X->cs;
+    if (X->dt == PF_F32) {
+        const float *p = (const float *)X->p + o;
+        for (int64_t t = 0; t < len; t++) dst[t * dstride] = p[t * cs];
+    } else if (X->dt == PF_BF16) {
+        const uint16_t *p = (const uint16_t *)X->p + o;
+        for (int64_t t = 0; t < len; t++) dst[t * dstride] = pf_bf16_to_f32(p[t * cs]);
+    } else {
+        for (int64_t t = 0; t < len; t++) dst[t * dstride] = pf_pk_ld(X->p, X->dt, o + t * cs);
+    }
+}
+
+/* Interleave `rows` (<= 64) streams: d[k * rows + i] = src_i[k] for k < kc. The rows are
+ * read in order, which beats scattering each row with a stride. */
+static void pf_pk_interleave(const pf_cpu_mat *X, int64_t r0, int rows, int64_t c0, int64_t kc, float *d) {
+    if (X->dt == PF_F32) {
+        const float *src[64];
+        for (int i = 0; i < rows; i++) src[i] = (const float *)X->p + (r0 + i) * X->rs + c0;
+        for (int64_t k = 0; k < kc; k++)
+            for (int i = 0; i < rows; i++) d[k * rows + i] = src[i][k];
+    } else if (X->dt == PF_BF16) {
+        const uint16_t *src[64];
+        for (int i = 0; i < rows; i++) src[i] = (const uint16_t *)X->p + (r0 + i) * X->rs + c0;
+        for (int64_t k = 0; k < kc; k++)
+            for (int i = 0; i < rows; i++) d[k * rows + i] = pf_bf16_to_f32(src[i][k]);
+    } else {
+        for (int i = 0; i < rows; i++) pf_pk_row(X, r0 + i, c0, kc, d + i, rows);
+    }
+}
+
+void pf_cpu_pack_a(const pf_cpu_mat *A, int64_t i0, int64_t m, int64_t k0, int64_t kc, int mr, float *dst) {
+    for (int64_t s = 0; s < m; s += mr) {
+        int64_t rows = PF_MIN((int64_t)mr, m - s);
+        float *d = dst + s * kc;
+        if (A->cs == 1 && rows == mr && mr <= 64) {
+            pf_pk_interleave(A, i0 + s, mr, k0, kc, d);
+        } else if (A->cs == 1 || rows < mr) {
+            /* rows contiguous along k (A row-major): read each row, scatter with stride mr */
+            for (int64_t i = 0; i < rows; i++) pf_pk_row(A, i0 + s + i, k0, kc, d + i, mr);
+            for (int64_t i = rows; i < mr; i++)
+                for (int64_t k = 0; k < kc; k++) d[k * mr + i] = 0.0f;
+        } else {
+            /* columns contiguous (A transposed): read mr consecutive rows per k */
+            pf_cpu_mat At = {A->p, A->dt, A->cs, A->rs};
+            for (int64_t k = 0; k < kc; k++) pf_pk_row(&At, k0 + k, i0 + s, mr, d + k * mr, 1);
+        }
+    }
+}
+
+void pf_cpu_pack_b(const pf_cpu_mat *B, int64_t k0, int64_t kc, int64_t j0, int64_t n, int nr, float *dst) {
+    for (int64_t s = 0; s < n; s += nr) {
+        int64_t cols = PF_MIN((int64_t)nr, n - s);
+        float *d = dst + s * kc;
+        if (B->cs == 1) {
+            /* B row-major [K, N]: each k row of the sliver is contiguous */
+            for (int64_t k = 0; k < kc; k++) {
+                pf_pk_row(B, k0 + k, j0 + s, cols, d + k * nr, 1);
+                for (int64_t j = cols; j < nr; j++) d[k * nr + j] = 0.0f;
+            }
+        } else {
+            /* B given as W [N, K] (linear): column j of B is row j of W, contiguous along k */
+            pf_cpu_mat Bt = {B->p, B->dt, B->cs, B->rs};
+            if (B->rs == 1 && cols == nr && nr <= 64) {
+                pf_pk_interleave(&Bt, j0 + s, nr, k0, kc, d);
+                continue;
+            }
+            for (int64_t j = 0; j < cols; j++) pf_pk_row(&Bt, j0 + s + j, k0, kc, d + j, nr);
+            for (int64_t j = cols; j < nr; j++)
+                for (int64_t k = 0; k < kc; k++) d[k * nr + j] = 0.0f;
+        }
+    }
+}
+
+void pf_cpu_gemm_packed(const pf_cpu_gemm_kernel *k, int64_t m, int64_t n, int64_t kc, const float *Ap,
+                        const float *Bp, float *C, int64_t ldc, float alpha, float beta) {
+    for (int64_t j = 0; j < n; j += k->nr) {
+        const float *b = Bp + j * kc;
+        int nn = (int)PF_MIN((int64_t)k->nr, n - j);
+        for (int64_t i = 0; i < m; i += k->mr) {
+            int mm = (int)PF_MIN((int64_t)k->mr, m - i);
+            k->run(kc, Ap + i * kc, b, C + i * ldc + j, ldc, mm, nn, alpha, beta);
+        }
+    }
+}
