@@ -31,6 +31,8 @@ typedef struct pf_cpu_ctx {
     void *slot[4];
     size_t slot_size[4];
     int gemm_mode; /* PF_CPU_GEMM_* */
+    /* conv3d: largest im2col tile in floats (0: the default); tests lower it to exercise tiling */
+    int64_t conv_col_floats;
 } pf_cpu_ctx;
 
 /* Which GEMM the fast kernels use (pf_cpu_set_gemm, PF_CPU_GEMM). */
@@ -74,8 +76,26 @@ pf_status pf_cpu_ref_upsample2x(pf_cpu_ctx *c, pf_tensor *d);
 pf_status pf_cpu_ref_downsample2x(pf_cpu_ctx *c, pf_tensor *d);
 
 /* Fast kernels (cpu_fast_*.c): threaded, BLAS, vectorised. */
+pf_status pf_cpu_fast_cpy(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_concat(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_binary(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_scale(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_unary(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_modulate(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_gated_add(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_embedding(pf_cpu_ctx *c, pf_tensor *d);
 pf_status pf_cpu_fast_linear(pf_cpu_ctx *c, pf_tensor *d);
 pf_status pf_cpu_fast_matmul(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_layer_norm(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_rms_norm(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_group_norm(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_softmax(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_attention(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_rope(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_conv3d(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_depth_to_space(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_upsample2x(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_downsample2x(pf_cpu_ctx *c, pf_tensor *d);
 
 /* Fast kernels table, filled by cpu_fast.c (entries may be NULL). */
 extern const pf_cpu_kernel pf_cpu_fast_kernels[PF_OP_COUNT];
