@@ -72,12 +72,23 @@ pf_status pf_cpu_thread_scratch_reserve(pf_cpu_ctx *c, size_t n) {
     return PF_OK;
 }
 
+void pf_cpu_ctx_release(pf_cpu_ctx *c) {
+    pf_threadpool_free(c->pool);
+    c->pool = NULL;
+    pf_aligned_free(c->scratch);
+    c->scratch = NULL;
+    c->scratch_size = 0;
+    cpu_free_thread_scratch(c);
+    for (size_t i = 0; i < PF_ARRAY_LEN(c->slot); i++) {
+        pf_aligned_free(c->slot[i]);
+        c->slot[i] = NULL;
+        c->slot_size[i] = 0;
+    }
+}
+
 static void cpu_destroy(pf_backend *be) {
     pf_cpu_ctx *c = be->ctx;
-    pf_threadpool_free(c->pool);
-    pf_aligned_free(c->scratch);
-    cpu_free_thread_scratch(c);
-    for (size_t i = 0; i < PF_ARRAY_LEN(c->slot); i++) pf_aligned_free(c->slot[i]);
+    pf_cpu_ctx_release(c);
     free(c);
     free(be);
 }

@@ -179,6 +179,9 @@ static inline bool pf_cpu_mask_allows(int mode, int64_t i, int64_t j, const int3
     }
 }
 
+/* Free a context's pool and scratch memory (the context itself stays). */
+void pf_cpu_ctx_release(pf_cpu_ctx *c);
+
 /* Scratch memory of at least n bytes (per ctx; not thread-safe across kernels). */
 void *pf_cpu_scratch(pf_cpu_ctx *c, size_t n);
 /* Shared scratch slot (PF_CPU_SLOT_*) of at least n bytes, 64-byte aligned; NULL (error set) on OOM.
