@@ -11,6 +11,7 @@ typedef struct {
 } pf_bench_kind;
 
 static const pf_bench_kind pf_bench_kinds[] = {
+    {"ops", "matmul and attention shapes of the DiT vs the machine's sgemm peak", pf_bench_ops},
     {NULL, NULL, NULL}, /* kinds are added above this sentinel */
 };
 

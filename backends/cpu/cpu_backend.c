@@ -247,6 +247,11 @@ void pf_cpu_set_threads(pf_backend *be, int n) {
     if (n > 1 && pf_threadpool_create(n, &c->pool) == PF_OK) c->n_threads = pf_threadpool_size(c->pool);
 }
 
+int pf_cpu_get_threads(pf_backend *be) {
+    if (!be || be->ops != &pf_cpu_backend_ops) return 0;
+    return ((pf_cpu_ctx *)be->ctx)->n_threads;
+}
+
 pf_status pf_cpu_set_gemm(pf_backend *be, const char *mode) {
     if (!be || be->ops != &pf_cpu_backend_ops) return pf_error(PF_ERR_INVALID_ARG, "pf_cpu_set_gemm: not a CPU backend");
     pf_cpu_ctx *c = be->ctx;

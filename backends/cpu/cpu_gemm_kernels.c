@@ -145,6 +145,45 @@ PF_TARGET_AVX512 static void pf_uk_avx512(int64_t kc, const float *a, const floa
         for (int h = 0; h < 2; h++) _mm512_storeu_ps(tmp + i * PF_A5_NR + 16 * h, _mm512_mul_ps(va, acc[i][h]));
     pf_uk_store_tile(tmp, PF_A5_NR, c, ldc, m, n, beta);
 }
+/* Pack an nr-column sliver of B given as W [N, K] (each column of B contiguous along k):
+ * d[k * nr + j] = W[j][k] for k < kc, j < nr (nr a multiple of 8), f32 or bf16. The rows
+ * are read 8 k at a time and transposed 8 x 8 in registers: reading nr rows element by
+ * element would keep nr streams in flight and thrash the cache. */
+PF_TARGET_AVX2 static void pf_pk_w_avx2(const void *w, pf_dtype dt, int64_t ld, int nr, int64_t kc, float *d) {
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8)
+        for (int g = 0; g < nr; g += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) {
+                if (dt == PF_F32) {
+                    r[i] = _mm256_loadu_ps((const float *)w + (g + i) * ld + k);
+                } else { /* bf16: the upper half of an f32 */
+                    __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + (g + i) * ld + k));
+                    r[i] = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+                }
+            }
+            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee);
+            __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee);
+            __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+            __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+            float *o = d + k * nr + g;
+            _mm256_storeu_ps(o + 0 * nr, _mm256_permute2f128_ps(s0, s4, 0x20));
+            _mm256_storeu_ps(o + 1 * nr, _mm256_permute2f128_ps(s1, s5, 0x20));
+            _mm256_storeu_ps(o + 2 * nr, _mm256_permute2f128_ps(s2, s6, 0x20));
+            _mm256_storeu_ps(o + 3 * nr, _mm256_permute2f128_ps(s3, s7, 0x20));
+            _mm256_storeu_ps(o + 4 * nr, _mm256_permute2f128_ps(s0, s4, 0x31));
+            _mm256_storeu_ps(o + 5 * nr, _mm256_permute2f128_ps(s1, s5, 0x31));
+            _mm256_storeu_ps(o + 6 * nr, _mm256_permute2f128_ps(s2, s6, 0x31));
+            _mm256_storeu_ps(o + 7 * nr, _mm256_permute2f128_ps(s3, s7, 0x31));
+        }
+    for (; k < kc; k++)
+        for (int j = 0; j < nr; j++)
+            d[k * nr + j] = dt == PF_F32 ? ((const float *)w)[j * ld + k] : pf_bf16_to_f32(((const uint16_t *)w)[j * ld + k]);
+}
 #endif /* PF_CPU_X86 */
 
 static const pf_cpu_gemm_kernel pf_gemm_kernels[PF_ISA_COUNT] = {
@@ -233,6 +272,14 @@ void pf_cpu_pack_b(const pf_cpu_mat *B, int64_t k0, int64_t kc, int64_t j0, int6
         } else {
             /* B given as W [N, K] (linear): column j of B is row j of W, contiguous along k */
             pf_cpu_mat Bt = {B->p, B->dt, B->cs, B->rs};
+#if PF_CPU_X86
+            if (B->rs == 1 && cols == nr && nr % 8 == 0 && (B->dt == PF_F32 || B->dt == PF_BF16) &&
+                pf_cpu_isa_get() >= PF_ISA_AVX2) {
+                size_t es = pf_dtype_size(B->dt);
+                pf_pk_w_avx2((const char *)B->p + (size_t)((j0 + s) * B->cs + k0) * es, B->dt, B->cs, nr, kc, d);
+                continue;
+            }
+#endif
             if (B->rs == 1 && cols == nr && nr <= 64) {
                 pf_pk_interleave(&Bt, j0 + s, nr, k0, kc, d);
                 continue;
