@@ -31,7 +31,7 @@ static const char bo_usage[] =
     "\n"
     "  --threads N   CPU threads (default: all cores, or $PF_THREADS)\n"
     "  --reps N      timed repetitions per shape after one warm-up (default 3, --quick 1)\n"
-    "  --quick       small subset (peak at 256, stage 0 of the first frame only)\n"
+    "  --quick       small subset for smoke tests (peak at 256, a few stage-0 shapes)\n"
     "  --gemm MODE   GEMM of the fast kernels: auto (default), blas, portable\n";
 
 typedef struct {
@@ -234,22 +234,25 @@ int pf_bench_ops(int argc, char **argv) {
     c.peak = best;
     printf("  practical peak: %.1f GFLOP/s\n", best);
 
-    /* shapes that do not depend on the token count */
+    /* shapes that do not depend on the token count (--quick keeps one linear per group and
+     * the attention: the smoke test runs it in debug and sanitizer builds) */
     printf("\nper call, independent of the frame:\n");
     bo_linear(&c, "adaLN modulation (6 x 1920, pooled)", BO_BATCH, BO_D, 6 * BO_D);
-    bo_linear(&c, "add_q/k/v_proj (text stream, each)", BO_BATCH * BO_TEXT, BO_D, BO_D);
+    if (!o.quick) bo_linear(&c, "add_q/k/v_proj (text stream, each)", BO_BATCH * BO_TEXT, BO_D, BO_D);
 
     int nl = o.quick ? 1 : (int)PF_ARRAY_LEN(bo_layouts);
     for (int i = 0; i < nl; i++) {
         const bo_layout *l = &bo_layouts[i];
         int64_t img = bo_image_tokens(l), rows_img = BO_BATCH * img, rows_joint = BO_BATCH * (BO_TEXT + img);
-        printf("\n%s: %lld image tokens (+%d text) per sample, %d frames:\n", l->where, (long long)img, BO_TEXT,
-               l->nframes);
+        printf("\n%s: %lld image tokens (+%d text) per sample, %d frame%s:\n", l->where, (long long)img, BO_TEXT,
+               l->nframes, l->nframes > 1 ? "s" : "");
         bo_linear(&c, "to_q/k/v (image stream, each)", rows_img, BO_D, BO_D);
-        bo_linear(&c, "ff up (double block)", rows_img, BO_D, BO_MLP);
-        bo_linear(&c, "ff down (double block)", rows_img, BO_MLP, BO_D);
-        bo_linear(&c, "proj_mlp (single block)", rows_joint, BO_D, BO_MLP);
-        bo_linear(&c, "proj_out 9600->1920 (single block)", rows_joint, BO_D + BO_MLP, BO_D);
+        if (!o.quick) {
+            bo_linear(&c, "ff up (double block)", rows_img, BO_D, BO_MLP);
+            bo_linear(&c, "ff down (double block)", rows_img, BO_MLP, BO_D);
+            bo_linear(&c, "proj_mlp (single block)", rows_joint, BO_D, BO_MLP);
+            bo_linear(&c, "proj_out 9600->1920 (single block)", rows_joint, BO_D + BO_MLP, BO_D);
+        }
         bo_attention(&c, l);
     }
     pf_arena_free(c.arena);

@@ -38,6 +38,31 @@ static PF_ALWAYS_INLINE float pf_vm_exp(float x) {
     return x == x ? res : x;
 }
 
+/* exp(x) for x <= 0 (softmax after subtracting the row maximum): the same polynomial,
+ * one scale factor, results below FLT_MIN (x < -87.33) flushed to 0 (an absolute error
+ * under 1.2e-38), -inf -> 0, NaN propagates. About half the instructions of pf_vm_exp. */
+static PF_ALWAYS_INLINE float pf_vm_exp_neg(float x) {
+    const float lo = -87.33654475f;
+    float xc = x < lo ? lo : x;
+    xc = xc == xc ? xc : 0.0f;
+    float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = xc - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    float z = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * z + r + 1.0f;
+    uint32_t u = (uint32_t)((int32_t)fn + 127) << 23;
+    float sc;
+    memcpy(&sc, &u, 4);
+    float res = x < lo ? 0.0f : p * sc;
+    return x == x ? res : x;
+}
+
 /* x * sigmoid(k x) = x / (1 + exp(-k x)); k = 1 (SiLU), 1.702 (quick GELU) */
 static PF_ALWAYS_INLINE float pf_vm_xsig(float x, float k) { return x / (1.0f + pf_vm_exp(-k * x)); }
 
@@ -74,12 +99,12 @@ static PF_ALWAYS_INLINE float pf_vm_gelu_tanh(float x) {
         int64_t i = 0;                                                               \
         for (; i + 16 <= n; i += 16)                                                 \
             for (int l = 0; l < 16; l++) {                                           \
-                float e = pf_vm_exp(x[i + l] - m);                                   \
+                float e = pf_vm_exp_neg(x[i + l] - m);                               \
                 y[i + l] = e;                                                        \
                 acc[l] += e;                                                         \
             }                                                                        \
         for (; i < n; i++) {                                                         \
-            y[i] = pf_vm_exp(x[i] - m);                                              \
+            y[i] = pf_vm_exp_neg(x[i] - m);                                          \
             acc[i & 15] += y[i];                                                     \
         }                                                                            \
         float s = 0.0f;                                                              \

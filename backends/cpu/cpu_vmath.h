@@ -14,7 +14,8 @@
 
 /* y[i] = exp(x[i]) */
 void pf_cpu_vexp(float *y, const float *x, int64_t n);
-/* y[i] = exp(x[i] - m); returns the sum of the y[i] (f32, 16 partial sums). */
+/* y[i] = exp(x[i] - m); returns the sum of the y[i] (f32, 16 partial sums). Meant for
+ * softmax (m >= every x[i]): results below FLT_MIN are flushed to 0. */
 float pf_cpu_vexp_sub_sum(float *y, const float *x, int64_t n, float m);
 /* y[i] = f(x[i]) for f a pf_unary (silu, gelu tanh, gelu erf, quick gelu). */
 void pf_cpu_vunary(int f, float *y, const float *x, int64_t n);

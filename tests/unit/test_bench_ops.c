@@ -55,15 +55,15 @@ static pf_test_result test_quick_run_fields(void) {
     static const char *const fields[] = {
         "conditions:", "backend cpu", "threads 2", "dtype f32", "GEMM: ", "timing: median of 1", /* conditions */
         "peak (square sgemm)", "portable GEMM", "practical peak: ",                            /* the peak */
-        "adaLN modulation", "to_q/k/v", "ff up", "ff down", "proj_mlp", "proj_out 9600->1920",   /* shapes */
-        "unit 0 stage 0", "M 120 K 1920 N 7680", "attention", "B 2 N 188 H 30 D 64",
+        "adaLN modulation", "M 2 K 1920 N 11520", "unit 0 stage 0", "to_q/k/v",             /* shapes */
+        "M 120 K 1920 N 1920", "attention", "B 2 N 188 H 30 D 64", "of pairs visible",
         " ms ", " GFLOP/s", " of peak",
     };
     for (size_t i = 0; i < PF_ARRAY_LEN(fields); i++) CHECK_MSG(strstr(out, fields[i]), "no '%s' in:\n%s", fields[i], out);
     /* every measured line carries time, rate and ratio */
     int lines = 0;
     for (char *l = strstr(out, " GFLOP/s  "); l; l = strstr(l + 1, " GFLOP/s  ")) lines++;
-    CHECK_MSG(lines >= 8, "%d lines with a ratio to the peak:\n%s", lines, out);
+    CHECK_MSG(lines >= 3, "%d lines with a ratio to the peak:\n%s", lines, out);
     CHECK(!strstr(out, "failed"));
     free(out);
     return PF_T_PASS;

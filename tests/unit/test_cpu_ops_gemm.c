@@ -207,6 +207,12 @@ static pf_test_result test_attention(void) {
            IN(PF_F32, 4, 1, 130, 2, 8), IN(PF_F32, 4, 1, 130, 2, 8), INR(PF_F32, -3, 3, 3, 2, 40, 130)),
         OC("attention VAE: 1 head of 512", b_attention, &none, ATT_TOL, IN(PF_F32, 4, 2, 70, 1, 512),
            IN(PF_F32, 4, 2, 70, 1, 512), IN(PF_F32, 4, 2, 70, 1, 512)),
+        /* 6 (batch, head) pairs x 5 query blocks: tasks group query blocks (3 + 2) */
+        OC("attention causal, grouped query blocks", b_attention, &causal, ATT_TOL, IN(PF_F32, 4, 2, 290, 3, 8),
+           IN(PF_F32, 4, 2, 290, 3, 8), IN(PF_F32, 4, 2, 290, 3, 8)),
+        OC("attention frame mask, grouped query blocks", b_attention, &frame, ATT_TOL, IN(PF_F32, 4, 2, 262, 3, 16),
+           IN(PF_F32, 4, 2, 262, 3, 16), IN(PF_F32, 4, 2, 262, 3, 16), IND(PF_I32, fm, 2, 2, 262),
+           IND(PF_I32, fm, 2, 2, 262)),
         OC("attention bf16", b_attention, &causal, BF16_OUT, IN(PF_BF16, 4, 2, 50, 2, 16), IN(PF_BF16, 4, 2, 50, 2, 16),
            IN(PF_BF16, 4, 2, 50, 2, 16)),
     };
