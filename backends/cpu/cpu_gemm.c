@@ -11,8 +11,6 @@
 #include <cblas.h>
 #endif
 
-/* Rows up to which the streaming path beats packing B (every B element is used M times). */
-#define PF_GEMM_SMALL_M 4
 /* Blocking of the portable GEMM: KC rows of B per packed panel, NC columns. */
 #define PF_GEMM_KC 256
 #define PF_GEMM_NC 4096
@@ -309,7 +307,7 @@ static pf_status pf_gemm_blas(pf_cpu_ctx *c, int64_t M, int64_t N, int64_t K, fl
             if (b32) {
                 bp = tb == CblasNoTrans ? (const float *)B->p + j0 : (const float *)B->p + j0 * B->cs;
             } else if (bcolmajor) {
-                pf_cpu_mat Bt = {B->p, B->dt, B->cs, B->rs};
+                pf_cpu_mat Bt = pf_cpu_mat_make(B->p, B->dt, B->cs, B->rs);
                 pf_cvt_panel(c, bbuf, &Bt, j0, n, 0, K); /* [n, K] */
                 bp = bbuf;
                 tb = CblasTrans;
@@ -402,9 +400,9 @@ pf_status pf_cpu_gemm(pf_cpu_ctx *c, int64_t M, int64_t N, int64_t K, float alph
         pf_gemm_scale_c(C, ldc, M, N, beta);
         return PF_OK;
     }
-    if (M <= PF_GEMM_SMALL_M) return pf_gemm_small(c, M, N, K, alpha, A, B, beta, C, ldc);
+    if (M <= PF_CPU_GEMM_SMALL_M && !B->pack) return pf_gemm_small(c, M, N, K, alpha, A, B, beta, C, ldc);
 #ifdef PF_HAVE_OPENBLAS
-    if (pf_cpu_gemm_uses_blas(c)) {
+    if (pf_cpu_gemm_uses_blas(c) && !B->pack) {
         bool done;
         PF_TRY(pf_gemm_blas(c, M, N, K, alpha, A, B, beta, C, ldc, &done));
         if (done) return PF_OK;

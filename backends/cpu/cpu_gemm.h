@@ -16,15 +16,25 @@
 
 #include "cpu_ops.h"
 
-/* A matrix operand: X(r, c) = p[r * rs + c * cs] in dtype dt (f32, bf16 or f16). */
+/* Implicit B operand: write B(k0 .. k0+kc, j0 .. j0+n) packed as pf_cpu_pack_b does (nr-column
+ * slivers, columns past n zero). Lets conv3d pack its im2col columns straight from the input. */
+typedef void (*pf_cpu_pack_fn)(const void *ctx, int64_t k0, int64_t kc, int64_t j0, int64_t n, int nr, float *dst);
+
+/* A matrix operand: X(r, c) = p[r * rs + c * cs] in dtype dt (f32, bf16 or f16), or, for B
+ * only, produced by pack(pack_ctx, ...) (portable GEMM with more than PF_CPU_GEMM_SMALL_M rows). */
 typedef struct pf_cpu_mat {
     const void *p;
     pf_dtype dt;
     int64_t rs, cs;
+    pf_cpu_pack_fn pack;
+    const void *pack_ctx;
 } pf_cpu_mat;
 
+/* Rows up to which pf_cpu_gemm streams B instead of packing it (every B element is used M times). */
+#define PF_CPU_GEMM_SMALL_M 4
+
 static inline pf_cpu_mat pf_cpu_mat_make(const void *p, pf_dtype dt, int64_t rs, int64_t cs) {
-    pf_cpu_mat m = {p, dt, rs, cs};
+    pf_cpu_mat m = {p, dt, rs, cs, NULL, NULL};
     return m;
 }
 

@@ -253,17 +253,34 @@ void pf_cpu_pack_a(const pf_cpu_mat *A, int64_t i0, int64_t m, int64_t k0, int64
                 for (int64_t k = 0; k < kc; k++) d[k * mr + i] = 0.0f;
         } else {
             /* columns contiguous (A transposed): read mr consecutive rows per k */
-            pf_cpu_mat At = {A->p, A->dt, A->cs, A->rs};
+            pf_cpu_mat At = pf_cpu_mat_make(A->p, A->dt, A->cs, A->rs);
             for (int64_t k = 0; k < kc; k++) pf_pk_row(&At, k0 + k, i0 + s, mr, d + k * mr, 1);
         }
     }
 }
 
 void pf_cpu_pack_b(const pf_cpu_mat *B, int64_t k0, int64_t kc, int64_t j0, int64_t n, int nr, float *dst) {
+    if (B->pack) {
+        B->pack(B->pack_ctx, k0, kc, j0, n, nr, dst);
+        return;
+    }
     for (int64_t s = 0; s < n; s += nr) {
         int64_t cols = PF_MIN((int64_t)nr, n - s);
         float *d = dst + s * kc;
-        if (B->cs == 1) {
+        if (B->cs == 1 && B->dt == PF_F32 && cols == nr && (nr == 8 || nr == 16 || nr == 32)) {
+            /* f32 row-major [K, N], a full sliver: fixed-size row copies the compiler vectorises */
+            const float *src = (const float *)B->p + k0 * B->rs + j0 + s;
+            int64_t rs = B->rs;
+            if (nr == 32)
+                for (int64_t k = 0; k < kc; k++)
+                    for (int j = 0; j < 32; j++) d[k * 32 + j] = src[k * rs + j];
+            else if (nr == 16)
+                for (int64_t k = 0; k < kc; k++)
+                    for (int j = 0; j < 16; j++) d[k * 16 + j] = src[k * rs + j];
+            else
+                for (int64_t k = 0; k < kc; k++)
+                    for (int j = 0; j < 8; j++) d[k * 8 + j] = src[k * rs + j];
+        } else if (B->cs == 1) {
             /* B row-major [K, N]: each k row of the sliver is contiguous */
             for (int64_t k = 0; k < kc; k++) {
                 pf_pk_row(B, k0 + k, j0 + s, cols, d + k * nr, 1);
@@ -271,7 +288,7 @@ void pf_cpu_pack_b(const pf_cpu_mat *B, int64_t k0, int64_t kc, int64_t j0, int6
             }
         } else {
             /* B given as W [N, K] (linear): column j of B is row j of W, contiguous along k */
-            pf_cpu_mat Bt = {B->p, B->dt, B->cs, B->rs};
+            pf_cpu_mat Bt = pf_cpu_mat_make(B->p, B->dt, B->cs, B->rs);
 #if PF_CPU_X86
             if (B->rs == 1 && cols == nr && nr % 8 == 0 && (B->dt == PF_F32 || B->dt == PF_BF16) &&
                 pf_cpu_isa_get() >= PF_ISA_AVX2) {

@@ -126,6 +126,10 @@ static pf_test_result test_conv3d(void) {
          .conv_col_floats = 1000,
          .in = {IN(PF_F32, 5, 1, 3, 2, 7, 11), IN(PF_F32, 5, 5, 3, 3, 3, 3), IN(PF_F32, 1, 5),
                 IN(PF_F32, 5, 1, 3, 2, 7, 11)}},
+        /* 3 output channels: the few-row GEMM path on written-out columns (VAE conv_out) */
+        {.name = "conv to 3 channels, tiled columns", .build = b_conv, .p = &causal, MM_TOL, .gemm = true,
+         .conv_col_floats = 900,
+         .in = {IN(PF_F32, 5, 1, 6, 2, 7, 9), IN(PF_F32, 5, 3, 6, 3, 3, 3), IN(PF_F32, 1, 3)}},
         {.name = "conv tiled, bf16 out", .build = b_conv, .p = &down_s, BF16_OUT, .gemm = true, .conv_col_floats = 700,
          .in = {IN(PF_BF16, 5, 1, 4, 2, 9, 10), IN(PF_F32, 5, 6, 4, 3, 3, 3), IN(PF_F32, 1, 6)}},
     };
