@@ -21,20 +21,20 @@
 #include "cpu_vmath.h"
 
 #define PF_ATT_KB 128                /* keys per block: a multiple of every micro-kernel's NR */
-#define PF_ATT_QB_MIN 64             /* queries per block, rounded up to the micro-kernel's MR */
+#define PF_ATT_QB_MIN 64             /* queries per block, rounded up to a multiple of MR and NR */
 #define PF_ATT_GROUP_FLOATS (1 << 17) /* per-thread state budget of a query group (512 KiB) */
 
 typedef struct {
     pf_cpu_ctx *c;
     pf_tensor *d;
     const pf_cpu_gemm_kernel *k;
-    int64_t B, Nq, Nk, H, D, Dv, QB, nqb, G, ngroups, dvp;
+    int64_t B, Nq, Nk, H, D, Dv, QB, qbp, nqb, G, ngroups, dvp;
     int mode;
     float scale;
     const int32_t *qm, *km; /* [B, N] metadata (frame * 2 + valid) */
     const float *bias;      /* [H, Nq, Nk] or NULL */
-    /* per-thread scratch layout, in floats: Kp | Vp | S | Pp | G x (Qp | O | m | l) */
-    size_t off_vp, off_s, off_pp, off_grp, grp_stride, grp_o, grp_m, grp_l;
+    /* per-thread scratch layout, in floats: Kp | Vp | S^T | Pp | 6 query vectors | G x (Qp | O | m | l) */
+    size_t off_vp, off_s, off_pp, off_vec, off_grp, grp_stride, grp_o, grp_m, grp_l;
 } pf_att_job;
 
 /* Summary of the (valid, frame) pairs in a run of frame-mask metadata. */
@@ -81,57 +81,27 @@ static int pf_att_block_vis(const pf_att_job *jb, int64_t q0, int64_t qb, int64_
     }
 }
 
-/* -inf where query i (absolute index qi) may not see key k0 + j. */
-static void pf_att_mask_row(const pf_att_job *jb, float *s, int64_t qi, int64_t k0, int64_t kb, const int32_t *qm,
-                            const int32_t *km) {
-    switch (jb->mode) {
-    case PF_MASK_CAUSAL:
-        for (int64_t j = PF_MAX(0, qi - k0 + 1); j < kb; j++) s[j] = -INFINITY;
-        break;
-    case PF_MASK_KEY:
-        for (int64_t j = 0; j < kb; j++) s[j] = (km[k0 + j] & 1) ? s[j] : -INFINITY;
-        break;
-    case PF_MASK_FRAME: {
-        int32_t qv = qm[qi] & 1, qf = qm[qi] >> 1;
-        const int32_t *kk = km + k0;
-        for (int64_t j = 0; j < kb; j++) s[j] = ((kk[j] & 1) == qv && (kk[j] >> 1) <= qf) ? s[j] : -INFINITY;
-        break;
-    }
-    default: break;
-    }
-}
-
-static float pf_att_rowmax(const float *s, int64_t n) {
-    float lane[16];
-    for (int l = 0; l < 16; l++) lane[l] = -INFINITY;
-    int64_t j = 0;
-    for (; j + 16 <= n; j += 16)
-        for (int l = 0; l < 16; l++) lane[l] = s[j + l] > lane[l] ? s[j + l] : lane[l];
-    for (; j < n; j++) lane[0] = s[j] > lane[0] ? s[j] : lane[0];
-    float m = lane[0];
-    for (int l = 1; l < 16; l++) m = lane[l] > m ? lane[l] : m;
-    return m;
-}
-
 static void pf_att_task(void *ctx, int64_t t0, int64_t t1, int thread) {
     const pf_att_job *jb = ctx;
     const pf_cpu_gemm_kernel *k = jb->k;
     const pf_tensor *q = jb->d->src[0], *kt = jb->d->src[1], *v = jb->d->src[2];
-    int64_t H = jb->H, D = jb->D, Dv = jb->Dv, Nq = jb->Nq, Nk = jb->Nk, QB = jb->QB, dvp = jb->dvp;
+    int64_t H = jb->H, D = jb->D, Dv = jb->Dv, Nq = jb->Nq, Nk = jb->Nk, QB = jb->QB, dvp = jb->dvp, ld = jb->qbp;
     size_t qes = pf_dtype_size(q->dtype), kes = pf_dtype_size(kt->dtype), ves = pf_dtype_size(v->dtype);
     float *scr = pf_cpu_thread_scratch(jb->c, thread);
-    float *Kp = scr, *Vp = scr + jb->off_vp, *S = scr + jb->off_s, *Pp = scr + jb->off_pp;
-    pf_cpu_mat Pm = pf_cpu_mat_make(S, PF_F32, PF_ATT_KB, 1);
+    float *Kp = scr, *Vp = scr + jb->off_vp, *ST = scr + jb->off_s, *Pp = scr + jb->off_pp, *vec = scr + jb->off_vec;
+    float *bm = vec, *msub = vec + ld, *corr = vec + 2 * ld, *lsum = vec + 3 * ld;
+    int32_t *qv = (int32_t *)(vec + 4 * ld), *qf = qv + ld; /* frame mask: validity and frame per query */
+    pf_cpu_mat PT = pf_cpu_mat_make(ST, PF_F32, 1, ld); /* P(i, j) = P^T[j][i] */
 
     for (int64_t task = t0; task < t1; task++) {
         int64_t grp = task % jb->ngroups, h = (task / jb->ngroups) % H, b = task / (jb->ngroups * H);
         int64_t qb0 = grp * jb->G, nblk = PF_MIN(jb->G, jb->nqb - qb0); /* query blocks of this task */
         const int32_t *qm = jb->qm ? jb->qm + b * Nq : NULL, *km = jb->km ? jb->km + b * Nk : NULL;
-        /* Q(i, e) = q[b, i, h, e]; K^T(e, j) = k[b, j, h, e]; V(j, e) = v[b, j, h, e] */
-        pf_cpu_mat Qm = pf_cpu_mat_make((const char *)pf_cpu_data(q) + (size_t)((b * Nq * H + h) * D) * qes, q->dtype,
-                                        H * D, 1);
-        pf_cpu_mat Kt = pf_cpu_mat_make((const char *)pf_cpu_data(kt) + (size_t)((b * Nk * H + h) * D) * kes, kt->dtype,
+        /* Q^T(e, i) = q[b, i, h, e]; K(j, e) = k[b, j, h, e]; V(j, e) = v[b, j, h, e] */
+        pf_cpu_mat Qt = pf_cpu_mat_make((const char *)pf_cpu_data(q) + (size_t)((b * Nq * H + h) * D) * qes, q->dtype,
                                         1, H * D);
+        pf_cpu_mat Km = pf_cpu_mat_make((const char *)pf_cpu_data(kt) + (size_t)((b * Nk * H + h) * D) * kes, kt->dtype,
+                                        H * D, 1);
         pf_cpu_mat Vm = pf_cpu_mat_make((const char *)pf_cpu_data(v) + (size_t)((b * Nk * H + h) * Dv) * ves, v->dtype,
                                         H * Dv, 1);
         pf_att_span qspan[64];
@@ -140,7 +110,7 @@ static void pf_att_task(void *ctx, int64_t t0, int64_t t1, int thread) {
             float *st = scr + jb->off_grp + g * jb->grp_stride;
             float *O = st + jb->grp_o, *mrow = st + jb->grp_m, *lrow = st + jb->grp_l;
             int64_t q0 = (qb0 + g) * QB, qb = PF_MIN(QB, Nq - q0);
-            pf_cpu_pack_a(&Qm, q0, qb, 0, D, k->mr, st);
+            pf_cpu_pack_b(&Qt, 0, D, q0, qb, k->nr, st);
             for (int64_t i = 0; i < qb; i++) {
                 mrow[i] = -INFINITY;
                 lrow[i] = 0.0f;
@@ -165,34 +135,70 @@ static void pf_att_task(void *ctx, int64_t t0, int64_t t1, int thread) {
                 int vis = pf_att_block_vis(jb, q0, qb, k0, kb, &qspan[g], &ks, kvalid);
                 if (vis == 0) continue;
                 if (!packed) { /* first query block that needs this key block */
-                    pf_cpu_pack_b(&Kt, 0, D, k0, kb, k->nr, Kp);
+                    pf_cpu_pack_a(&Km, k0, kb, 0, D, k->mr, Kp);
                     pf_cpu_pack_b(&Vm, k0, kb, 0, Dv, k->nr, Vp);
                     packed = true;
                 }
-                pf_cpu_gemm_packed(k, qb, kb, D, Qp, Kp, S, PF_ATT_KB, jb->scale, 0.0f);
-                for (int64_t i = 0; i < qb; i++) {
-                    float *s = S + i * PF_ATT_KB;
-                    if (jb->bias) {
+                pf_cpu_gemm_packed(k, kb, qb, D, Kp, Qp, ST, ld, jb->scale, 0.0f);
+                if (jb->bias)
+                    for (int64_t i = 0; i < qb; i++) {
                         const float *br = jb->bias + (h * Nq + q0 + i) * Nk + k0;
-                        for (int64_t j = 0; j < kb; j++) s[j] += br[j];
+                        for (int64_t j = 0; j < kb; j++) ST[j * ld + i] += br[j];
                     }
-                    if (vis == 1) pf_att_mask_row(jb, s, q0 + i, k0, kb, qm, km);
-                    float bm = pf_att_rowmax(s, kb);
-                    float mnew = bm > mrow[i] ? bm : mrow[i];
-                    if (mnew == -INFINITY) { /* nothing visible yet: a zero row of P */
-                        for (int64_t j = 0; j < kb; j++) s[j] = 0.0f;
-                        continue;
-                    }
-                    float corr = mrow[i] == -INFINITY ? 0.0f : expf(mrow[i] - mnew);
-                    float sum = pf_cpu_vexp_sub_sum(s, s, kb, mnew);
-                    lrow[i] = lrow[i] * corr + sum;
-                    mrow[i] = mnew;
-                    if (corr != 1.0f) {
-                        float *orow = O + i * dvp;
-                        for (int64_t e = 0; e < Dv; e++) orow[e] *= corr;
+                if (vis == 1) {
+                    if (jb->mode == PF_MASK_FRAME)
+                        for (int64_t i = 0; i < qb; i++) {
+                            qv[i] = qm[q0 + i] & 1;
+                            qf[i] = qm[q0 + i] >> 1;
+                        }
+                    for (int64_t j = 0; j < kb; j++) {
+                        float *s = ST + j * ld;
+                        switch (jb->mode) {
+                        case PF_MASK_CAUSAL: /* key k0 + j is visible from queries q0 + i >= k0 + j */
+                            for (int64_t i = 0; i < PF_MIN(qb, k0 + j - q0); i++) s[i] = -INFINITY;
+                            break;
+                        case PF_MASK_KEY:
+                            if (!(km[k0 + j] & 1))
+                                for (int64_t i = 0; i < qb; i++) s[i] = -INFINITY;
+                            break;
+                        case PF_MASK_FRAME: {
+                            int32_t kv = km[k0 + j] & 1, kf = km[k0 + j] >> 1;
+                            for (int64_t i = 0; i < qb; i++) s[i] = (qv[i] == kv && qf[i] >= kf) ? s[i] : -INFINITY;
+                            break;
+                        }
+                        default: break;
+                        }
                     }
                 }
-                pf_cpu_pack_a(&Pm, 0, qb, 0, kb, k->mr, Pp);
+                /* column maxima, then the running statistics per query */
+                for (int64_t i = 0; i < qb; i++) bm[i] = -INFINITY;
+                for (int64_t j = 0; j < kb; j++) {
+                    const float *s = ST + j * ld;
+                    for (int64_t i = 0; i < qb; i++) bm[i] = s[i] > bm[i] ? s[i] : bm[i];
+                }
+                bool rescale = false;
+                for (int64_t i = 0; i < qb; i++) {
+                    float mnew = bm[i] > mrow[i] ? bm[i] : mrow[i];
+                    /* a query with nothing visible yet keeps m = -inf; exp(-inf - 0) = 0 gives its zero column */
+                    msub[i] = mnew == -INFINITY ? 0.0f : mnew;
+                    corr[i] = mrow[i] == -INFINITY ? 0.0f : expf(mrow[i] - mnew);
+                    rescale |= corr[i] != 1.0f;
+                    mrow[i] = mnew;
+                    lsum[i] = 0.0f;
+                }
+                for (int64_t j = 0; j < kb; j++) {
+                    float *s = ST + j * ld;
+                    pf_cpu_vexp_subv(s, s, msub, qb);
+                    for (int64_t i = 0; i < qb; i++) lsum[i] += s[i];
+                }
+                for (int64_t i = 0; i < qb; i++) lrow[i] = lrow[i] * corr[i] + lsum[i];
+                if (rescale)
+                    for (int64_t i = 0; i < qb; i++)
+                        if (corr[i] != 1.0f) {
+                            float *orow = O + i * dvp;
+                            for (int64_t e = 0; e < Dv; e++) orow[e] *= corr[i];
+                        }
+                pf_cpu_pack_a(&PT, 0, qb, 0, kb, k->mr, Pp);
                 pf_cpu_gemm_packed(k, qb, Dv, kb, Pp, Vp, O, dvp, 1.0f, 1.0f);
             }
         }
@@ -236,11 +242,15 @@ pf_status pf_cpu_fast_attention(pf_cpu_ctx *c, pf_tensor *d) {
         return PF_OK;
     }
     const pf_cpu_gemm_kernel *kk = jb.k;
-    jb.QB = PF_ALIGN_UP(PF_ATT_QB_MIN, kk->mr);
+    /* queries per block: a multiple of MR (P as A) and of NR (Q^T as B: full slivers) */
+    int64_t lcm = kk->mr;
+    while (lcm % kk->nr) lcm += kk->mr;
+    jb.QB = PF_ALIGN_UP(PF_ATT_QB_MIN, lcm);
+    jb.qbp = jb.QB;
     jb.nqb = PF_CEIL_DIV(jb.Nq, jb.QB);
     jb.dvp = PF_ALIGN_UP(jb.Dv, kk->nr);
-    /* per query block of a group: packed Q, O accumulator, running max and sum */
-    jb.grp_o = PF_ALIGN_UP(pf_cpu_pack_a_size(kk, jb.QB, jb.D), 16);
+    /* per query block of a group: packed Q^T, O accumulator, running max and sum */
+    jb.grp_o = PF_ALIGN_UP(pf_cpu_pack_b_size(kk, jb.D, jb.QB), 16);
     jb.grp_m = jb.grp_o + (size_t)(jb.QB * jb.dvp);
     jb.grp_l = jb.grp_m + PF_ALIGN_UP((size_t)jb.QB, 16);
     jb.grp_stride = jb.grp_l + PF_ALIGN_UP((size_t)jb.QB, 16);
@@ -252,10 +262,11 @@ pf_status pf_cpu_fast_attention(pf_cpu_ctx *c, pf_tensor *d) {
     while (G > 1 && jb.B * jb.H * PF_CEIL_DIV(jb.nqb, G) < 4 * threads) G = PF_CEIL_DIV(G, 2);
     jb.G = G;
     jb.ngroups = PF_CEIL_DIV(jb.nqb, G);
-    jb.off_vp = PF_ALIGN_UP(pf_cpu_pack_b_size(kk, jb.D, PF_ATT_KB), 16);
+    jb.off_vp = PF_ALIGN_UP(pf_cpu_pack_a_size(kk, PF_ATT_KB, jb.D), 16);
     jb.off_s = jb.off_vp + PF_ALIGN_UP(pf_cpu_pack_b_size(kk, PF_ATT_KB, jb.Dv), 16);
-    jb.off_pp = jb.off_s + (size_t)(jb.QB * PF_ATT_KB);
-    jb.off_grp = jb.off_pp + PF_ALIGN_UP(pf_cpu_pack_a_size(kk, jb.QB, PF_ATT_KB), 16);
+    jb.off_pp = jb.off_s + (size_t)(PF_ATT_KB * jb.qbp);
+    jb.off_vec = jb.off_pp + PF_ALIGN_UP(pf_cpu_pack_a_size(kk, jb.QB, PF_ATT_KB), 16);
+    jb.off_grp = jb.off_vec + (size_t)(6 * jb.qbp);
     PF_TRY(pf_cpu_thread_scratch_reserve(c, (jb.off_grp + (size_t)G * jb.grp_stride) * sizeof(float)));
     pf_parallel_for(c->pool, jb.B * jb.H * jb.ngroups, 1, pf_att_task, &jb);
     return PF_OK;

@@ -246,6 +246,24 @@ void pf_cpu_pack_a(const pf_cpu_mat *A, int64_t i0, int64_t m, int64_t k0, int64
         float *d = dst + s * kc;
         if (A->cs == 1 && rows == mr && mr <= 64) {
             pf_pk_interleave(A, i0 + s, mr, k0, kc, d);
+        } else if (A->rs == 1 && A->cs != 1) {
+            /* A stored transposed (column i contiguous): rows consecutive floats per k */
+            if (A->dt == PF_F32) {
+                const float *src = (const float *)A->p + (i0 + s) + k0 * A->cs;
+                for (int64_t k = 0; k < kc; k++) {
+                    const float *r = src + k * A->cs;
+                    float *o = d + k * mr;
+                    int64_t i = 0;
+                    for (; i < rows; i++) o[i] = r[i];
+                    for (; i < mr; i++) o[i] = 0.0f;
+                }
+            } else {
+                pf_cpu_mat At = pf_cpu_mat_make(A->p, A->dt, A->cs, A->rs);
+                for (int64_t k = 0; k < kc; k++) {
+                    pf_pk_row(&At, k0 + k, i0 + s, rows, d + k * mr, 1);
+                    for (int64_t i = rows; i < mr; i++) d[k * mr + i] = 0.0f;
+                }
+            }
         } else if (A->cs == 1 || rows < mr) {
             /* rows contiguous along k (A row-major): read each row, scatter with stride mr */
             for (int64_t i = 0; i < rows; i++) pf_pk_row(A, i0 + s + i, k0, kc, d + i, mr);

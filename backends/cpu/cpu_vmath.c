@@ -112,6 +112,21 @@ static PF_ALWAYS_INLINE float pf_vm_gelu_tanh(float x) {
         return s;                                                                    \
     }
 
+/* y[i] = exp(x[i] - m[i]) with the softmax exp (per-column maxima of attention's S^T). */
+#define PF_VM_DEFINE_SUBV(SUF, ATTR)                                                                     \
+    ATTR static void pf_vexp_subv_##SUF(float *y, const float *x, const float *m, int64_t n) {          \
+        if (y == x)                                                                                      \
+            for (int64_t i = 0; i < n; i++) y[i] = pf_vm_exp_neg(y[i] - m[i]);                          \
+        else                                                                                             \
+            for (int64_t i = 0; i < n; i++) y[i] = pf_vm_exp_neg(x[i] - m[i]);                          \
+    }
+
+PF_VM_DEFINE_SUBV(generic, )
+#if PF_CPU_X86
+PF_VM_DEFINE_SUBV(avx2, PF_TARGET_AVX2)
+PF_VM_DEFINE_SUBV(avx512, PF_TARGET_AVX512)
+#endif
+
 PF_VM_DEFINE(generic, )
 #if PF_CPU_X86
 PF_VM_DEFINE(avx2, PF_TARGET_AVX2)
@@ -127,6 +142,8 @@ PF_VM_DEFINE(avx512, PF_TARGET_AVX512)
 void pf_cpu_vexp(float *y, const float *x, int64_t n) { PF_VM_PICK(pf_vexp)(y, x, n); }
 
 float pf_cpu_vexp_sub_sum(float *y, const float *x, int64_t n, float m) { return PF_VM_PICK(pf_vexp_sub_sum)(y, x, n, m); }
+
+void pf_cpu_vexp_subv(float *y, const float *x, const float *m, int64_t n) { PF_VM_PICK(pf_vexp_subv)(y, x, m, n); }
 
 void pf_cpu_vunary(int f, float *y, const float *x, int64_t n) {
     switch (f) {

@@ -17,6 +17,8 @@ void pf_cpu_vexp(float *y, const float *x, int64_t n);
 /* y[i] = exp(x[i] - m); returns the sum of the y[i] (f32, 16 partial sums). Meant for
  * softmax (m >= every x[i]): results below FLT_MIN are flushed to 0. */
 float pf_cpu_vexp_sub_sum(float *y, const float *x, int64_t n, float m);
+/* y[i] = exp(x[i] - m[i]), the same exp as pf_cpu_vexp_sub_sum (m[i] >= x[i]). */
+void pf_cpu_vexp_subv(float *y, const float *x, const float *m, int64_t n);
 /* y[i] = f(x[i]) for f a pf_unary (silu, gelu tanh, gelu erf, quick gelu). */
 void pf_cpu_vunary(int f, float *y, const float *x, int64_t n);
 
