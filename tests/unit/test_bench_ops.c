@@ -54,7 +54,7 @@ static pf_test_result test_quick_run_fields(void) {
     CHECK_MSG(st == 0, "exit status %d, output:\n%s", st, out);
     static const char *const fields[] = {
         "conditions:", "backend cpu", "threads 2", "dtype f32", "GEMM: ", "timing: median of 1", /* conditions */
-        "peak (square sgemm)", "portable GEMM", "practical peak: ",                            /* the peak */
+        "peak (square sgemm", "portable GEMM", "practical peak: ",                            /* the peak */
         "adaLN modulation", "M 2 K 1920 N 11520", "unit 0 stage 0", "to_q/k/v",             /* shapes */
         "M 120 K 1920 N 1920", "attention", "B 2 N 188 H 30 D 64", "of pairs visible",
         " ms ", " GFLOP/s", " of peak",
