@@ -1,0 +1,28 @@
+/*
+ * The golden gate on the Vulkan backend: `pflow check-golden --backend vulkan` over the
+ * pack, at f32 (GPU thresholds of DESIGN.md: models max_abs <= 5e-4, pipelines latents
+ * <= 5e-3 and frames 0.5 %) and at bf16 (models nmse <= 2e-3). Skipped (77) without a
+ * Vulkan device or golden pack, or while no kind has a runner; fails when any case fails.
+ */
+#include "pf_golden.h"
+#include "pf_test.h"
+
+static pf_test_result run_pack(pf_dtype dt) {
+    const char *g = pf_test_golden_dir();
+    if (!g || !pf_dir_exists(g)) SKIP("no golden pack");
+    pf_backend *be;
+    pf_status rc = pf_backend_create("vulkan", NULL, &be);
+    if (rc != PF_OK) SKIP("no Vulkan backend: %s", pf_last_error());
+    pf_backend_free(be);
+    pf_golden_opts o = {.backend = "vulkan", .dtype = dt};
+    int np = 0, nf = 0, ns = 0;
+    pf_status s = pf_golden_check_pack(g, &o, stderr, &np, &nf, &ns);
+    CHECK_MSG(s == PF_OK && nf == 0, "%d failed: %s", nf, pf_last_error());
+    if (np == 0) SKIP("no case has a runner in this build (%d skipped)", ns);
+    return PF_T_PASS;
+}
+
+static pf_test_result test_pack_f32(void) { return run_pack(PF_F32); }
+static pf_test_result test_pack_bf16(void) { return run_pack(PF_BF16); }
+
+PF_TEST_MAIN(PF_TEST(test_pack_f32), PF_TEST(test_pack_bf16))
