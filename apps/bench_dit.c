@@ -17,18 +17,22 @@
 typedef struct {
     const char *variant, *res, *backend;
     int unit, stage, reps, threads;
+    int blocks_double, blocks_single; /* -1: the released counts */
     pf_dtype dtype, act;
     uint64_t seed;
 } bench_dit_opts;
 
 static void bench_dit_usage(FILE *f) {
     fprintf(f, "usage: pflow bench dit [--variant miniflux|sd3] [--res 384p|768p] [--unit K] [--stage S]\n"
-               "                      [--backend B] [--dtype f32|bf16] [--act f32|bf16] [--reps N] [--threads N]\n\n"
+               "                      [--backend B] [--dtype f32|bf16] [--act f32|bf16] [--reps N] [--threads N]\n"
+               "                      [--blocks D[,S]]\n\n"
                "One DiT forward with random weights at the released size, in the layout of unit K (0 = first\n"
                "frame, K >= 1 with K history frames) and pyramid stage S (0 = quarter, 2 = full resolution),\n"
                "batch 2 (CFG) and 128 text tokens. --dtype is the weight dtype (default bf16), --act the\n"
                "activation dtype (default f32). The first call (graph build and planning) is timed apart.\n"
-               "--backend meta plans the call without running it (FLOPs and memory only).\n");
+               "--backend meta plans the call without running it (FLOPs and memory only).\n"
+               "--blocks keeps only D double (joint) and S single blocks at the released width: a per-block\n"
+               "profile (e.g. PF_VK_PROFILE=1 ... --backend vulkan --blocks 1,0) without the whole model.\n");
 }
 
 static int bench_dit_int(const char *s, int lo, int hi, const char *what, int *out) {
@@ -52,7 +56,9 @@ static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
                           .threads = 0,
                           .dtype = PF_BF16,
                           .act = PF_F32,
-                          .seed = 1234};
+                          .seed = 1234,
+                          .blocks_double = -1,
+                          .blocks_single = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -78,6 +84,13 @@ static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
             rc = bench_dit_int(v, 1, 1000, "--reps", &o->reps);
         else if (!strcmp(a, "--threads"))
             rc = bench_dit_int(v, 0, 1024, "--threads", &o->threads);
+        else if (!strcmp(a, "--blocks")) {
+            char d[16] = "", *comma = strchr(v, ',');
+            snprintf(d, sizeof d, "%.*s", comma ? (int)(comma - v) : (int)strlen(v), v);
+            rc = bench_dit_int(d, 0, 64, "--blocks (double)", &o->blocks_double);
+            o->blocks_single = 0;
+            if (!rc && comma) rc = bench_dit_int(comma + 1, 0, 64, "--blocks (single)", &o->blocks_single);
+        }
         else if (!strcmp(a, "--dtype") || !strcmp(a, "--act")) {
             pf_dtype dt;
             if (pf_dtype_parse(v, &dt) != PF_OK || (dt != PF_F32 && dt != PF_BF16 && dt != PF_F16)) {
@@ -159,6 +172,10 @@ int pf_bench_dit(int argc, char **argv) {
 
     pf_dit_config cfg;
     pf_dit_config_released(flux ? PF_DIT_FLUX : PF_DIT_MMDIT, &cfg);
+    if (o.blocks_double >= 0) { /* fewer blocks, same widths */
+        cfg.n_double = o.blocks_double;
+        cfg.n_single = o.blocks_single;
+    }
     pf_dit *dit = NULL;
     pf_pool *pool = NULL;
     int ret = 1;
@@ -168,6 +185,7 @@ int pf_bench_dit(int argc, char **argv) {
         goto done;
     }
     double t_init = pf_time_now() - t0;
+    cfg = *pf_dit_get_config(dit); /* parameters counted as created (--blocks changes them) */
     if (pf_dit_set_act_dtype(dit, o.act) != PF_OK || pf_pool_create(be, 0, &pool) != PF_OK) {
         ret = bench_dit_fail("setup");
         goto done;
@@ -210,8 +228,9 @@ int pf_bench_dit(int argc, char **argv) {
     printf("pflow bench dit\n");
     printf("  backend     %s: %s\n", pf_backend_name(be), info.device);
     printf("  model       %s, released size, random weights (%.2f s to draw): %.3f G parameters\n",
-           flux ? "miniFLUX (8 double + 16 single blocks, 30 x 64)" : "SD3 MMDiT (24 joint blocks, 24 x 64)", t_init,
-           (double)cfg.n_params * 1e-9);
+           flux ? "miniFLUX (30 heads x 64)" : "SD3 MMDiT (24 heads x 64)", t_init, (double)cfg.n_params * 1e-9);
+    printf("  blocks      %d %s + %d single%s\n", cfg.n_double, flux ? "double" : "joint", cfg.n_single,
+           o.blocks_double >= 0 ? " (--blocks: fewer than released)" : "");
     printf("  dtypes      weights %s (%s), activations %s\n", pf_dtype_name(o.dtype),
            pf_fmt_bytes((double)cfg.n_params * (double)pf_dtype_size(o.dtype), b1, sizeof b1), pf_dtype_name(o.act));
     printf("  layout      %s unit %d stage %d: batch %d (CFG), %d text tokens, clips (t x h x w latents) [%s]\n", o.res,

@@ -121,7 +121,31 @@ static void *conf_fill(const pf_conf_input *in, uint64_t seed) {
 
 /* ---------------------------------------------------------------- building */
 
+/* Elements of the 1-D store behind a strided input. */
+static int64_t conf_span(const pf_conf_input *in) {
+    int64_t span = 1;
+    for (int i = 0; i < in->ndim; i++) {
+        if (in->ne[i] == 0) return 1;
+        span += (in->ne[i] - 1) * in->vst[i];
+    }
+    return span;
+}
+
+/* The shape of an input as stored (transposed, or the 1-D store of a strided view). */
+static pf_conf_input conf_stored(const pf_conf_input *in) {
+    pf_conf_input s = *in;
+    if (in->strided) {
+        s.ndim = 1;
+        s.ne[0] = conf_span(in);
+    } else if (in->perm_last2) {
+        s.ne[in->ndim - 1] = in->ne[in->ndim - 2];
+        s.ne[in->ndim - 2] = in->ne[in->ndim - 1];
+    }
+    return s;
+}
+
 static pf_tensor *conf_src(pf_graph *g, pf_tensor *t, const pf_conf_input *in) {
+    if (in->strided && t) return pf_view(g, t, in->ndim, in->ne, in->vst, 0);
     if (!in->perm_last2 || !t) return t;
     /* the input tensor holds the transposed layout; present the op with a strided view */
     int perm[PF_MAX_DIMS];
@@ -132,19 +156,13 @@ static pf_tensor *conf_src(pf_graph *g, pf_tensor *t, const pf_conf_input *in) {
 }
 
 /* Build the case's op on a graph. The inputs are created with their stored shapes. */
-static pf_tensor *conf_build(pf_graph *g, const pf_conf_case *c, pf_tensor **ins) {
+pf_tensor *pf_conf_build(pf_graph *g, const pf_conf_case *c, pf_tensor **ins) {
     pf_tensor *s[PF_MAX_SRC] = {0};
     for (int i = 0; i < c->n_in; i++) {
-        pf_conf_input in = c->in[i];
-        int64_t ne[PF_MAX_DIMS];
-        for (int d = 0; d < in.ndim; d++) ne[d] = in.ne[d];
-        if (in.perm_last2) { /* stored transposed */
-            ne[in.ndim - 1] = in.ne[in.ndim - 2];
-            ne[in.ndim - 2] = in.ne[in.ndim - 1];
-        }
+        pf_conf_input st = conf_stored(&c->in[i]);
         char name[16];
         snprintf(name, sizeof name, "in%d", i);
-        ins[i] = pf_input(g, in.dtype, in.ndim, ne, name);
+        ins[i] = pf_input(g, st.dtype, st.ndim, st.ne, name);
         s[i] = conf_src(g, ins[i], &c->in[i]);
     }
     const int32_t *ip = c->ip;
@@ -262,6 +280,29 @@ double pf_conf_threshold(const pf_conf_case *c) {
     }
 }
 
+pf_status pf_conf_case_cost(const pf_conf_case *c, double *flops, double *bytes, double *largest) {
+    *flops = *bytes = *largest = 0.0;
+    pf_graph *g = pf_graph_new("cost");
+    if (!g) return PF_ERR_OOM;
+    pf_tensor *ins[PF_MAX_SRC] = {0};
+    pf_tensor *y = pf_conf_build(g, c, ins);
+    pf_status rc = pf_graph_status(g);
+    if (!y || rc != PF_OK) {
+        rc = pf_error(rc != PF_OK ? rc : PF_ERR_INVALID_ARG, "%s", pf_graph_error(g));
+    } else {
+        for (int i = 0; i < pf_graph_n_nodes(g); i++) {
+            pf_tensor *t = pf_graph_node(g, i);
+            if (t->op == PF_OP_VIEW) continue;
+            double b = (double)pf_nbytes(t);
+            if (t->op != PF_OP_NONE) *flops += pf_node_flops(t);
+            *bytes += b;
+            *largest = fmax(*largest, b);
+        }
+    }
+    pf_graph_free(g);
+    return rc;
+}
+
 #define CONF_GUARD 256
 #define CONF_GUARD_BYTE 0xA5
 
@@ -276,7 +317,7 @@ static pf_status conf_exec(pf_backend *be, const pf_conf_case *c, void **host_in
     pf_arena *arena = NULL;
     pf_pool *pool = NULL;
     pf_tensor *ins[PF_MAX_SRC] = {0};
-    pf_tensor *y = conf_build(g, c, ins);
+    pf_tensor *y = pf_conf_build(g, c, ins);
     if (!y) {
         rc = pf_error(pf_graph_status(g), "%s", pf_graph_error(g));
         goto done;
@@ -289,7 +330,10 @@ static pf_status conf_exec(pf_backend *be, const pf_conf_case *c, void **host_in
     size_t es = pf_dtype_size(y->dtype);
     if (guards) {
         size_t bytes = (size_t)(n_y + 2 * G) * es;
-        rc = pf_pool_create(be, 4 * bytes + 4096, &pool);
+        pf_backend_info info;
+        pf_backend_get_info(be, &info);
+        /* room for the guarded output, within the backend's largest buffer */
+        rc = pf_pool_create(be, PF_MIN(4 * bytes + 4096, info.max_buffer_size), &pool);
         if (rc != PF_OK) goto done;
         int64_t gn[1] = {n_y + 2 * G};
         guarded = pf_pool_tensor(pool, y->dtype, 1, gn, "guarded_out");
@@ -374,6 +418,32 @@ done:
     return rc;
 }
 
+pf_backend *pf_conf_runner_backend(pf_conf_runner *r) { return r->test; }
+
+pf_status pf_conf_time_case(pf_conf_runner *r, const pf_conf_case *c, bool reference, double *seconds) {
+    *seconds = 0.0;
+    void *host_in[PF_MAX_SRC] = {0};
+    pf_status rc = PF_OK;
+    for (int i = 0; i < c->n_in && rc == PF_OK; i++) {
+        pf_conf_input stored = conf_stored(&c->in[i]);
+        host_in[i] = conf_fill(&stored, 17u + (uint64_t)i);
+        if (!host_in[i]) rc = pf_error(PF_ERR_OOM, "out of memory");
+    }
+    if (rc == PF_OK) {
+        float *out = NULL;
+        int64_t n = 0;
+        bool sup = true;
+        char why[256];
+        double t0 = pf_time_now();
+        rc = conf_exec(reference ? r->ref : r->test, c, host_in, false, &out, &n, &sup, why, sizeof why);
+        *seconds = pf_time_now() - t0;
+        free(out);
+        if (rc == PF_OK && !sup) rc = pf_error(PF_ERR_UNSUPPORTED, "%s", why);
+    }
+    for (int i = 0; i < c->n_in; i++) free(host_in[i]);
+    return rc;
+}
+
 pf_status pf_conf_run_case(pf_conf_runner *r, const pf_conf_case *c, pf_conf_result *res) {
     memset(res, 0, sizeof *res);
     res->threshold = pf_conf_threshold(c);
@@ -384,11 +454,7 @@ pf_status pf_conf_run_case(pf_conf_runner *r, const pf_conf_case *c, pf_conf_res
     uint64_t seed = 0x5eed;
     for (const char *p = c->name; *p; p++) seed = seed * 131 + (uint64_t)(unsigned char)*p;
     for (int i = 0; i < c->n_in; i++) {
-        pf_conf_input stored = c->in[i];
-        if (stored.perm_last2) { /* data for the transposed storage */
-            stored.ne[stored.ndim - 1] = c->in[i].ne[stored.ndim - 2];
-            stored.ne[stored.ndim - 2] = c->in[i].ne[stored.ndim - 1];
-        }
+        pf_conf_input stored = conf_stored(&c->in[i]);
         host_in[i] = conf_fill(&stored, seed + 7919u * (uint64_t)i);
         if (!host_in[i]) {
             rc = pf_error(PF_ERR_OOM, "out of memory");
