@@ -74,6 +74,10 @@ pf_status pf_vk_fail(VkResult r, const char *call, const char *fmt, ...) {
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER || r == VK_ERROR_EXTENSION_NOT_PRESENT || r == VK_ERROR_FEATURE_NOT_PRESENT ||
         r == VK_ERROR_LAYER_NOT_PRESENT)
         s = PF_ERR_UNSUPPORTED;
+    if (r == VK_ERROR_DEVICE_LOST) /* usually a driver timeout on one long submission */
+        return pf_error(s, "vulkan: %s (%s): %s (if the driver timed out, lower PF_VK_MAX_NODES_PER_SUBMIT or "
+                           "PF_VK_MAX_GFLOPS_PER_SUBMIT)",
+                        fn, what, pf_vk_result_str(r));
     return pf_error(s, "vulkan: %s (%s): %s", fn, what, pf_vk_result_str(r));
 }
 

@@ -24,9 +24,11 @@ static bool att_tiles_pick(pf_vk_ctx *c, uint32_t D, uint32_t Dv, att_tiles *t) 
     else if (dmax <= 128) *t = (att_tiles){.br = 16, .bc = 16, .tpr = 8};
     else if (dmax <= 256) *t = (att_tiles){.br = 8, .bc = 16, .tpr = 16};
     else *t = (att_tiles){.br = 4, .bc = 8, .tpr = 32};
-    /* shared row strides rounded to 16 so nearby head dims share a pipeline */
-    t->dkq = PF_ALIGN_UP(PF_MAX(D, 1u), 16u);
-    t->dkv = PF_ALIGN_UP(PF_MAX(dmax, 1u), 16u);
+    /* shared row strides: rounded to 16 so nearby head dims share a pipeline, plus one
+     * so the invocations of a row, which read different key rows at the same column,
+     * hit different shared-memory banks */
+    t->dkq = PF_ALIGN_UP(PF_MAX(D, 1u), 16u) + 1u;
+    t->dkv = PF_ALIGN_UP(PF_MAX(dmax, 1u), 16u) + 1u;
     while (att_shared_bytes(t) > c->max_shared) {
         if (t->bc > 4) t->bc /= 2;
         else if (t->br > 1) t->br /= 2;
