@@ -444,55 +444,22 @@ pf_status pf_conf_time_case(pf_conf_runner *r, const pf_conf_case *c, bool refer
     return rc;
 }
 
-pf_status pf_conf_run_case(pf_conf_runner *r, const pf_conf_case *c, pf_conf_result *res) {
-    memset(res, 0, sizeof *res);
-    res->threshold = pf_conf_threshold(c);
-    void *host_in[PF_MAX_SRC] = {0};
-    float *a = NULL, *b = NULL;
-    int64_t na = 0, nb = 0;
-    pf_status rc = PF_OK;
-    uint64_t seed = 0x5eed;
-    for (const char *p = c->name; *p; p++) seed = seed * 131 + (uint64_t)(unsigned char)*p;
-    for (int i = 0; i < c->n_in; i++) {
-        pf_conf_input stored = conf_stored(&c->in[i]);
-        host_in[i] = conf_fill(&stored, seed + 7919u * (uint64_t)i);
-        if (!host_in[i]) {
-            rc = pf_error(PF_ERR_OOM, "out of memory");
-            goto done;
-        }
-    }
-    bool sup_ref;
-    char why[256] = "";
-    rc = conf_exec(r->ref, c, host_in, false, &a, &na, &sup_ref, why, sizeof why);
-    if (rc != PF_OK || !sup_ref) {
-        snprintf(res->why, sizeof res->why, "reference failed: %.200s", rc != PF_OK ? pf_last_error() : why);
-        rc = PF_OK;
-        res->supported = true;
-        res->pass = false;
-        goto done;
-    }
-    rc = conf_exec(r->test, c, host_in, true, &b, &nb, &res->supported, res->why, sizeof res->why);
-    if (rc != PF_OK) {
-        snprintf(res->why, sizeof res->why, "%s", pf_last_error());
-        res->pass = false;
-        rc = PF_OK;
-        goto done;
-    }
-    if (!res->supported) goto done;
+/* Compare a backend's output with the reference's into res. */
+static void conf_compare(const float *a, int64_t na, const float *b, int64_t nb, pf_conf_result *res) {
     if (na != nb) {
         snprintf(res->why, sizeof res->why, "element count %lld vs %lld", (long long)nb, (long long)na);
-        goto done;
+        return;
     }
     double err = 0.0, ref = 0.0, mx = 0.0;
     for (int64_t i = 0; i < na; i++) {
         if (isnan(b[i]) || isnan(a[i])) {
             snprintf(res->why, sizeof res->why, "NaN at %lld (%s)", (long long)i, isnan(a[i]) ? "reference" : "backend");
-            goto done;
+            return;
         }
         if (isinf(a[i]) || isinf(b[i])) {
             if (a[i] != b[i]) {
                 snprintf(res->why, sizeof res->why, "Inf mismatch at %lld: %g vs %g", (long long)i, b[i], a[i]);
-                goto done;
+                return;
             }
             continue;
         }
@@ -505,11 +472,56 @@ pf_status pf_conf_run_case(pf_conf_runner *r, const pf_conf_case *c, pf_conf_res
     res->max_abs = mx;
     res->pass = res->nmse <= res->threshold;
     if (!res->pass) snprintf(res->why, sizeof res->why, "nmse %.3g > %.3g", res->nmse, res->threshold);
+}
+
+pf_status pf_conf_run_case_multi(pf_conf_runner *const *rs, int n, const pf_conf_case *c, pf_conf_result *res) {
+    for (int k = 0; k < n; k++) {
+        memset(&res[k], 0, sizeof res[k]);
+        res[k].threshold = pf_conf_threshold(c);
+    }
+    if (n == 0) return PF_OK;
+    void *host_in[PF_MAX_SRC] = {0};
+    float *a = NULL;
+    int64_t na = 0;
+    pf_status rc = PF_OK;
+    uint64_t seed = 0x5eed;
+    for (const char *p = c->name; *p; p++) seed = seed * 131 + (uint64_t)(unsigned char)*p;
+    for (int i = 0; i < c->n_in; i++) {
+        pf_conf_input stored = conf_stored(&c->in[i]);
+        host_in[i] = conf_fill(&stored, seed + 7919u * (uint64_t)i);
+        if (!host_in[i]) {
+            rc = pf_error(PF_ERR_OOM, "out of memory");
+            goto done;
+        }
+    }
+    /* the reference once (every runner's reference is the same CPU reference backend) */
+    bool sup_ref;
+    char why[256] = "";
+    rc = conf_exec(rs[0]->ref, c, host_in, false, &a, &na, &sup_ref, why, sizeof why);
+    if (rc != PF_OK || !sup_ref) {
+        for (int k = 0; k < n; k++) {
+            snprintf(res[k].why, sizeof res[k].why, "reference failed: %.200s", rc != PF_OK ? pf_last_error() : why);
+            res[k].supported = true;
+        }
+        rc = PF_OK;
+        goto done;
+    }
+    for (int k = 0; k < n; k++) {
+        float *b = NULL;
+        int64_t nb = 0;
+        pf_status r2 = conf_exec(rs[k]->test, c, host_in, true, &b, &nb, &res[k].supported, res[k].why, sizeof res[k].why);
+        if (r2 != PF_OK) snprintf(res[k].why, sizeof res[k].why, "%s", pf_last_error());
+        else if (res[k].supported) conf_compare(a, na, b, nb, &res[k]);
+        free(b);
+    }
 done:
     for (int i = 0; i < c->n_in; i++) free(host_in[i]);
     free(a);
-    free(b);
     return rc;
+}
+
+pf_status pf_conf_run_case(pf_conf_runner *r, const pf_conf_case *c, pf_conf_result *res) {
+    return pf_conf_run_case_multi(&r, 1, c, res);
 }
 
 int pf_conf_run_list(const char *backend, const pf_conf_list *l, const char *op_filter, FILE *out, int *n_pass,

@@ -98,6 +98,8 @@ pf_status pf_conf_runner_create(const char *backend, pf_conf_runner **out);
 pf_status pf_conf_runner_create_with(pf_backend *test, pf_conf_runner **out);
 void pf_conf_runner_free(pf_conf_runner *r);
 pf_status pf_conf_run_case(pf_conf_runner *r, const pf_conf_case *c, pf_conf_result *res);
+/* The same case on n runners with one reference run (their references are identical). */
+pf_status pf_conf_run_case_multi(pf_conf_runner *const *rs, int n, const pf_conf_case *c, pf_conf_result *res);
 /* The backend under test. */
 pf_backend *pf_conf_runner_backend(pf_conf_runner *r);
 /* Wall time of one run of the case on the reference or on the backend under test

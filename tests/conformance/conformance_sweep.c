@@ -145,22 +145,25 @@ static void twin_add(twin_seen *ts, const char *name, int verdict) {
     ts->verdict[ts->n++] = verdict;
 }
 
-static int run_one(pf_conf_runner *r, const pf_conf_case *c, const char *be, FILE *out, tally *t, bool reduced) {
-    pf_conf_result res;
-    pf_conf_run_case(r, c, &res);
-    if (!res.supported) {
-        fprintf(out, "%-7s %s: not supported (%s)\n", be, c->name, res.why);
+/* Print and tally one verdict; returns 1 on failure. */
+static int report(const pf_conf_result *res, const pf_conf_case *c, const char *be, FILE *out, tally *t, bool reduced,
+                  int *verdict) {
+    if (!res->supported) {
+        fprintf(out, "%-7s %s: not supported (%s)\n", be, c->name, res->why);
         if (!reduced) t->unsup++;
+        *verdict = -1;
         return 0;
     }
-    if (res.pass) {
-        fprintf(out, "%-7s %s: ok nmse=%.2e max_abs=%.2e\n", be, c->name, res.nmse, res.max_abs);
+    if (res->pass) {
+        fprintf(out, "%-7s %s: ok nmse=%.2e max_abs=%.2e\n", be, c->name, res->nmse, res->max_abs);
         if (reduced) t->reduced++;
         else t->pass++;
+        *verdict = 1;
         return 0;
     }
-    fprintf(out, "%-7s %s: FAIL %s\n", be, c->name, res.why);
+    fprintf(out, "%-7s %s: FAIL %s\n", be, c->name, res->why);
     t->fail++;
+    *verdict = 0;
     return 1;
 }
 
@@ -168,63 +171,95 @@ int pf_conf_sweep(const pf_conf_list *l, const char *const *backends, int n_back
                   FILE *out) {
     rows rs = {0};
     const char *names[SWEEP_MAX_BACKENDS];
+    pf_conf_runner *runners[SWEEP_MAX_BACKENDS];
+    side_budget sb[SWEEP_MAX_BACKENDS];
+    twin_seen twins[SWEEP_MAX_BACKENDS];
+    memset(twins, 0, sizeof twins);
     int nb = 0, failures = 0;
+    double ref_rate = 0.0;
     for (int b = 0; b < n_backends && nb < SWEEP_MAX_BACKENDS; b++) {
         pf_conf_runner *r;
         if (pf_conf_runner_create(backends[b], &r) != PF_OK) {
             fprintf(out, "backend %s: not available: %s\n", backends[b], pf_last_error());
             continue;
         }
-        int bi = nb;
-        names[nb++] = backends[b];
-        side_budget sb = {.ref_rate = measure_rate(r, true), .test_rate = measure_rate(r, false)};
+        if (nb == 0) ref_rate = measure_rate(r, true); /* one CPU reference for all */
+        runners[nb] = r;
+        names[nb] = backends[b];
+        sb[nb] = (side_budget){.ref_rate = ref_rate, .test_rate = measure_rate(r, false)};
         pf_backend_info info;
         pf_backend_get_info(pf_conf_runner_backend(r), &info);
-        sb.max_buffer = info.max_buffer_size;
+        sb[nb].max_buffer = info.max_buffer_size;
         fprintf(out, "backend %s: %s; measured %.2f GFLOP/s (reference %.2f), largest buffer %zu, budget %.0f s per case\n",
-                backends[b], info.device, sb.test_rate * 1e-9, sb.ref_rate * 1e-9, info.max_buffer_size, o->seconds);
-        fflush(out);
-        twin_seen twins = {0};
-        for (int i = 0; i < l->n; i++) {
-            const pf_conf_case *c = &l->cases[i];
-            if (o->filter && !strstr(c->name, o->filter) && strcmp(pf_op_name(c->op), o->filter)) continue;
-            tally *t = rows_get(&rs, c, bi);
-            if (!t) break;
-            char why[256];
-            if (fits(c, &sb, o, why, sizeof why)) {
-                failures += run_one(r, c, backends[b], out, t, false);
-                fflush(out);
-                continue;
-            }
-            fprintf(out, "%-7s %s: skipped-by-size (%s)\n", backends[b], c->name, why);
-            pf_conf_case twin;
-            bool ran = false;
-            if (o->reduce_cap > 0 && pf_conf_shrink(c, &twin, o->reduce_cap)) {
-                int *seen = twin_find(&twins, twin.name);
-                if (seen) {
-                    fprintf(out, "%-7s %s: %s (as before)\n", backends[b], twin.name,
-                            *seen > 0 ? "ok" : *seen == 0 ? "FAIL" : "not supported");
-                    if (*seen > 0) t->reduced++;
-                    ran = *seen > 0;
-                } else if (fits(&twin, &sb, o, why, sizeof why)) {
-                    int before = t->reduced, fb = t->fail;
-                    failures += run_one(r, &twin, backends[b], out, t, true);
-                    ran = t->reduced > before;
-                    twin_add(&twins, twin.name, ran ? 1 : t->fail > fb ? 0 : -1);
-                } else {
-                    fprintf(out, "%-7s %s: skipped-by-size (%s)\n", backends[b], twin.name, why);
-                }
-            }
-            if (!ran) t->skip++;
-            fflush(out);
-        }
-        free(twins.names);
-        free(twins.verdict);
-        pf_conf_runner_free(r);
+                backends[b], info.device, sb[nb].test_rate * 1e-9, ref_rate * 1e-9, info.max_buffer_size, o->seconds);
+        nb++;
     }
-    if (!nb) {
-        free(rs.r);
-        return -1;
+    if (!nb) return -1;
+    fflush(out);
+    /* case-major: each case's reference runs once for all the backends it fits */
+    for (int i = 0; i < l->n; i++) {
+        const pf_conf_case *c = &l->cases[i];
+        if (o->filter && !strstr(c->name, o->filter) && strcmp(pf_op_name(c->op), o->filter)) continue;
+        pf_conf_runner *run[SWEEP_MAX_BACKENDS];
+        int idx[SWEEP_MAX_BACKENDS], n_run = 0, small[SWEEP_MAX_BACKENDS], n_small = 0;
+        char why[256];
+        for (int b = 0; b < nb; b++) {
+            if (fits(c, &sb[b], o, why, sizeof why)) {
+                run[n_run] = runners[b];
+                idx[n_run++] = b;
+            } else {
+                fprintf(out, "%-7s %s: skipped-by-size (%s)\n", names[b], c->name, why);
+                small[n_small++] = b;
+            }
+        }
+        pf_conf_result res[SWEEP_MAX_BACKENDS];
+        pf_conf_run_case_multi(run, n_run, c, res);
+        for (int k = 0; k < n_run; k++) {
+            int v;
+            tally *t = rows_get(&rs, c, idx[k]);
+            if (t) failures += report(&res[k], c, names[idx[k]], out, t, false, &v);
+        }
+        /* reduced twins where the full case did not fit */
+        pf_conf_case twin;
+        bool have_twin = n_small > 0 && o->reduce_cap > 0 && pf_conf_shrink(c, &twin, o->reduce_cap);
+        n_run = 0;
+        bool passed[SWEEP_MAX_BACKENDS] = {0};
+        for (int k = 0; k < n_small && have_twin; k++) {
+            int b = small[k];
+            int *seen = twin_find(&twins[b], twin.name);
+            if (seen) {
+                fprintf(out, "%-7s %s: %s (as before)\n", names[b], twin.name,
+                        *seen > 0 ? "ok" : *seen == 0 ? "FAIL" : "not supported");
+                tally *t = rows_get(&rs, c, b);
+                if (t && *seen > 0) t->reduced++;
+                passed[b] = *seen > 0;
+            } else if (fits(&twin, &sb[b], o, why, sizeof why)) {
+                run[n_run] = runners[b];
+                idx[n_run++] = b;
+            } else {
+                fprintf(out, "%-7s %s: skipped-by-size (%s)\n", names[b], twin.name, why);
+            }
+        }
+        if (n_run) {
+            pf_conf_run_case_multi(run, n_run, &twin, res);
+            for (int k = 0; k < n_run; k++) {
+                int v = 0;
+                tally *t = rows_get(&rs, c, idx[k]);
+                if (t) failures += report(&res[k], &twin, names[idx[k]], out, t, true, &v);
+                twin_add(&twins[idx[k]], twin.name, v);
+                passed[idx[k]] = v > 0;
+            }
+        }
+        for (int k = 0; k < n_small; k++) {
+            tally *t = rows_get(&rs, c, small[k]);
+            if (t && !passed[small[k]]) t->skip++;
+        }
+        fflush(out);
+    }
+    for (int b = 0; b < nb; b++) {
+        free(twins[b].names);
+        free(twins[b].verdict);
+        pf_conf_runner_free(runners[b]);
     }
     qsort(rs.r, (size_t)rs.n, sizeof *rs.r, row_cmp);
     fprintf(out, "\nsupport matrix: pass / reduced-only pass / FAIL / unsupported / skipped-by-size\n");

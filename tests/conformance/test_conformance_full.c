@@ -149,7 +149,7 @@ static double arg_num(const char *s, const char *what) {
 int main(int argc, char **argv) {
     const char *only = NULL;
     bool list_only = false;
-    pf_conf_sweep_opts o = {.seconds = 10.0, .max_bytes = 512.0 * 1024 * 1024, .reduce_cap = 64};
+    pf_conf_sweep_opts o = {.seconds = 5.0, .max_bytes = 512.0 * 1024 * 1024, .reduce_cap = 32};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--list")) list_only = true;

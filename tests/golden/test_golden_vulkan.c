@@ -2,10 +2,14 @@
  * The golden gate on the Vulkan backend: `pflow check-golden --backend vulkan` over the
  * pack, at f32 (GPU thresholds of DESIGN.md: models max_abs <= 5e-4, pipelines latents
  * <= 5e-3 and frames 0.5 %) and at bf16 (models nmse <= 2e-3). Skipped (77) without a
- * Vulkan device or golden pack, or while no kind has a runner; fails when any case fails.
+ * Vulkan device or golden pack, or while no kind has a runner; fails when any case fails,
+ * and when the validation layer (on by default in Debug builds) reported anything.
  */
 #include "pf_golden.h"
 #include "pf_test.h"
+#ifdef PF_HAVE_VULKAN
+#include "vulkan/pf_vulkan.h"
+#endif
 
 static pf_test_result run_pack(pf_dtype dt) {
     const char *g = pf_test_golden_dir();
@@ -18,6 +22,9 @@ static pf_test_result run_pack(pf_dtype dt) {
     int np = 0, nf = 0, ns = 0;
     pf_status s = pf_golden_check_pack(g, &o, stderr, &np, &nf, &ns);
     CHECK_MSG(s == PF_OK && nf == 0, "%d failed: %s", nf, pf_last_error());
+#ifdef PF_HAVE_VULKAN
+    CHECK_MSG(pf_vulkan_validation_messages() == 0, "%d validation-layer messages", pf_vulkan_validation_messages());
+#endif
     if (np == 0) SKIP("no case has a runner in this build (%d skipped)", ns);
     return PF_T_PASS;
 }
