@@ -31,11 +31,9 @@ layout(push_constant) uniform PC {
 
 shared float red[256];
 
-uint lid = gl_LocalInvocationID.x;
-uint t = lid % TPR;
-
-// Sum / max over the TPR invocations of this row; every invocation gets the result.
-float seg_sum(float v) {
+// Sum / max over the TPR invocations of this row (lane t of invocation lid); every
+// invocation gets the result.
+float seg_sum(float v, uint lid, uint t) {
     red[lid] = v;
     barrier();
     for (uint s = TPR / 2u; s > 0u; s >>= 1) {
@@ -47,7 +45,7 @@ float seg_sum(float v) {
     return r;
 }
 
-float seg_max(float v) {
+float seg_max(float v, uint lid, uint t) {
     red[lid] = v;
     barrier();
     for (uint s = TPR / 2u; s > 0u; s >>= 1) {
@@ -60,6 +58,7 @@ float seg_max(float v) {
 }
 
 void main() {
+    uint lid = gl_LocalInvocationID.x, t = lid % TPR;
     uint row = pf_group_linear() * (256u / TPR) + lid / TPR;
     bool ok = row < pc.rows;        // out-of-range rows still join the reductions
     uint len = ok ? pc.len : 0u;
@@ -69,10 +68,10 @@ void main() {
     if (MODE == 2u) {
         float mx = PF_NEG;
         for (uint i = t; i < len; i += TPR) mx = max(mx, pc.p0 * X_ld(TX, xb + i));
-        mx = seg_max(mx);
+        mx = seg_max(mx, lid, t);
         float s = 0.0;
         for (uint i = t; i < len; i += TPR) s += exp(pc.p0 * X_ld(TX, xb + i) - mx);
-        s = seg_sum(s);
+        s = seg_sum(s, lid, t);
         for (uint i = t; i < len; i += TPR) D_st(TD, db + i, exp(pc.p0 * X_ld(TX, xb + i) - mx) / s);
         return;
     }
@@ -80,14 +79,14 @@ void main() {
     if (MODE == 0u) {
         float s = 0.0;
         for (uint i = t; i < len; i += TPR) s += X_ld(TX, xb + i);
-        mean = seg_sum(s) / fl;
+        mean = seg_sum(s, lid, t) / fl;
     }
     float q = 0.0;
     for (uint i = t; i < len; i += TPR) {
         float u = X_ld(TX, xb + i) - mean;
         q += u * u;
     }
-    q = seg_sum(q) / fl;
+    q = seg_sum(q, lid, t) / fl;
     float inv = 1.0 / sqrt(q + pc.p0);
     for (uint i = t; i < len; i += TPR) {
         float v = (X_ld(TX, xb + i) - mean) * inv;
