@@ -396,6 +396,24 @@ static pf_test_result test_unsupported_reasons(void) {
     return PF_T_PASS;
 }
 
+/* Two backends at once share the process's instance; each keeps its own device. */
+static pf_test_result test_two_backends(void) {
+    const int64_t R = 12, D = 32;
+    float ref[12 * 32], a[12 * 32], b[12 * 32];
+    CHECK_OK(chain_ref(R, D, 1, ref));
+    pf_backend *b1, *b2;
+    VK_OPEN(b1);
+    pf_status rc = pf_backend_create("vulkan", NULL, &b2);
+    CHECK_OK(rc);
+    CHECK_OK(chain_run(b1, R, D, 1, a, NULL));
+    CHECK_OK(chain_run(b2, R, D, 1, b, NULL));
+    pf_backend_free(b1); /* the first one goes first: the instance must outlive it */
+    CHECK_OK(chain_run(b2, R, D, 1, b, NULL));
+    pf_backend_free(b2);
+    CHECK(nmse(ref, a, R * D) < 1e-9 && nmse(ref, b, R * D) < 1e-9);
+    return PF_T_PASS;
+}
+
 static pf_test_result test_device_index(void) {
     pf_backend *be;
     VK_OPEN(be);
@@ -455,7 +473,7 @@ static pf_test_result test_validation_clean(void) {
 PF_TEST_MAIN(PF_TEST(test_validation_setup), PF_TEST(test_info), PF_TEST(test_transfers), PF_TEST(test_buffer_limits),
              PF_TEST(test_chain_matches_cpu), PF_TEST(test_chunked_arena), PF_TEST(test_bounded_submits),
              PF_TEST(test_barriers_only_on_hazards), PF_TEST(test_embedding_bad_id), PF_TEST(test_unsupported_reasons),
-             PF_TEST(test_device_index), PF_TEST(test_profile), PF_TEST(test_validation_clean))
+             PF_TEST(test_two_backends), PF_TEST(test_device_index), PF_TEST(test_profile), PF_TEST(test_validation_clean))
 
 #else /* !PF_HAVE_VULKAN */
 
