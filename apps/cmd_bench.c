@@ -11,6 +11,7 @@ typedef struct {
 } pf_bench_kind;
 
 static const pf_bench_kind pf_bench_kinds[] = {
+    {"vae", "causal video VAE decode / encode at 384p or 768p: time, memory, planner prediction", pf_bench_vae},
     {NULL, NULL, NULL}, /* kinds are added above this sentinel */
 };
 

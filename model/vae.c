@@ -79,7 +79,6 @@ void pf_vae_free(pf_vae *vae) {
     vae_free_blocks(vae->enc.down, VAE_BLOCKS);
     vae_free_blocks(vae->dec.up, VAE_BLOCKS);
     pf_pool_free(vae->pool);
-    vae_tensor_list_free(&vae->virtuals);
     free(vae);
 }
 
@@ -125,17 +124,15 @@ pf_status pf_vae_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_vae **
     return PF_OK;
 }
 
-static pf_status vae_create(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, bool plan_only,
-                            pf_vae **out) {
+pf_status pf_vae_create_random(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, pf_vae **out) {
     if (!out) return pf_error(PF_ERR_INVALID_ARG, "VAE: NULL output");
     *out = NULL;
     if (!cfg) return pf_error(PF_ERR_INVALID_ARG, "VAE: NULL config");
     PF_TRY(vae_config_check(cfg, "VAE config"));
     pf_vae *v = NULL;
     PF_TRY(vae_new(cfg, be, dtype, 8, &v));
-    v->plan_only = plan_only;
-    pf_status rc = plan_only ? PF_OK : pf_pool_create(be, vae_pool_chunk(v), &v->pool);
-    if (rc == PF_OK) rc = vae_weights_build(v, plan_only ? VAE_W_VIRTUAL : VAE_W_RANDOM, NULL, seed);
+    pf_status rc = pf_pool_create(be, vae_pool_chunk(v), &v->pool);
+    if (rc == PF_OK) rc = vae_weights_build(v, VAE_W_RANDOM, NULL, seed);
     if (rc != PF_OK) {
         pf_vae_free(v);
         return rc;
@@ -144,20 +141,7 @@ static pf_status vae_create(const pf_vae_config *cfg, pf_backend *be, pf_dtype d
     return PF_OK;
 }
 
-pf_status pf_vae_create_random(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, pf_vae **out) {
-    return vae_create(cfg, be, dtype, seed, false, out);
-}
-
-pf_status pf_vae_create_plan_only(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, pf_vae **out) {
-    return vae_create(cfg, be, dtype, 0, true, out);
-}
-
-static size_t vae_weight_bytes(const pf_vae *v) {
-    if (v->pool) return pf_pool_bytes(v->pool);
-    size_t s = 0;
-    for (int i = 0; i < v->virtuals.n; i++) s += pf_nbytes(v->virtuals.t[i]);
-    return s;
-}
+static size_t vae_weight_bytes(const pf_vae *v) { return v->pool ? pf_pool_bytes(v->pool) : 0; }
 
 /* ---------------------------------------------------------------- one call's graphs */
 
@@ -166,6 +150,7 @@ typedef struct vae_graph {
     int64_t t, h, w;   /* input chunk: frames (latent or video) and tile size */
     pf_graph *g;
     pf_tensor *in, *out;
+    double flops;
 } vae_graph;
 
 typedef struct vae_run {
@@ -175,6 +160,8 @@ typedef struct vae_run {
     vae_caches caches;
     vae_graph *graphs;
     int n_graphs, cap_graphs;
+    int n_runs;
+    double flops; /* of the chunks run (or, dry, planned) */
     size_t dry_peak; /* largest planned graph (dry) */
     pf_backend_info info;
 } vae_run;
@@ -249,6 +236,10 @@ static pf_status vae_run_graph(vae_run *R, vae_tmode mode, int64_t t, int64_t h,
     }
     vae_graph *e = &R->graphs[R->n_graphs++];
     *e = (vae_graph){.mode = mode, .t = t, .h = h, .w = w, .g = g, .in = in, .out = y};
+    for (int i = 0; i < pf_graph_n_nodes(g); i++) {
+        pf_tensor *n = pf_graph_node(g, i);
+        if (n->op != PF_OP_NONE && n->op != PF_OP_VIEW) e->flops += pf_node_flops(n);
+    }
     *out = e;
     return PF_OK;
 }
@@ -258,6 +249,8 @@ static void vae_run_record(vae_run *R) {
     v->last_arena_bytes = R->arena ? pf_arena_size(R->arena) : R->dry_peak;
     v->last_cache_bytes = R->caches.bytes;
     v->last_graphs = R->n_graphs;
+    v->last_runs = R->n_runs;
+    v->last_flops = R->flops;
 }
 
 /* Copy frames [t0, t0+nt) of a tile [t0.., y0.., x0..] out of a host [C, T, H, W] array. */
@@ -350,7 +343,10 @@ static pf_status vae_job_run(pf_vae *vae, vae_job *J, bool dry) {
                 vae_graph *G = NULL;
                 int64_t nt = J->chunks.len[c], no = vae_chunk_frames(vae, J, c);
                 rc = vae_run_graph(&R, vae_chunk_mode(J, c), nt, ny, nx, &G);
-                if (rc != PF_OK || dry) continue;
+                if (rc != PF_OK) break;
+                R.n_runs++;
+                R.flops += G->flops;
+                if (dry) continue;
                 if (G->out->ne[1] != J->cout || G->out->ne[2] != no || G->out->ne[3] != TH || G->out->ne[4] != TW) {
                     char b[96];
                     rc = pf_error(PF_ERR_INTERNAL, "VAE: graph %s gives %s, expected [1, %lld, %lld, %lld, %lld]",
@@ -479,8 +475,8 @@ static pf_status vae_encode_job(pf_vae *vae, const float *video, int T, int H, i
 }
 
 static pf_status vae_check_runnable(const pf_vae *vae, const char *what) {
-    if (vae && vae->plan_only)
-        return pf_error(PF_ERR_INVALID_ARG, "VAE %s: this VAE was created plan-only (no weights); only predictions work",
+    if (vae && pf_backend_is_meta(vae->be))
+        return pf_error(PF_ERR_UNSUPPORTED, "VAE %s: the VAE lives on the meta backend (no memory); only predictions work",
                         what);
     return PF_OK;
 }
@@ -531,6 +527,8 @@ static void vae_fill_mem(const pf_vae *vae, const vae_job *J, pf_vae_mem *mem) {
     mem->weight_bytes = vae_weight_bytes(vae);
     mem->host_bytes = J ? J->host_bytes : vae->last_host_bytes;
     mem->n_graphs = vae->last_graphs;
+    mem->n_runs = vae->last_runs;
+    mem->flops = vae->last_flops;
 }
 
 pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_vae_opts *opts, pf_vae_mem *mem) {
@@ -543,12 +541,15 @@ pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_v
     PF_TRY(vae_decode_job(vae, NULL, T, h, w, o, &J));
     /* the memory of the last real call is kept */
     size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
-    int n = vae->last_graphs;
+    int n = vae->last_graphs, nr = vae->last_runs;
+    double fl = vae->last_flops;
     pf_status rc = vae_job_run(vae, &J, true);
     if (rc == PF_OK) vae_fill_mem(vae, &J, mem);
     vae->last_arena_bytes = a;
     vae->last_cache_bytes = c;
     vae->last_graphs = n;
+    vae->last_runs = nr;
+    vae->last_flops = fl;
     vae_job_free(&J);
     return rc;
 }
@@ -562,7 +563,8 @@ pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_v
     vae_job J;
     PF_TRY(vae_encode_job(vae, NULL, T, H, W, o, &J));
     size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
-    int n = vae->last_graphs;
+    int n = vae->last_graphs, nr = vae->last_runs;
+    double fl = vae->last_flops;
     pf_status rc = vae_job_run(vae, &J, true);
     if (rc == PF_OK) {
         vae_fill_mem(vae, &J, mem);
@@ -571,6 +573,8 @@ pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_v
     vae->last_arena_bytes = a;
     vae->last_cache_bytes = c;
     vae->last_graphs = n;
+    vae->last_runs = nr;
+    vae->last_flops = fl;
     vae_job_free(&J);
     return rc;
 }
