@@ -161,6 +161,7 @@ int pf_bench_vae(int argc, char **argv) {
         rc = pf_vae_encode_predict_mem(vae, T, H, W, &eo, &m);
         if (rc == PF_OK) print_plan("encode", &m);
     }
+    fflush(stdout); /* the plan before a long run */
     if (rc == PF_OK && !dry) {
         size_t nz = (size_t)16 * frames * h * w, nv = (size_t)3 * T * H * W;
         float *z = malloc(nz * sizeof(float)), *video = malloc(nv * sizeof(float));

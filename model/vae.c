@@ -313,7 +313,8 @@ static pf_status vae_job_run(pf_vae *vae, vae_job *J, bool dry) {
     }
     size_t n_in = (size_t)(J->cin * max_ct * max_tl_h * max_tl_w);
     size_t n_chunk = (size_t)(J->cout * max_co * max_th * max_tw);
-    size_t n_tile = (size_t)(J->cout * J->Tout * max_th * max_tw);
+    /* one tile: its frames are the output itself */
+    size_t n_tile = tl->tiled ? (size_t)(J->cout * J->Tout * max_th * max_tw) : 0;
     J->host_bytes = (n_in + n_chunk + n_tile) * sizeof(float);
 
     float *hin = NULL, *hchunk = NULL, *htile = NULL;
@@ -323,7 +324,7 @@ static pf_status vae_job_run(pf_vae *vae, vae_job *J, bool dry) {
     if (!dry) {
         hin = pf_malloc(n_in * sizeof(float), "VAE chunk input");
         hchunk = pf_malloc(n_chunk * sizeof(float), "VAE chunk output");
-        htile = pf_malloc(n_tile * sizeof(float), "VAE tile");
+        htile = tl->tiled ? pf_malloc(n_tile * sizeof(float), "VAE tile") : J->dst;
         if (!hin || !hchunk || !htile) rc = PF_ERR_OOM;
         if (rc == PF_OK) rc = vae_blender_init(&bl, tl, J->cout * J->Tout);
         J->host_bytes += bl.host_bytes;
@@ -366,14 +367,14 @@ static pf_status vae_job_run(pf_vae *vae, vae_job *J, bool dry) {
                     rc = pf_error(PF_ERR_CANCELLED, "VAE %s cancelled after %d of %d chunks",
                                   J->encode ? "encode" : "decode", done, total);
             }
-            if (rc == PF_OK && !dry) vae_blender_put(&bl, i, j, htile, J->dst);
+            if (rc == PF_OK && !dry && tl->tiled) vae_blender_put(&bl, i, j, htile, J->dst);
         }
     vae_run_record(&R);
     if (!dry) vae->last_host_bytes = J->host_bytes;
     vae_blender_free(&bl);
     free(hin);
     free(hchunk);
-    free(htile);
+    if (tl->tiled) free(htile);
     vae_run_free(&R);
     return rc;
 }
