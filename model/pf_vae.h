@@ -81,7 +81,8 @@ typedef struct pf_vae_mem {
     int n_runs;           /* chunk graphs run (tiles x chunks) */
     double flops;         /* over all runs (convolutions, attention, linears; 2 per MAC) */
 } pf_vae_mem;
-/* Both return the plan (predict) or what the last call used (last). */
+/* The *_predict_mem functions plan a call without allocating (on any backend, the meta
+ * backend included); pf_vae_last_mem gives what the last decode or encode used. */
 pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_vae_opts *opts, pf_vae_mem *mem);
 pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_vae_opts *opts, pf_vae_mem *mem);
 void pf_vae_last_mem(const pf_vae *vae, pf_vae_mem *mem);
