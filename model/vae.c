@@ -477,8 +477,8 @@ static pf_status vae_encode_job(pf_vae *vae, const float *video, int T, int H, i
 
 static pf_status vae_check_runnable(const pf_vae *vae, const char *what) {
     if (vae && pf_backend_is_meta(vae->be))
-        return pf_error(PF_ERR_UNSUPPORTED, "VAE %s: the VAE lives on the meta backend (no memory); only predictions work",
-                        what);
+        return pf_error(PF_ERR_UNSUPPORTED,
+                        "VAE %s: the VAE lives on the meta backend (no memory); only predictions work", what);
     return PF_OK;
 }
 

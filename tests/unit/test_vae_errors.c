@@ -166,8 +166,8 @@ static pf_test_result test_bad_config(void) {
          "encoder_block_out_channels"},
         {"{\"encoder_out_channels\": 16, \"decoder_in_channels\": 8}", "decoder_in_channels"},
         {"{\"encoder_out_channels\": 16, \"decoder_in_channels\": 16, \"decoder_act_fn\": \"gelu\"}", "decoder_act_fn"},
-        {"{\"encoder_out_channels\": 16, \"decoder_in_channels\": 16, \"decoder_up_block_types\": [\"UpDecoderBlock2D\","
-         " \"UpDecoderBlock2D\", \"UpDecoderBlock2D\", \"UpDecoderBlock2D\"]}",
+        {"{\"encoder_out_channels\": 16, \"decoder_in_channels\": 16, \"decoder_up_block_types\": "
+         "[\"UpDecoderBlock2D\", \"UpDecoderBlock2D\", \"UpDecoderBlock2D\", \"UpDecoderBlock2D\"]}",
          "UpDecoderBlock2D"},
         {"{\"encoder_out_channels\": 16, \"decoder_in_channels\": 16, \"decoder_layers_per_block\": [3, 3, 0, 3]}",
          "layers_per_block"},
