@@ -79,8 +79,8 @@ static pf_tensor *vae_cache_slot(vae_build *B, const vae_conv *c, const pf_tenso
         }
         char name[VAE_NAME_LEN + 8];
         snprintf(name, sizeof name, "cache:%s", c->name);
-        pf_tensor *t = C->pool ? pf_pool_tensor(C->pool, B->vae->dtype, 5, ne, name)
-                               : vae_virtual_tensor(B->vae, &C->virtuals, B->vae->dtype, 5, ne, name);
+        pf_tensor *t = C->pool ? pf_pool_tensor(C->pool, B->adt, 5, ne, name)
+                               : vae_virtual_tensor(B->vae, &C->virtuals, B->adt, 5, ne, name);
         if (!t) {
             B->status = pf_error_wrap(PF_ERR_OOM, "VAE causal cache of %s", c->name);
             return NULL;
@@ -110,13 +110,13 @@ static pf_tensor *vae_zero_frame(vae_build *B, const pf_tensor *x) {
         int64_t n1[1] = {need};
         pf_tensor *z;
         if (C->pool) {
-            z = pf_pool_tensor(C->pool, B->vae->dtype, 1, n1, "cache:zeros");
+            z = pf_pool_tensor(C->pool, B->adt, 1, n1, "cache:zeros");
             float *h = z ? pf_calloc((size_t)need, sizeof(float), "VAE zero frame") : NULL;
             if (h && pf_tensor_set_as(z, h, PF_F32, (size_t)need) != PF_OK) z = NULL;
             if (!h) z = NULL;
             free(h);
         } else {
-            z = vae_virtual_tensor(B->vae, &C->virtuals, B->vae->dtype, 1, n1, "cache:zeros");
+            z = vae_virtual_tensor(B->vae, &C->virtuals, B->adt, 1, n1, "cache:zeros");
         }
         if (!z) {
             B->status = pf_error_wrap(PF_ERR_OOM, "VAE zero frame");

@@ -154,6 +154,7 @@ typedef struct vae_build {
     pf_vae *vae;
     vae_tmode mode;
     vae_caches *caches; /* NULL for VAE_T_FULL */
+    pf_dtype adt;       /* activations and caches (the weights keep vae->dtype) */
     int next_slot;
     pf_status status;   /* errors outside the graph (allocating caches) */
 } vae_build;
