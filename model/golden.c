@@ -15,6 +15,7 @@ static const pf_golden_runner_entry runners[] = {
     {"text_encoder", pf_golden_run_text_encoder},
     {"tokenizer", pf_golden_run_tokenizer},
     {"dit", pf_golden_run_dit},
+    {"vae", pf_golden_run_vae},
     {NULL, NULL}, /* end */
 };
 
