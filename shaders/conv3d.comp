@@ -4,8 +4,11 @@
 // materialised, which is what keeps the VAE's memory down). Temporal padding is
 // pad_t frames in front, taken from the causal cache `front` [B, Ci, pad_t, H, W]
 // when bound or zeros; spatial padding is zeros on both sides; strides (st, sh, sw).
-// Tiles as the GEMM: 64 output channels x 64 output positions per workgroup of 256,
-// K in steps of 16 through shared memory, f32 accumulation.
+// Tiles: 16*TM output channels x 16*TN output positions per workgroup of 256 (TM x TN
+// outputs per invocation), K in steps of 16 through shared memory, f32 accumulation.
+// With at most 16 output channels (the RGB output conv, small models) channel tiles would
+// be mostly padding, so DIRECT computes one output position per invocation for all
+// channels instead: each gathered input feeds every channel from weights in shared memory.
 #include "pf_common.glsl"
 
 layout(local_size_x = 256) in;
@@ -16,6 +19,10 @@ layout(constant_id = 2) const uint TW = 0u;
 layout(constant_id = 3) const uint TBIAS = 0u;
 layout(constant_id = 4) const bool HAS_BIAS = false;
 layout(constant_id = 5) const bool HAS_FRONT = false;
+layout(constant_id = 6) const uint TM = 4u; // output channels per invocation
+layout(constant_id = 7) const uint TN = 4u; // output positions per invocation
+layout(constant_id = 8) const bool DIRECT = false;
+layout(constant_id = 9) const uint DCO = 16u; // direct path: channels rounded up (4, 8 or 16)
 
 PF_BINDING(0, D)
 PF_BINDING(1, X)
@@ -32,11 +39,74 @@ layout(push_constant) uniform PC {
     uint f_off, d_off, n_tiles; // n_tiles: output-position tiles (x of the linear group id)
 } pc;
 
-const uint BM = 64u, BN = 64u, BK = 16u;
+const uint BM = 16u * TM, BN = 16u * TN, BK = 16u;
 shared float As[BK][BM + 1u];
 shared float Bs[BK][BN + 1u];
+// the K tile's kernel taps, decoded once: (input channel, dt, dh, dw); ci < 0 past K
+shared ivec4 sTap[BK];
+
+const uint DKC = 64u; // direct path: taps per weight chunk
+shared float sW[DCO][DKC];
+
+void direct_main() {
+    uint lid = gl_LocalInvocationID.x, b = gl_WorkGroupID.z;
+    uint khw = pc.kh * pc.kw, kvol = pc.kt * khw, K = pc.Ci * kvol;
+    uint HoWo = pc.Ho * pc.Wo, N = pc.To * HoWo, HW = pc.H * pc.W;
+    uint n = pf_group_linear() * 256u + lid;
+    bool n_ok = n < N;
+    uint to = n / HoWo, pix = n % HoWo;
+    int t_base = int(to * pc.st) - int(pc.pt); // negative: the front cache / zero padding
+    int h_base = int((pix / pc.Wo) * pc.sh) - int(pc.ph);
+    int w_base = int((pix % pc.Wo) * pc.sw) - int(pc.pw);
+    float acc[DCO];
+    for (uint co = 0u; co < DCO; co++) acc[co] = 0.0;
+    // the tap (ci, a, ke, kf) of k advances with k: counters instead of divisions
+    uint ci = 0u, a = 0u, ke = 0u, kf = 0u;
+    for (uint k0 = 0u; k0 < K; k0 += DKC) {
+        for (uint e = lid; e < DCO * DKC; e += 256u) {
+            uint co = e / DKC, kk = e % DKC;
+            sW[co][kk] = (co < pc.Co && k0 + kk < K) ? Wt_ld(TW, pc.w_off + co * K + k0 + kk) : 0.0;
+        }
+        barrier();
+        uint kn = min(DKC, K - k0);
+        for (uint kk = 0u; kk < kn; kk++) {
+            int tt = t_base + int(a), hi = h_base + int(ke), wi = w_base + int(kf);
+            float v = 0.0;
+            if (n_ok && hi >= 0 && hi < int(pc.H) && wi >= 0 && wi < int(pc.W)) {
+                uint pix_in = uint(hi) * pc.W + uint(wi);
+                if (tt < 0) {
+                    if (HAS_FRONT) v = F_ld(TX, pc.f_off + ((b * pc.Ci + ci) * pc.pt + uint(tt + int(pc.pt))) * HW + pix_in);
+                } else {
+                    v = X_ld(TX, pc.x_off + ((b * pc.Ci + ci) * pc.T + uint(tt)) * HW + pix_in);
+                }
+            }
+            for (uint co = 0u; co < DCO; co++) acc[co] += sW[co][kk] * v;
+            if (++kf == pc.kw) {
+                kf = 0u;
+                if (++ke == pc.kh) {
+                    ke = 0u;
+                    if (++a == pc.kt) {
+                        a = 0u;
+                        ci++;
+                    }
+                }
+            }
+        }
+        barrier(); // before the next chunk overwrites sW
+    }
+    if (!n_ok) return;
+    for (uint co = 0u; co < DCO; co++) {
+        if (co >= pc.Co) break;
+        float bias = HAS_BIAS ? Bias_ld(TBIAS, pc.b_off + co) : 0.0;
+        D_st(TD, pc.d_off + (b * pc.Co + co) * N + n, acc[co] + bias);
+    }
+}
 
 void main() {
+    if (DIRECT) {
+        direct_main();
+        return;
+    }
     uint lid = gl_LocalInvocationID.x;
     uint tx = lid % 16u, ty = lid / 16u;
     // 768p frames have more position tiles than one dispatch dimension allows, so the
@@ -48,56 +118,66 @@ void main() {
     uint K = pc.Ci * kvol;
     uint HoWo = pc.Ho * pc.Wo, N = pc.To * HoWo;
     uint HW = pc.H * pc.W;
-    float acc[4][4];
-    for (uint i = 0u; i < 4u; i++)
-        for (uint j = 0u; j < 4u; j++) acc[i][j] = 0.0;
+    float acc[TM][TN];
+    for (uint i = 0u; i < TM; i++)
+        for (uint j = 0u; j < TN; j++) acc[i][j] = 0.0;
+
+    // The im2col column this invocation gathers is the same for every K tile (256 is a
+    // multiple of BN): decode its output position once, so the gather below needs no
+    // integer division.
+    uint nn = lid % BN, n = n0 + nn;
+    bool n_ok = n < N;
+    uint to = n / HoWo, pix = n % HoWo;
+    int t_base = int(to * pc.st);
+    int h_base = int((pix / pc.Wo) * pc.sh) - int(pc.ph);
+    int w_base = int((pix % pc.Wo) * pc.sw) - int(pc.pw);
 
     for (uint k0 = 0u; k0 < K; k0 += BK) {
-        for (uint q = 0u; q < 4u; q++) {
+        if (lid < BK) {
+            uint k = k0 + lid;
+            uint rem = k % kvol, ef = rem % khw;
+            sTap[lid] = k < K ? ivec4(int(k / kvol), int(rem / khw), int(ef / pc.kw), int(ef % pc.kw)) : ivec4(-1);
+        }
+        barrier();
+        for (uint q = 0u; q < TM; q++) { // weight tile: BM x BK, k fastest
             uint e = lid + 256u * q;
             uint r = e / BK, c = e % BK;
             uint gm = m0 + r, gk = k0 + c;
             As[c][r] = (gm < pc.Co && gk < K) ? Wt_ld(TW, pc.w_off + gm * K + gk) : 0.0;
+        }
+        for (uint q = 0u; q < TN; q++) {
             // im2col element (k, n): n fastest so neighbouring invocations read
             // neighbouring pixels of one input row
-            uint kk = e / BN, nn = e % BN;
-            uint k = k0 + kk, n = n0 + nn;
+            uint kk = lid / BN + q * (256u / BN);
+            ivec4 tap = sTap[kk];
             float v = 0.0;
-            if (k < K && n < N) {
-                uint ci = k / kvol, rem = k % kvol;
-                uint a = rem / khw, ef = rem % khw;
-                uint ke = ef / pc.kw, kf = ef % pc.kw;
-                uint to = n / HoWo, pix = n % HoWo;
-                uint ho = pix / pc.Wo, wo = pix % pc.Wo;
-                uint tp = to * pc.st + a; // time index in the front-padded input
-                int hi = int(ho * pc.sh + ke) - int(pc.ph);
-                int wi = int(wo * pc.sw + kf) - int(pc.pw);
-                if (hi >= 0 && hi < int(pc.H) && wi >= 0 && wi < int(pc.W)) {
-                    uint pix_in = uint(hi) * pc.W + uint(wi);
-                    if (tp < pc.pt) {
-                        if (HAS_FRONT) v = F_ld(TX, pc.f_off + ((b * pc.Ci + ci) * pc.pt + tp) * HW + pix_in);
-                    } else {
-                        v = X_ld(TX, pc.x_off + ((b * pc.Ci + ci) * pc.T + (tp - pc.pt)) * HW + pix_in);
-                    }
+            int hi = h_base + tap.z, wi = w_base + tap.w;
+            if (tap.x >= 0 && n_ok && hi >= 0 && hi < int(pc.H) && wi >= 0 && wi < int(pc.W)) {
+                uint ci = uint(tap.x), tp = uint(t_base + tap.y); // time index in the front-padded input
+                uint pix_in = uint(hi) * pc.W + uint(wi);
+                if (tp < pc.pt) {
+                    if (HAS_FRONT) v = F_ld(TX, pc.f_off + ((b * pc.Ci + ci) * pc.pt + tp) * HW + pix_in);
+                } else {
+                    v = X_ld(TX, pc.x_off + ((b * pc.Ci + ci) * pc.T + (tp - pc.pt)) * HW + pix_in);
                 }
             }
             Bs[kk][nn] = v;
         }
         barrier();
         for (uint kk = 0u; kk < BK; kk++) {
-            float a[4], bv[4];
-            for (uint i = 0u; i < 4u; i++) a[i] = As[kk][ty + 16u * i];
-            for (uint j = 0u; j < 4u; j++) bv[j] = Bs[kk][tx + 16u * j];
-            for (uint i = 0u; i < 4u; i++)
-                for (uint j = 0u; j < 4u; j++) acc[i][j] += a[i] * bv[j];
+            float a[TM], bv[TN];
+            for (uint i = 0u; i < TM; i++) a[i] = As[kk][ty + 16u * i];
+            for (uint j = 0u; j < TN; j++) bv[j] = Bs[kk][tx + 16u * j];
+            for (uint i = 0u; i < TM; i++)
+                for (uint j = 0u; j < TN; j++) acc[i][j] += a[i] * bv[j];
         }
-        barrier();
+        barrier(); // before the next K tile overwrites sTap, As and Bs
     }
-    for (uint i = 0u; i < 4u; i++) {
+    for (uint i = 0u; i < TM; i++) {
         uint co = m0 + ty + 16u * i;
         if (co >= pc.Co) continue;
         float bias = HAS_BIAS ? Bias_ld(TBIAS, pc.b_off + co) : 0.0;
-        for (uint j = 0u; j < 4u; j++) {
+        for (uint j = 0u; j < TN; j++) {
             uint n = n0 + tx + 16u * j;
             if (n >= N) continue;
             D_st(TD, pc.d_off + (b * pc.Co + co) * N + n, acc[i][j] + bias);

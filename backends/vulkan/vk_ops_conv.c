@@ -5,6 +5,18 @@
  */
 #include "vk_ops.h"
 
+/* Up to this many output channels the direct path (one position per invocation, all
+ * channels) beats 64-channel GEMM tiles that would be mostly padding. */
+#define CONV_DIRECT_MAX_CO 16
+
+/* GEMM tile shape (shaders/conv3d.comp TM x TN outputs per invocation, 16 x 16
+ * invocations): 64 channels x 64 positions. */
+static void conv_tiles(int64_t Co, uint32_t *tm, uint32_t *tn) {
+    (void)Co;
+    *tm = 4u;
+    *tn = 4u;
+}
+
 static bool conv_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) {
     if (!pf_vk_check_float_srcs(n, 4, why, len) || !pf_vk_check_sizes(n, why, len)) return false;
     const pf_tensor *x = n->src[0], *w = n->src[1], *f = n->src[3];
@@ -18,7 +30,11 @@ static bool conv_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) 
         return false;
     }
     uint64_t npos = (uint64_t)(n->ne[2] * n->ne[3] * n->ne[4]);
-    uint64_t tiles = ((npos + 63) / 64) * (((uint64_t)n->ne[1] + 63) / 64);
+    uint32_t tm, tn;
+    conv_tiles(n->ne[1], &tm, &tn);
+    uint64_t tiles = n->ne[1] <= CONV_DIRECT_MAX_CO
+                         ? (npos + 255) / 256
+                         : ((npos + 16 * tn - 1) / (16 * tn)) * (((uint64_t)n->ne[1] + 16 * tm - 1) / (16 * tm));
     if (tiles > (uint64_t)c->max_groups[0] * c->max_groups[1] || (uint64_t)n->ne[0] > c->max_groups[2]) {
         snprintf(why, len, "output %lld x %llu positions exceeds the dispatch limits", (long long)n->ne[1],
                  (unsigned long long)npos);
@@ -31,7 +47,14 @@ static pf_status conv_record(pf_vk_ctx *c, const pf_tensor *n) {
     const pf_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2], *f = n->src[3];
     if (pf_nelem(n) == 0) return PF_OK;
     uint64_t npos = (uint64_t)(n->ne[2] * n->ne[3] * n->ne[4]);
-    uint32_t n_tiles = (uint32_t)((npos + 63) / 64), m_tiles = (uint32_t)((n->ne[1] + 63) / 64);
+    uint32_t tm, tn;
+    conv_tiles(n->ne[1], &tm, &tn);
+    bool direct = n->ne[1] <= CONV_DIRECT_MAX_CO;
+    uint32_t n_tiles = (uint32_t)((npos + 16 * tn - 1) / (16 * tn)), m_tiles = (uint32_t)((n->ne[1] + 16 * tm - 1) / (16 * tm));
+    if (direct) { /* 256 positions per workgroup */
+        n_tiles = (uint32_t)((npos + 255) / 256);
+        m_tiles = 1;
+    }
     pf_vk_pc_conv3d pc = {
         .Ci = (uint32_t)x->ne[1], .T = (uint32_t)x->ne[2], .H = (uint32_t)x->ne[3], .W = (uint32_t)x->ne[4],
         .Co = (uint32_t)n->ne[1], .To = (uint32_t)n->ne[2], .Ho = (uint32_t)n->ne[3], .Wo = (uint32_t)n->ne[4],
@@ -43,9 +66,9 @@ static pf_status conv_record(pf_vk_ctx *c, const pf_tensor *n) {
     };
     pf_vk_dispatch_desc d = {
         .key = {.shader = PF_VK_SH_CONV3D,
-                .n_spec = 6,
+                .n_spec = 10,
                 .spec = {(uint32_t)n->dtype, (uint32_t)x->dtype, (uint32_t)w->dtype, b ? (uint32_t)b->dtype : 0u, b != NULL,
-                         f != NULL}},
+                         f != NULL, tm, tn, direct, n->ne[1] <= 4 ? 4u : n->ne[1] <= 8 ? 8u : 16u}},
         .bind = {n, x, w, b, f},
         .write_mask = 1u,
         .push = &pc,

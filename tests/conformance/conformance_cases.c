@@ -408,6 +408,15 @@ static void add_gpu_paths(pf_conf_list *l) {
     pf_conf_in(c, PF_BF16, 5, SHAPE(6, 4, 2, 3, 3), PF_FILL_RANDN);
     pf_conf_in(c, PF_BF16, 5, SHAPE(2, 4, 1, 7, 9), PF_FILL_RANDN);
     memcpy(c->ip, (int32_t[]){1, 1, 1, 1, 2, 2, 0, 1}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 few channels multi-tile [1,5,3,14,15]->3 +b");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 5, 3, 14, 15), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(3, 5, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(3), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 17 channels [1,4,2,9,10]->17");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 2, 9, 10), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(17, 4, 1, 3, 3), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){0, 1, 1, 1, 1, 1, 0, 0}, 8 * sizeof(int32_t));
     c = pf_conf_add(l, PF_OP_ROPE, "rope f16 [1,7,2,16]");
     pf_conf_in(c, PF_F16, 4, SHAPE(1, 7, 2, 16), PF_FILL_RANDN);
     pf_conf_in(c, PF_F32, 3, SHAPE(7, 8, 2), PF_FILL_ROPE);
