@@ -11,14 +11,15 @@
  * buffer or the memory budget are reported skipped-by-size and their reduced twins run
  * instead. Ends with the support matrix.
  *
- *   test_conformance_full [--backend NAME] [--filter TEXT] [--budget SECONDS] [--max-mib N]
- *                         [--reduce N] [--list]
+ *   test_conformance_full [--backend NAME] [--filter TEXT] [--origin TEXT] [--budget SECONDS]
+ *                         [--max-mib N] [--reduce N] [--list]
  * Label conformance_full (not CI: about an hour on lavapipe). docs/conformance.md.
  */
 #include "conformance.h"
 #include "pf_dit.h"
 #include "pf_test.h"
 #include "pf_text.h"
+#include "pf_vae.h"
 
 #define T5_TOKENS 128
 #define CLIP_TOKENS 77
@@ -136,6 +137,37 @@ static pf_status export_text(export_state *s, pf_backend *meta, pf_dtype wdt) {
     return rc;
 }
 
+/* The causal VAE: decode (official chunked + tiled, and untiled) and encode of an image,
+ * at 384p and 768p. */
+static pf_status export_vae(export_state *s, pf_backend *meta, pf_dtype dt) {
+    pf_vae_config cfg;
+    pf_vae_config_released(&cfg);
+    pf_vae *vae = NULL;
+    PF_TRY(pf_vae_create_random(&cfg, meta, dt, 1, &vae));
+    pf_status rc = PF_OK;
+    for (int r = 0; r < 2 && rc == PF_OK; r++) {
+        int h = r ? 96 : 48, w = r ? 160 : 80;
+        for (int tiled = 0; tiled < 2 && rc == PF_OK; tiled++) {
+            pf_vae_opts o;
+            pf_vae_opts_default(&o);
+            o.tiling = tiled != 0;
+            pf_vae_mem m;
+            snprintf(s->origin, sizeof s->origin, "vae decode %s%s %s", r ? "768p" : "384p", tiled ? " tiled" : "",
+                     pf_dtype_name(dt));
+            rc = pf_vae_decode_predict_mem(vae, 3, h, w, &o, &m);
+            if (rc == PF_OK) {
+                pf_vae_encode_opts_default(&o);
+                o.tiling = tiled != 0;
+                snprintf(s->origin, sizeof s->origin, "vae encode %s%s %s", r ? "768p" : "384p", tiled ? " tiled" : "",
+                         pf_dtype_name(dt));
+                rc = pf_vae_encode_predict_mem(vae, 1, 8 * h, 8 * w, &o, &m);
+            }
+        }
+    }
+    pf_vae_free(vae);
+    return rc;
+}
+
 static double arg_num(const char *s, const char *what) {
     char *end;
     double v = strtod(s, &end);
@@ -147,18 +179,19 @@ static double arg_num(const char *s, const char *what) {
 }
 
 int main(int argc, char **argv) {
-    const char *only = NULL;
+    const char *only = NULL, *origin = NULL;
     bool list_only = false;
     pf_conf_sweep_opts o = {.seconds = 5.0, .max_bytes = 512.0 * 1024 * 1024, .reduce_cap = 32};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--list")) list_only = true;
         else if (!v) {
-            fprintf(stderr, "usage: %s [--backend NAME] [--filter TEXT] [--budget SECONDS] [--max-mib N] [--reduce N] "
-                            "[--list]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--backend NAME] [--filter TEXT] [--origin TEXT] [--budget SECONDS] [--max-mib N] "
+                            "[--reduce N] [--list]\n", argv[0]);
             return 2;
         } else if (!strcmp(a, "--backend")) only = v, i++;
         else if (!strcmp(a, "--filter")) o.filter = v, i++;
+        else if (!strcmp(a, "--origin")) origin = v, i++;
         else if (!strcmp(a, "--budget")) o.seconds = arg_num(v, a), i++;
         else if (!strcmp(a, "--max-mib")) o.max_bytes = arg_num(v, a) * 1024 * 1024, i++;
         else if (!strcmp(a, "--reduce")) o.reduce_cap = (int64_t)arg_num(v, a), i++;
@@ -182,6 +215,7 @@ int main(int argc, char **argv) {
         for (size_t d = 0; d < PF_ARRAY_LEN(dts) && rc == PF_OK; d++)
             rc = export_dit(&s, meta, v ? PF_DIT_MMDIT : PF_DIT_FLUX, dts[d].w, dts[d].act);
     for (int d = 0; d < 2 && rc == PF_OK; d++) rc = export_text(&s, meta, d ? PF_BF16 : PF_F32);
+    for (int d = 0; d < 2 && rc == PF_OK; d++) rc = export_vae(&s, meta, d ? PF_BF16 : PF_F32);
     pf_graph_set_observer(NULL, NULL);
     pf_backend_free(meta);
     if (rc != PF_OK) {
@@ -191,6 +225,12 @@ int main(int argc, char **argv) {
     }
     int nodes = 0;
     for (int i = 0; i < s.list.n; i++) nodes += s.list.cases[i].count;
+    if (origin) { /* only the cases first seen in matching graphs ("vae", "sd3 768p", ...) */
+        int k = 0;
+        for (int i = 0; i < s.list.n; i++)
+            if (strstr(s.list.cases[i].origin, origin)) s.list.cases[k++] = s.list.cases[i];
+        s.list.n = k;
+    }
     printf("exported %d distinct node signatures from %d compute nodes of %d planned graphs in %.1f s "
            "(%d nodes not expressible as cases)\n",
            s.list.n, nodes, s.graphs, pf_time_now() - t0, s.failed);
