@@ -200,15 +200,15 @@ bool pf_conf_shrink(const pf_conf_case *c, pf_conf_case *out, int64_t cap) {
     *out = *c;
     pf_conf_case *r = out;
     switch (c->op) {
-    case PF_OP_LINEAR:
-        rows_2d(&r->in[0], cap);
+    case PF_OP_LINEAR: /* 16 rows: past the GPU matrix-vector path (<= 8), cheap at 4096 x 10240 */
+        rows_2d(&r->in[0], PF_MIN(cap, (int64_t)16));
         break;
     case PF_OP_MATMUL: {
         pf_conf_input *a = &r->in[0], *b = &r->in[1];
         bool batched = a->ndim == 3, b_full = b->ndim == 3 && b->ne[0] == a->ne[0] && a->ne[0] > 1;
         if (batched) a->ne[0] = PF_MIN(a->ne[0], (int64_t)2);
         if (b_full) b->ne[0] = a->ne[0];
-        cap_dim(a, a->ndim - 2, cap);
+        cap_dim(a, a->ndim - 2, PF_MIN(cap, (int64_t)16));
         break;
     }
     case PF_OP_ATTENTION: {
