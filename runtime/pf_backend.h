@@ -70,6 +70,11 @@ const char *pf_backend_name_at(int i);
  * compiled in but with no device gives PF_ERR_UNSUPPORTED with the reason. */
 pf_status pf_backend_create(const char *name, const pf_backend_options *opts, pf_backend **out);
 void pf_backend_free(pf_backend *be);
+/* The meta backend: buffers have sizes but no memory; graphs plan but never compute.
+ * Used to predict memory and export op lists of full-size models without allocating.
+ * Model constructors should skip weight initialisation on it (pf_backend_is_meta). */
+pf_status pf_backend_meta_create(pf_backend **out);
+bool pf_backend_is_meta(const pf_backend *be);
 const char *pf_backend_name(const pf_backend *be);
 void pf_backend_get_info(pf_backend *be, pf_backend_info *info);
 bool pf_backend_supports(pf_backend *be, const pf_tensor *node);

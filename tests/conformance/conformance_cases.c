@@ -1,0 +1,313 @@
+/* The hand-written conformance cases: every op, dtype and mask mode at small shapes. */
+#include "conformance.h"
+
+#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
+
+static void add_cpy(pf_conf_list *l) {
+    static const pf_dtype pairs[][2] = {
+        {PF_F32, PF_BF16}, {PF_BF16, PF_F32}, {PF_F32, PF_F16}, {PF_F16, PF_F32}, {PF_F32, PF_F32}, {PF_BF16, PF_BF16}};
+    for (size_t i = 0; i < PF_ARRAY_LEN(pairs); i++) {
+        pf_conf_case *c = pf_conf_add(l, PF_OP_CPY, "cpy %s->%s [3,5,37]", pf_dtype_name(pairs[i][0]),
+                                      pf_dtype_name(pairs[i][1]));
+        pf_conf_in(c, pairs[i][0], 3, SHAPE(3, 5, 37), PF_FILL_RANDN);
+        c->out_dtype = pairs[i][1];
+    }
+    pf_conf_case *c = pf_conf_add(l, PF_OP_CPY, "cpy f32 transposed [2,33,17]");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 33, 17), PF_FILL_RANDN)->perm_last2 = 1;
+    c = pf_conf_add(l, PF_OP_CPY, "cpy f32->bf16 transposed [40,24]");
+    pf_conf_in(c, PF_F32, 2, SHAPE(40, 24), PF_FILL_RANDN)->perm_last2 = 1;
+    c->out_dtype = PF_BF16;
+}
+
+static void add_concat(pf_conf_list *l) {
+    pf_dtype dts[2] = {PF_F32, PF_BF16};
+    for (int d = 0; d < 2; d++) {
+        pf_conf_case *c = pf_conf_add(l, PF_OP_CONCAT, "concat %s dim1 [2,7|13|5,24]", pf_dtype_name(dts[d]));
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 7, 24), PF_FILL_RANDN);
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 13, 24), PF_FILL_RANDN);
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 5, 24), PF_FILL_RANDN);
+        c->ip[0] = 1;
+    }
+    pf_conf_case *c = pf_conf_add(l, PF_OP_CONCAT, "concat f32 dim2 video [1,4,2|1,3,5]");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 2, 3, 5), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 1, 3, 5), PF_FILL_RANDN);
+    c->ip[0] = 2;
+    c = pf_conf_add(l, PF_OP_CONCAT, "concat f32 dim0 strided [3,9]+[4,9]");
+    pf_conf_in(c, PF_F32, 2, SHAPE(3, 9), PF_FILL_RANDN)->perm_last2 = 1;
+    pf_conf_in(c, PF_F32, 2, SHAPE(4, 9), PF_FILL_RANDN);
+    c->ip[0] = 0;
+}
+
+static void add_binary(pf_conf_list *l) {
+    pf_op ops[3] = {PF_OP_ADD, PF_OP_SUB, PF_OP_MUL};
+    for (int o = 0; o < 3; o++) {
+        pf_conf_case *c = pf_conf_add(l, ops[o], "%s f32 [2,9,33]", pf_op_name(ops[o]));
+        pf_conf_in(c, PF_F32, 3, SHAPE(2, 9, 33), PF_FILL_RANDN);
+        pf_conf_in(c, PF_F32, 3, SHAPE(2, 9, 33), PF_FILL_RANDN);
+        c = pf_conf_add(l, ops[o], "%s f32 broadcast row [2,9,33]+[33]", pf_op_name(ops[o]));
+        pf_conf_in(c, PF_F32, 3, SHAPE(2, 9, 33), PF_FILL_RANDN);
+        pf_conf_in(c, PF_F32, 1, SHAPE(33), PF_FILL_RANDN);
+    }
+    pf_conf_case *c = pf_conf_add(l, PF_OP_ADD, "add f32 broadcast [2,9,33]+[2,1,33]");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 9, 33), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 1, 33), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_MUL, "mul f32 broadcast video [1,4,3,5,6]*[1,4,1,1,1]");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 3, 5, 6), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 1, 1, 1), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_ADD, "add f32 strided src1 [6,20]");
+    pf_conf_in(c, PF_F32, 2, SHAPE(6, 20), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 2, SHAPE(6, 20), PF_FILL_RANDN)->perm_last2 = 1;
+    c = pf_conf_add(l, PF_OP_ADD, "add bf16 [4,65]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(4, 65), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(4, 65), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_MUL, "mul bf16*f32 broadcast [4,65]*[65]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(4, 65), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(65), PF_FILL_RANDN);
+}
+
+static void add_scale_unary(pf_conf_list *l) {
+    pf_conf_case *c = pf_conf_add(l, PF_OP_SCALE, "scale f32 [5,77]");
+    pf_conf_in(c, PF_F32, 2, SHAPE(5, 77), PF_FILL_RANDN);
+    c->fp[0] = 0.75f;
+    c->fp[1] = -0.25f;
+    c = pf_conf_add(l, PF_OP_SCALE, "scale bf16 [5,77]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(5, 77), PF_FILL_RANDN);
+    c->fp[0] = 2.0f;
+    for (int f = 0; f < PF_UNARY_COUNT; f++) {
+        c = pf_conf_add(l, PF_OP_UNARY, "unary %s f32 [3,129]", pf_unary_name((pf_unary)f));
+        pf_conf_in(c, PF_F32, 2, SHAPE(3, 129), PF_FILL_RANDN);
+        c->ip[0] = f;
+    }
+    c = pf_conf_add(l, PF_OP_UNARY, "unary gelu_tanh bf16 [3,129]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(3, 129), PF_FILL_RANDN);
+    c->ip[0] = PF_UNARY_GELU_TANH;
+}
+
+static void add_linear(pf_conf_list *l) {
+    pf_conf_case *c = pf_conf_add(l, PF_OP_LINEAR, "linear f32 [7,33]x[17,33]+b");
+    pf_conf_in(c, PF_F32, 2, SHAPE(7, 33), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 2, SHAPE(17, 33), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(17), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear f32 [2,130,64]x[96,64]");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 130, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 2, SHAPE(96, 64), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear f32 [2,200,256]x[320,256]+b");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 200, 256), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 2, SHAPE(320, 256), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(320), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear f32 x bf16w [3,40,96]x[72,96]+b");
+    pf_conf_in(c, PF_F32, 3, SHAPE(3, 40, 96), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(72, 96), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(72), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear bf16 x bf16w [2,50,128]x[64,128]+b");
+    pf_conf_in(c, PF_BF16, 3, SHAPE(2, 50, 128), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(64, 128), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(64), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear f32 x f16w [9,48]x[40,48]");
+    pf_conf_in(c, PF_F32, 2, SHAPE(9, 48), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F16, 2, SHAPE(40, 48), PF_FILL_RANDN);
+
+    c = pf_conf_add(l, PF_OP_MATMUL, "matmul f32 [3,17,24]x[3,19,24]^T a=0.5");
+    pf_conf_in(c, PF_F32, 3, SHAPE(3, 17, 24), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 3, SHAPE(3, 19, 24), PF_FILL_RANDN);
+    c->ip[0] = 1;
+    c->fp[0] = 0.5f;
+    c = pf_conf_add(l, PF_OP_MATMUL, "matmul f32 [2,9,16]x[1,16,11] broadcast");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 9, 16), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 3, SHAPE(1, 16, 11), PF_FILL_RANDN);
+    c->fp[0] = 1.0f;
+    c = pf_conf_add(l, PF_OP_MATMUL, "matmul bf16 [33,40]x[40,21]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(33, 40), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(40, 21), PF_FILL_RANDN);
+    c->fp[0] = 1.0f;
+}
+
+static void add_norms(pf_conf_list *l) {
+    pf_conf_case *c = pf_conf_add(l, PF_OP_LAYER_NORM, "layer_norm f32 [5,64] no affine");
+    pf_conf_in(c, PF_F32, 2, SHAPE(5, 64), PF_FILL_RANDN);
+    c->fp[0] = 1e-6f;
+    c = pf_conf_add(l, PF_OP_LAYER_NORM, "layer_norm f32 [2,7,96] affine");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 7, 96), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(96), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(96), PF_FILL_RANDN);
+    c->ip[1] = c->ip[2] = 1;
+    c->fp[0] = 1e-5f;
+    c = pf_conf_add(l, PF_OP_LAYER_NORM, "layer_norm bf16 [4,128]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(4, 128), PF_FILL_RANDN);
+    c->fp[0] = 1e-6f;
+    c = pf_conf_add(l, PF_OP_RMS_NORM, "rms_norm f32 [2,7,3,64] weight");
+    pf_conf_in(c, PF_F32, 4, SHAPE(2, 7, 3, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(64), PF_FILL_RANDN);
+    c->fp[0] = 1e-6f;
+    c = pf_conf_add(l, PF_OP_RMS_NORM, "rms_norm f32 [6,100] no weight");
+    pf_conf_in(c, PF_F32, 2, SHAPE(6, 100), PF_FILL_RANDN);
+    c->fp[0] = 1e-5f;
+    c = pf_conf_add(l, PF_OP_RMS_NORM, "rms_norm bf16 [4,64] weight");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(4, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(64), PF_FILL_RANDN);
+    c->fp[0] = 1e-6f;
+    for (int silu = 0; silu < 2; silu++) {
+        c = pf_conf_add(l, PF_OP_GROUP_NORM, "group_norm f32 [1,8,3,5,6] g2 affine%s", silu ? " silu" : "");
+        pf_conf_in(c, PF_F32, 5, SHAPE(1, 8, 3, 5, 6), PF_FILL_RANDN);
+        pf_conf_in(c, PF_F32, 1, SHAPE(8), PF_FILL_RANDN);
+        pf_conf_in(c, PF_F32, 1, SHAPE(8), PF_FILL_RANDN);
+        c->ip[0] = 2;
+        c->ip[1] = silu;
+        c->fp[0] = 1e-6f;
+    }
+    c = pf_conf_add(l, PF_OP_GROUP_NORM, "group_norm bf16 [2,12,2,4,4] g4 silu");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(2, 12, 2, 4, 4), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(12), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(12), PF_FILL_RANDN);
+    c->ip[0] = 4;
+    c->ip[1] = 1;
+    c->fp[0] = 1e-6f;
+    c = pf_conf_add(l, PF_OP_SOFTMAX, "softmax f32 [4,37] scale 0.3");
+    pf_conf_in(c, PF_F32, 2, SHAPE(4, 37), PF_FILL_RANDN);
+    c->fp[0] = 0.3f;
+    c = pf_conf_add(l, PF_OP_SOFTMAX, "softmax f32 [2,3,300]");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 3, 300), PF_FILL_RANDN);
+    c->fp[0] = 1.0f;
+}
+
+static void add_attention(pf_conf_list *l) {
+    pf_conf_case *c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 none [1,13,2,16]");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_F32, 4, SHAPE(1, 13, 2, 16), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.25f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 causal [2,9,3,32]");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_F32, 4, SHAPE(2, 9, 3, 32), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_CAUSAL;
+    c->fp[0] = 0.17677669f;
+    pf_dtype dts[2] = {PF_F32, PF_BF16};
+    for (int d = 0; d < 2; d++) {
+        /* Pyramid Flow: 16 text tokens then 3 frames of 12 image tokens */
+        c = pf_conf_add(l, PF_OP_ATTENTION, "attention %s frame mask [2,52,2,64]", pf_dtype_name(dts[d]));
+        for (int i = 0; i < 3; i++) pf_conf_in(c, dts[d], 4, SHAPE(2, 52, 2, 64), PF_FILL_RANDN);
+        pf_conf_input *qm = pf_conf_in(c, PF_I32, 2, SHAPE(2, 52), PF_FILL_FRAME_META);
+        qm->range = 16;
+        qm->frames = 3;
+        pf_conf_input *km = pf_conf_in(c, PF_I32, 2, SHAPE(2, 52), PF_FILL_FRAME_META);
+        km->range = 16;
+        km->frames = 3;
+        c->ip[0] = PF_MASK_FRAME;
+        c->fp[0] = 0.125f;
+    }
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 key mask + bias [2,11,4,16] (T5)");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_F32, 4, SHAPE(2, 11, 4, 16), PF_FILL_RANDN);
+    pf_conf_in(c, PF_I32, 2, SHAPE(2, 11), PF_FILL_KEY_META);
+    pf_conf_in(c, PF_F32, 3, SHAPE(4, 11, 11), PF_FILL_BIAS);
+    c->ip[0] = PF_MASK_KEY;
+    c->ip[1] = 1;
+    c->fp[0] = 1.0f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 none D512 [1,20,1,512] (VAE)");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_F32, 4, SHAPE(1, 20, 1, 512), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.044194173f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 Nq!=Nk Dv!=D [1,5,2,16]x[1,23,2,16|24]");
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 5, 2, 16), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 23, 2, 16), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 23, 2, 24), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.25f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 long kv [1,8,1,64]x[1,700,1,64]");
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 8, 1, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 700, 1, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 700, 1, 64), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.125f;
+}
+
+static void add_misc(pf_conf_list *l) {
+    pf_dtype dts[2] = {PF_F32, PF_BF16};
+    for (int d = 0; d < 2; d++) {
+        pf_conf_case *c = pf_conf_add(l, PF_OP_ROPE, "rope %s [2,10,3,64]", pf_dtype_name(dts[d]));
+        pf_conf_in(c, dts[d], 4, SHAPE(2, 10, 3, 64), PF_FILL_RANDN);
+        pf_conf_in(c, PF_F32, 3, SHAPE(10, 32, 2), PF_FILL_ROPE);
+        c = pf_conf_add(l, PF_OP_MODULATE, "modulate %s [2,9,32] by [2,1,32]", pf_dtype_name(dts[d]));
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 9, 32), PF_FILL_RANDN);
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 1, 32), PF_FILL_RANDN);
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 1, 32), PF_FILL_RANDN);
+        c = pf_conf_add(l, PF_OP_GATED_ADD, "gated_add %s [2,9,32] gate [2,1,32]", pf_dtype_name(dts[d]));
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 9, 32), PF_FILL_RANDN);
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 1, 32), PF_FILL_RANDN);
+        pf_conf_in(c, dts[d], 3, SHAPE(2, 9, 32), PF_FILL_RANDN);
+    }
+    pf_conf_case *c = pf_conf_add(l, PF_OP_DEPTH_TO_SPACE, "depth_to_space space f32 [1,8,2,3,4]");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 8, 2, 3, 4), PF_FILL_RANDN);
+    c->ip[0] = PF_D2S_SPACE;
+    for (int drop = 0; drop < 2; drop++) {
+        c = pf_conf_add(l, PF_OP_DEPTH_TO_SPACE, "depth_to_space time f32 [1,6,3,2,2]%s", drop ? " drop first" : "");
+        pf_conf_in(c, PF_F32, 5, SHAPE(1, 6, 3, 2, 2), PF_FILL_RANDN);
+        c->ip[0] = PF_D2S_TIME;
+        c->ip[1] = drop;
+    }
+    c = pf_conf_add(l, PF_OP_UPSAMPLE2X, "upsample2x f32 [1,3,2,4,5]");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 3, 2, 4, 5), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_UPSAMPLE2X, "upsample2x bf16 [2,16,1,3,4]");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(2, 16, 1, 3, 4), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_DOWNSAMPLE2X, "downsample2x f32 [1,3,2,4,6] x2");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 3, 2, 4, 6), PF_FILL_RANDN);
+    c->fp[0] = 2.0f;
+    c = pf_conf_add(l, PF_OP_DOWNSAMPLE2X, "downsample2x bf16 [16,8,12]");
+    pf_conf_in(c, PF_BF16, 3, SHAPE(16, 8, 12), PF_FILL_RANDN);
+    c->fp[0] = 1.0f;
+    c = pf_conf_add(l, PF_OP_EMBEDDING, "embedding f32 [50,8] i32 ids [2,5]");
+    pf_conf_in(c, PF_F32, 2, SHAPE(50, 8), PF_FILL_RANDN);
+    pf_conf_in(c, PF_I32, 2, SHAPE(2, 5), PF_FILL_IDS)->range = 50;
+    c = pf_conf_add(l, PF_OP_EMBEDDING, "embedding bf16 [40,24] i64 ids [7]");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(40, 24), PF_FILL_RANDN);
+    pf_conf_in(c, PF_I64, 1, SHAPE(7), PF_FILL_IDS)->range = 40;
+}
+
+static void add_conv(pf_conf_list *l) {
+    /* ip: pad_t, pad_h, pad_w, st, sh, sw, has_bias, has_front */
+    pf_conf_case *c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 k3 causal [1,4,3,6,5]->6 +b");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 3, 6, 5), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(6, 4, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(6), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 k3 with cache [1,4,2,6,5]+front2 +b");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 2, 6, 5), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(5, 4, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(5), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 2, 6, 5), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 1}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 spatial stride 2 [1,3,2,8,6]->4");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 3, 2, 8, 6), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(4, 3, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(4), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 2, 2, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 temporal stride 2 [1,3,5,4,4]->3");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 3, 5, 4, 4), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(3, 3, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(3), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 2, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 1x1x1 [1,8,2,3,3]->5");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 8, 2, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(5, 8, 1, 1, 1), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(5), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){0, 0, 0, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 patch 1x2x2 s2 [2,16,2,8,12]->24");
+    pf_conf_in(c, PF_F32, 5, SHAPE(2, 16, 2, 8, 12), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(24, 16, 1, 2, 2), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(24), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){0, 0, 0, 1, 2, 2, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d bf16 k3 causal [1,8,2,5,5]->8 +b");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(1, 8, 2, 5, 5), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(8, 8, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(8), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+}
+
+void pf_conf_cases_ci(pf_conf_list *l) {
+    add_cpy(l);
+    add_concat(l);
+    add_binary(l);
+    add_scale_unary(l);
+    add_linear(l);
+    add_norms(l);
+    add_attention(l);
+    add_misc(l);
+    add_conv(l);
+}
