@@ -6,6 +6,7 @@
 
 static const pf_command pf_commands[] = {
     {"bench", "benchmarks (ops, dit, vae, text, generate)", pf_cmd_bench},
+    {"check-golden", "run a golden pack's cases and compare with the official outputs", pf_cmd_check_golden},
     {"devices", "list backends and devices with their memory", pf_cmd_devices},
 };
 

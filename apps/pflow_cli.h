@@ -12,5 +12,6 @@ typedef struct pf_command {
 
 int pf_cmd_devices(int argc, char **argv);
 int pf_cmd_bench(int argc, char **argv);
+int pf_cmd_check_golden(int argc, char **argv);
 
 #endif /* PFLOW_CLI_H */

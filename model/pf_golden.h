@@ -64,6 +64,9 @@ pf_status pf_golden_run_pipeline(pf_golden_case *c);    /* pipeline_t2v, pipelin
 pf_status pf_golden_run_text_encoder(pf_golden_case *c);
 pf_status pf_golden_run_tokenizer(pf_golden_case *c);   /* tokenizer_t5, tokenizer_clip */
 
+/* The pack used when none is named: $PF_GOLDEN_DIR, else ../shared/golden next to the source tree. */
+const char *pf_golden_default_dir(void);
+
 /* Run every case of a pack; prints one line per case and the summary to `out`.
  * Returns PF_OK when no case failed (skips allowed); *n_failed etc. may be NULL. */
 pf_status pf_golden_check_pack(const char *pack_dir, const pf_golden_opts *opts, FILE *out, int *n_passed,

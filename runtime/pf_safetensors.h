@@ -12,18 +12,23 @@
 
 typedef struct pf_st_file pf_st_file;
 
+/* Files may hold tensors with more dims than the graph IR's PF_MAX_DIMS (the golden
+ * pack's out.dbg.rope has 6), so readers accept up to PF_ST_MAX_DIMS; code that turns a
+ * file tensor into a graph tensor checks ndim <= PF_MAX_DIMS itself. */
+#define PF_ST_MAX_DIMS 8
+
 typedef struct pf_st_tensor {
     const char *name;
     pf_dtype dtype;
     int ndim;
-    int64_t shape[PF_MAX_DIMS];
+    int64_t shape[PF_ST_MAX_DIMS];
     const void *data; /* points into the mapping; little-endian, row-major */
     size_t nbytes;
 } pf_st_tensor;
 
 /* Open and validate the whole header. Errors name the file, the tensor and the problem
  * (truncated file, bad header length, invalid JSON, unknown dtype, shape/bytes mismatch,
- * offsets out of range or overlapping, more than PF_MAX_DIMS dims, ...). */
+ * offsets out of range or overlapping, more than PF_ST_MAX_DIMS dims, ...). */
 pf_status pf_st_open(const char *path, pf_st_file **out);
 /* Same, over a memory buffer the caller keeps alive (used by fuzzers and tests). */
 pf_status pf_st_open_memory(const void *data, size_t size, const char *label, pf_st_file **out);

@@ -12,14 +12,15 @@
 #define PF_WEIGHTS_H
 
 #include "pf_backend.h"
+#include "pf_safetensors.h"
 
 typedef struct pf_weights pf_weights;
 
 typedef struct pf_weight_info {
     const char *name;
     pf_dtype dtype;          /* dtype in the file */
-    int ndim;
-    int64_t shape[PF_MAX_DIMS];
+    int ndim;                /* may exceed PF_MAX_DIMS (up to PF_ST_MAX_DIMS): such tensors never load */
+    int64_t shape[PF_ST_MAX_DIMS];
     const char *file;        /* the file holding it */
 } pf_weight_info;
 
@@ -51,6 +52,7 @@ typedef struct pf_loader {
     char *errors;        /* accumulated messages, one per line */
     size_t errors_len;
     int64_t n_params;    /* elements loaded so far */
+    pf_status first_status; /* status of the first problem recorded (what pf_loader_finish returns) */
 } pf_loader;
 
 void pf_loader_init(pf_loader *L, const pf_weights *w, pf_pool *pool, pf_dtype dtype, const char *what);
