@@ -12,6 +12,7 @@
 
 /* Runners by kind. Adding a kind is one line here (thresholds: golden_compare.c). */
 static const pf_golden_runner_entry runners[] = {
+    {"dit", pf_golden_run_dit},
     {"scheduler", pf_golden_run_scheduler},
     {NULL, NULL}, /* end */
 };
