@@ -14,6 +14,8 @@
 static const pf_golden_runner_entry runners[] = {
     {"dit", pf_golden_run_dit},
     {"scheduler", pf_golden_run_scheduler},
+    {"pipeline_t2v", pf_golden_run_pipeline},
+    {"pipeline_i2v", pf_golden_run_pipeline},
     {NULL, NULL}, /* end */
 };
 
