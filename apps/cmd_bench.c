@@ -11,6 +11,7 @@ typedef struct {
 } pf_bench_kind;
 
 static const pf_bench_kind pf_bench_kinds[] = {
+    {"generate", "the whole t2v pipeline on random weights: phase times, DiT calls and tokens, memory", pf_bench_generate},
     {NULL, NULL, NULL}, /* kinds are added above this sentinel */
 };
 
