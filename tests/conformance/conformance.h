@@ -73,6 +73,8 @@ typedef struct pf_conf_runner pf_conf_runner;
 
 /* Reference: the CPU backend in reference mode. Backend under test by name. */
 pf_status pf_conf_runner_create(const char *backend, pf_conf_runner **out);
+/* Same with a backend object under test (the runner takes ownership). */
+pf_status pf_conf_runner_create_with(pf_backend *test, pf_conf_runner **out);
 void pf_conf_runner_free(pf_conf_runner *r);
 pf_status pf_conf_run_case(pf_conf_runner *r, const pf_conf_case *c, pf_conf_result *res);
 /* NMSE threshold for a case (per op family and dtype). */
