@@ -119,10 +119,10 @@ typedef enum pf_mode {
 } pf_mode;
 
 /* An RGB image, [height, width, 3] uint8 (the i2v input, already at the video size). */
-typedef struct pf_image {
+typedef struct pf_rgb_image {
     int width, height;
     const uint8_t *rgb;
-} pf_image;
+} pf_rgb_image;
 
 /* Progress of a generation: phase "denoise" once per DiT call, "encode"/"decode" once
  * per VAE chunk. */
@@ -171,7 +171,7 @@ typedef struct pf_video {
 } pf_video;
 
 /* Generate. image: the i2v first frame (NULL otherwise). On failure *out is empty. */
-pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_image *image, const pf_generate_params *p,
+pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *image, const pf_generate_params *p,
                       pf_video *out);
 void pf_video_free(pf_video *v);
 

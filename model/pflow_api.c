@@ -224,7 +224,7 @@ static bool pf_api_progress(void *user, const pf_pipe_progress *pp) {
 }
 
 /* pf_generate_params -> the pipeline's settings, with the model's defaults filled in. */
-static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, const pf_image *image, pf_pipe_params *pp) {
+static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, const pf_rgb_image *image, pf_pipe_params *pp) {
     if (p->mode != PF_MODE_T2V && p->mode != PF_MODE_I2V && p->mode != PF_MODE_T2I)
         return pf_error(PF_ERR_INVALID_ARG, "generate: unknown mode %d", (int)p->mode);
     pf_pipe_params_default(pp, p->mode == PF_MODE_I2V ? PF_PIPE_I2V : p->mode == PF_MODE_T2I ? PF_PIPE_T2I : PF_PIPE_T2V);
@@ -264,7 +264,7 @@ static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, c
     return pf_pipe_params_check(pp);
 }
 
-pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_image *image, const pf_generate_params *p,
+pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *image, const pf_generate_params *p,
                       pf_video *out) {
     if (!out) return pf_error(PF_ERR_INVALID_ARG, "pf_generate: NULL output");
     memset(out, 0, sizeof *out);

@@ -125,7 +125,7 @@ static pf_test_result test_bad_arguments(void) {
     small(&p, PF_MODE_I2V);
     CHECK_ERR(pf_generate(m, pr, NULL, &p, &v), PF_ERR_INVALID_ARG, "needs an image");
     uint8_t img[64 * 128 * 3] = {0};
-    pf_image im = {.width = 128, .height = 64, .rgb = img};
+    pf_rgb_image im = {.width = 128, .height = 64, .rgb = img};
     CHECK_ERR(pf_generate(m, pr, &im, &p, &v), PF_ERR_INVALID_ARG, "the image is 128x64");
     small(&p, PF_MODE_T2V);
     p.vae_tile_size = 48;
@@ -235,7 +235,7 @@ static pf_test_result test_i2v_t2i(void) {
     CHECK_OK(pf_prompt_from_embeddings(m, &x.e[1], &x.e[0], &pr));
     static uint8_t img[64 * 64 * 3];
     for (int i = 0; i < 64 * 64 * 3; i++) img[i] = (uint8_t)(i * 13);
-    pf_image im = {.width = 64, .height = 64, .rgb = img};
+    pf_rgb_image im = {.width = 64, .height = 64, .rgb = img};
     pf_generate_params p;
     small(&p, PF_MODE_I2V);
     p.width = p.height = 0; /* the image's size */
