@@ -48,8 +48,7 @@ const char *pf_version(void);
 
 /* ======================================================================== models */
 
-/* An opened model folder: the DiT and the causal VAE resident on one backend, and
- * the text encoders when the folder has them (loaded only while encoding). */
+/* An opened model folder: the DiT and the causal VAE resident on one backend. */
 typedef struct pf_model pf_model;
 
 /* Weight and latent precision. AUTO: bf16 on GPU backends (the official run's
