@@ -59,11 +59,11 @@ pf_status pf_pipe_params_check(const pf_pipe_params *p) {
         return pf_error(PF_ERR_INVALID_ARG, "temp %d: image-to-video needs at least 2 latent frames (the image is the first)", p->temp);
     if (p->sched.stages != PF_PIPE_STAGES)
         return pf_error(PF_ERR_INVALID_ARG, "the pipeline runs %d stages, the scheduler config has %d", PF_PIPE_STAGES, p->sched.stages);
-    bool unit0 = p->mode != PF_PIPE_I2V, later = p->temp > 1;
+    /* steps serve the first unit (t2v, t2i) or every unit (i2v); video_steps the later t2v units */
     for (int s = 0; s < PF_PIPE_STAGES; s++) {
-        if ((unit0 || p->mode == PF_PIPE_I2V) && (p->steps[s] < 1 || p->steps[s] > 10000))
+        if (p->steps[s] < 1 || p->steps[s] > 10000)
             return pf_error(PF_ERR_INVALID_ARG, "steps[%d] = %d: need 1..10000 steps per stage", s, p->steps[s]);
-        if (p->mode == PF_PIPE_T2V && later && (p->video_steps[s] < 1 || p->video_steps[s] > 10000))
+        if (p->mode == PF_PIPE_T2V && p->temp > 1 && (p->video_steps[s] < 1 || p->video_steps[s] > 10000))
             return pf_error(PF_ERR_INVALID_ARG, "video_steps[%d] = %d: need 1..10000 steps per stage", s, p->video_steps[s]);
     }
     if (!isfinite(p->guidance) || !isfinite(p->video_guidance))
