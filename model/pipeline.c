@@ -427,7 +427,8 @@ static pf_status pf_pipe_execute(pf_pipe_run *r, pf_pipe_output *out) {
     if (!r->st->rows) return PF_ERR_OOM;
     PF_TRY(pf_scheduler_create(&p->sched, &r->sched));
     int max_steps = 1;
-    for (int s = 0; s < r->S; s++) max_steps = PF_MAX(max_steps, PF_MAX(p->steps[s], p->video_steps[s]));
+    for (int k = r->first_unit; k < r->T; k++)
+        for (int s = 0; s < r->S; s++) max_steps = PF_MAX(max_steps, pf_unit_steps(r, k)[s]);
     double *ts = pf_malloc(sizeof(double) * (size_t)(2 * max_steps + 1), "timesteps");
     if (!ts) return PF_ERR_OOM;
     double *sg = ts + max_steps;
