@@ -29,7 +29,8 @@ static void check_golden_usage(FILE *f) {
             "  -v, --verbose    figures per tensor and time per case\n"
             "  -h, --help       this text\n"
             "\n"
-            "exit status: 0 when no case failed (skips allowed), 1 when one did, 2 on bad arguments.\n",
+            "exit status: 0 when no case failed (skips allowed), 1 when one did or the pack could not\n"
+            "be read, 2 on bad arguments.\n",
             pf_golden_default_dir());
 }
 
@@ -64,8 +65,10 @@ int pf_cmd_check_golden(int argc, char **argv) {
             o.backend = v;
         } else if ((v = opt_value(argc, argv, &i, "--dtype"))) {
             if (!*v) return 2;
-            if (!strcmp(v, "f32")) o.dtype = PF_F32;
-            else if (!strcmp(v, "bf16")) o.dtype = PF_BF16;
+            if (!strcmp(v, "f32"))
+                o.dtype = PF_F32;
+            else if (!strcmp(v, "bf16"))
+                o.dtype = PF_BF16;
             else {
                 fprintf(stderr, "pflow check-golden: --dtype must be f32 or bf16, not '%s'\n", v);
                 return 2;

@@ -15,7 +15,8 @@ static pf_status dit_alloc(const pf_dit_config *cfg, pf_backend *be, pf_dtype dt
     *out = NULL;
     if (!be) return pf_error(PF_ERR_INVALID_ARG, "%s: no backend", what);
     if (dtype != PF_F32 && dtype != PF_BF16 && dtype != PF_F16)
-        return pf_error(PF_ERR_INVALID_ARG, "%s: weight dtype %s (expected f32, bf16 or f16)", what, pf_dtype_name(dtype));
+        return pf_error(PF_ERR_INVALID_ARG, "%s: weight dtype %s (expected f32, bf16 or f16)", what,
+                        pf_dtype_name(dtype));
     pf_dit *dit = pf_calloc(1, sizeof *dit, "DiT");
     if (!dit) return PF_ERR_OOM;
     dit->cfg = *cfg;
@@ -100,10 +101,10 @@ pf_status pf_dit_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_dit **
     }
     dit->cfg.n_params = src.n_params;
     char b1[32];
-    PF_INFO("DiT %s: %s, %d heads x %d, %d + %d blocks, %.3f G parameters (%s on %s)", dir,
-            cfg.variant == PF_DIT_FLUX ? "miniFLUX" : "SD3 MMDiT", cfg.heads, cfg.head_dim, cfg.n_double, cfg.n_single,
-            (double)src.n_params * 1e-9, pf_fmt_bytes((double)pf_pool_bytes(dit->pool), b1, sizeof b1),
-            pf_backend_name(be));
+    PF_DEBUG("DiT %s: %s, %d heads x %d, %d + %d blocks, %.3f G parameters (%s on %s)", dir,
+             cfg.variant == PF_DIT_FLUX ? "miniFLUX" : "SD3 MMDiT", cfg.heads, cfg.head_dim, cfg.n_double, cfg.n_single,
+             (double)src.n_params * 1e-9, pf_fmt_bytes((double)pf_pool_bytes(dit->pool), b1, sizeof b1),
+             pf_backend_name(be));
     *out = dit;
     return PF_OK;
 }
@@ -199,7 +200,8 @@ static pf_status dit_check_tensor(const pf_dit *dit, const pf_tensor *t, const c
     if (r->buffer->backend != dit->be)
         return pf_error(PF_ERR_INVALID_ARG, "DiT forward: %s '%s' lives on backend %s, the DiT on %s", what, t->name,
                         pf_backend_name(r->buffer->backend), pf_backend_name(dit->be));
-    if (!pf_is_contiguous(t)) return pf_error(PF_ERR_INVALID_ARG, "DiT forward: %s '%s' is not contiguous", what, t->name);
+    if (!pf_is_contiguous(t))
+        return pf_error(PF_ERR_INVALID_ARG, "DiT forward: %s '%s' is not contiguous", what, t->name);
     if (!dit_is_float(t->dtype))
         return pf_error(PF_ERR_INVALID_ARG, "DiT forward: %s '%s' has dtype %s (expected f32, bf16 or f16)", what,
                         t->name, pf_dtype_name(t->dtype));
@@ -242,8 +244,9 @@ static pf_status dit_check_inputs(const pf_dit *dit, const pf_dit_inputs *in, co
     if (c->variant == PF_DIT_MMDIT) {
         const int S = c->pos_embed_max_size, hc = k->h[last] / p, wc = k->w[last] / p;
         if (hc > S || wc > S)
-            return pf_error(PF_ERR_SHAPE, "DiT forward: the current clip's %dx%d token grid exceeds pos_embed_max_size %d",
-                            hc, wc, S);
+            return pf_error(PF_ERR_SHAPE,
+                            "DiT forward: the current clip's %dx%d token grid exceeds pos_embed_max_size %d", hc, wc,
+                            S);
         for (int i = 0; i < last; i++)
             if (k->h[i] > k->h[last] || k->w[i] > k->w[last])
                 return pf_error(PF_ERR_SHAPE,
@@ -255,7 +258,8 @@ static pf_status dit_check_inputs(const pf_dit *dit, const pf_dit_inputs *in, co
     if (in->text->ndim != 3 || in->text->ne[0] != B || in->text->ne[1] < 1 || in->text->ne[2] != c->text_dim)
         return pf_error(PF_ERR_SHAPE, "DiT forward: text '%s' is %s; expected [%d, L, %d]", in->text->name,
                         pf_shape_str(in->text, b1, sizeof b1), B, c->text_dim);
-    if (in->text->ne[1] > 65536) return pf_error(PF_ERR_SHAPE, "DiT forward: %lld text tokens", (long long)in->text->ne[1]);
+    if (in->text->ne[1] > 65536)
+        return pf_error(PF_ERR_SHAPE, "DiT forward: %lld text tokens", (long long)in->text->ne[1]);
     k->text_len = (int)in->text->ne[1];
     k->text_dt = in->text->dtype;
     PF_TRY(dit_check_tensor(dit, in->pooled, "pooled"));
@@ -266,9 +270,9 @@ static pf_status dit_check_inputs(const pf_dit *dit, const pf_dit_inputs *in, co
     PF_TRY(dit_check_tensor(dit, vel, "velocity"));
     if (vel->ndim != 5 || vel->ne[0] != B || vel->ne[1] != c->in_channels || vel->ne[2] != k->t[last] ||
         vel->ne[3] != k->h[last] || vel->ne[4] != k->w[last])
-        return pf_error(PF_ERR_SHAPE, "DiT forward: velocity '%s' is %s; expected [%d, %d, %d, %d, %d] (the current clip)",
-                        vel->name, pf_shape_str(vel, b1, sizeof b1), B, c->in_channels, k->t[last], k->h[last],
-                        k->w[last]);
+        return pf_error(PF_ERR_SHAPE,
+                        "DiT forward: velocity '%s' is %s; expected [%d, %d, %d, %d, %d] (the current clip)", vel->name,
+                        pf_shape_str(vel, b1, sizeof b1), B, c->in_channels, k->t[last], k->h[last], k->w[last]);
     k->vel_dt = vel->dtype;
     for (int b = 0; b < B; b++)
         if (!isfinite(in->timestep[b]))
@@ -338,13 +342,23 @@ static pf_status dit_layout_build(pf_dit *dit, const dit_layout_key *key, const 
     }
     const int B = key->batch;
     const pf_dtype act = dit->act;
-    int64_t tp_ne[2] = {B, DIT_TIME_PROJ_DIM}, meta_ne[2] = {B, lay->n_tot}, rope_ne[3] = {lay->n_tot, c->head_dim / 2, 2};
+    int64_t tp_ne[2] = {B, DIT_TIME_PROJ_DIM}, meta_ne[2] = {B, lay->n_tot},
+            rope_ne[3] = {lay->n_tot, c->head_dim / 2, 2};
     lay->in_tproj = pf_input(g, PF_F32, 2, tp_ne, "timestep_proj");
     lay->in_meta = pf_input(g, PF_I32, 2, meta_ne, "token_meta");
     lay->in_rope = pf_input(g, PF_F32, 3, rope_ne, "rope");
 
-    dit_build bd = {.dit = dit, .g = g, .lay = lay, .B = B, .L = key->text_len, .N = lay->n_img, .Ntot = lay->n_tot,
-                    .n_cur = lay->n_cur, .trim_last = !dit->debug, .rope = lay->in_rope, .meta = lay->in_meta};
+    dit_build bd = {.dit = dit,
+                    .g = g,
+                    .lay = lay,
+                    .B = B,
+                    .L = key->text_len,
+                    .N = lay->n_img,
+                    .Ntot = lay->n_tot,
+                    .n_cur = lay->n_cur,
+                    .trim_last = !dit->debug,
+                    .rope = lay->in_rope,
+                    .meta = lay->in_meta};
     /* time_text_embed: timestep_embedder(time_proj(t)) + text_embedder(pooled) */
     pf_tensor *t_emb = dit_lin(&bd, pf_silu(g, dit_lin(&bd, pf_cast(g, lay->in_tproj, act), &dit->time_linear_1)),
                                &dit->time_linear_2);
@@ -358,7 +372,8 @@ static pf_status dit_layout_build(pf_dit *dit, const dit_layout_key *key, const 
     pf_tensor *img = dit_embed_image(&bd); /* [B, N, D] */
     dit_debug_mark(&bd, img, "image_tokens");
     pf_tensor *o = c->variant == PF_DIT_FLUX ? dit_flux_forward(&bd, txt, img) : dit_mmdit_forward(&bd, txt, img);
-    pf_tensor *v = dit_unpatchify(g, o, c->in_channels, key->t[last], key->h[last] / p, key->w[last] / p, p, key->vel_dt);
+    pf_tensor *v =
+        dit_unpatchify(g, o, c->in_channels, key->t[last], key->h[last] / p, key->w[last] / p, p, key->vel_dt);
     pf_output_into(g, v, lay->vel_slot);
 
     pf_status rc = pf_graph_status(g);
@@ -421,6 +436,25 @@ static pf_status dit_get_layout(pf_dit *dit, const dit_layout_key *key, const pf
 
 /* ------------------------------------------------------------------ forward */
 
+static void dit_record_stats(pf_dit *dit, const dit_layout *lay) {
+    dit->last.graph_peak_bytes = lay->plan.peak_bytes;
+    dit->last.flops = lay->flops;
+    dit->last.image_tokens = lay->n_img;
+    dit->last.text_tokens = lay->key.text_len;
+}
+
+pf_status pf_dit_plan(pf_dit *dit, const pf_dit_inputs *in, pf_tensor *velocity, pf_dit_stats *st) {
+    if (!dit) return pf_error(PF_ERR_INVALID_ARG, "pf_dit_plan: NULL DiT");
+    dit_layout_key key;
+    PF_TRY(dit_check_inputs(dit, in, velocity, &key));
+    dit_layout *lay = NULL;
+    PF_TRY(dit_get_layout(dit, &key, in, velocity, &lay));
+    lay->last_use = ++dit->use_clock;
+    dit_record_stats(dit, lay);
+    pf_dit_get_stats(dit, st);
+    return PF_OK;
+}
+
 pf_status pf_dit_forward(pf_dit *dit, const pf_dit_inputs *in, pf_tensor *velocity) {
     if (!dit) return pf_error(PF_ERR_INVALID_ARG, "pf_dit_forward: NULL DiT");
     dit_layout_key key;
@@ -458,10 +492,7 @@ pf_status pf_dit_forward(pf_dit *dit, const pf_dit_inputs *in, pf_tensor *veloci
     if (rc == PF_OK) rc = pf_graph_compute(lay->g);
     if (rc != PF_OK) return pf_error_wrap(rc, "DiT forward");
 
-    dit->last.graph_peak_bytes = lay->plan.peak_bytes;
-    dit->last.flops = lay->flops;
-    dit->last.image_tokens = lay->n_img;
-    dit->last.text_tokens = key.text_len;
+    dit_record_stats(dit, lay);
     return PF_OK;
 }
 

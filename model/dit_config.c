@@ -32,8 +32,8 @@ static bool dit_has_any(const pf_json *j, const char *const *keys, int n) {
 /* Which class the config describes: the miniFLUX and SD3 keys, cross-checked with _class_name. */
 static pf_status dit_detect_variant(const pf_json *j, pf_dit_variant *v) {
     static const char *const flux_keys[] = {"num_single_layers", "axes_dims_rope"};
-    static const char *const mmdit_keys[] = {"pos_embed_type", "caption_projection_dim", "pos_embed_max_size",
-                                             "sample_size", "qk_norm", "max_num_frames"};
+    static const char *const mmdit_keys[] = {
+        "pos_embed_type", "caption_projection_dim", "pos_embed_max_size", "sample_size", "qk_norm", "max_num_frames"};
     pf_status rc = PF_OK;
     const char *cls = pf_json_opt_str(j, "_class_name", NULL, &rc);
     if (rc != PF_OK) return rc;
@@ -41,8 +41,10 @@ static pf_status dit_detect_variant(const pf_json *j, pf_dit_variant *v) {
     bool mmdit = dit_has_any(j, mmdit_keys, (int)PF_ARRAY_LEN(mmdit_keys));
     int by_class = -1;
     if (cls) {
-        if (!strcmp(cls, "PyramidFluxTransformer")) by_class = PF_DIT_FLUX;
-        else if (!strcmp(cls, "PyramidDiffusionMMDiT")) by_class = PF_DIT_MMDIT;
+        if (!strcmp(cls, "PyramidFluxTransformer"))
+            by_class = PF_DIT_FLUX;
+        else if (!strcmp(cls, "PyramidDiffusionMMDiT"))
+            by_class = PF_DIT_MMDIT;
         else
             return pf_error(PF_ERR_UNSUPPORTED,
                             "%s: unknown DiT variant: _class_name \"%s\" (expected PyramidFluxTransformer "
@@ -61,8 +63,9 @@ static pf_status dit_detect_variant(const pf_json *j, pf_dit_variant *v) {
                         pf_json_label(j));
     int by_keys = flux ? PF_DIT_FLUX : mmdit ? PF_DIT_MMDIT : by_class;
     if (by_class >= 0 && by_class != by_keys)
-        return pf_error(PF_ERR_UNSUPPORTED, "%s: unknown DiT variant: _class_name \"%s\" but the keys of the %s variant",
-                        pf_json_label(j), cls, by_keys == PF_DIT_FLUX ? "miniFLUX" : "SD3");
+        return pf_error(PF_ERR_UNSUPPORTED,
+                        "%s: unknown DiT variant: _class_name \"%s\" but the keys of the %s variant", pf_json_label(j),
+                        cls, by_keys == PF_DIT_FLUX ? "miniFLUX" : "SD3");
     *v = (pf_dit_variant)by_keys;
     return PF_OK;
 }
@@ -116,19 +119,22 @@ static pf_status dit_parse_mmdit(const pf_json *j, pf_dit_config *c) {
                         "merge_input raises NotImplementedError for \"rope\")",
                         pf_json_label(j), pos_type ? pos_type : "null");
     if (!qk_norm || strcmp(qk_norm, "rms_norm"))
-        return pf_error(PF_ERR_UNSUPPORTED, "%s: SD3 DiT with qk_norm \"%s\": only \"rms_norm\" (the released one) is supported",
+        return pf_error(PF_ERR_UNSUPPORTED,
+                        "%s: SD3 DiT with qk_norm \"%s\": only \"rms_norm\" (the released one) is supported",
                         pf_json_label(j), qk_norm ? qk_norm : "null");
     if (c->pos_embed_max_size <= 0)
-        return pf_error(PF_ERR_UNSUPPORTED,
-                        "%s: SD3 DiT without pos_embed_max_size (the official code has no sin-cos path without the crop)",
-                        pf_json_label(j));
+        return pf_error(
+            PF_ERR_UNSUPPORTED,
+            "%s: SD3 DiT without pos_embed_max_size (the official code has no sin-cos path without the crop)",
+            pf_json_label(j));
     if (caption_dim != c->heads * c->head_dim)
         return pf_error(PF_ERR_FORMAT,
                         "%s: caption_projection_dim %d differs from num_attention_heads * attention_head_dim = %d "
                         "(the joint blocks need them equal)",
                         pf_json_label(j), caption_dim, c->heads * c->head_dim);
     if (c->patch <= 0 || sample_size < c->patch)
-        return pf_error(PF_ERR_FORMAT, "%s: patch_size %d with sample_size %d", pf_json_label(j), c->patch, sample_size);
+        return pf_error(PF_ERR_FORMAT, "%s: patch_size %d with sample_size %d", pf_json_label(j), c->patch,
+                        sample_size);
     c->variant = PF_DIT_MMDIT;
     c->n_single = 0;
     c->base_size = sample_size / c->patch; /* PatchEmbed3D: base_size = height // patch_size */
@@ -163,7 +169,8 @@ pf_status dit_config_finish(pf_dit *dit, const char *what) {
     if (c->head_dim > 1024 || c->heads > 4096)
         return pf_error(PF_ERR_FORMAT, "%s: %d heads of %d dims is out of range", what, c->heads, c->head_dim);
     if (c->hidden != c->heads * c->head_dim)
-        return pf_error(PF_ERR_FORMAT, "%s: hidden %d != heads %d * head_dim %d", what, c->hidden, c->heads, c->head_dim);
+        return pf_error(PF_ERR_FORMAT, "%s: hidden %d != heads %d * head_dim %d", what, c->hidden, c->heads,
+                        c->head_dim);
     if (c->variant == PF_DIT_FLUX) {
         if (c->patch != 2)
             return pf_error(PF_ERR_FORMAT, "%s: miniFLUX packs 2x2 patches (patch %d given)", what, c->patch);
@@ -172,9 +179,10 @@ pf_status dit_config_finish(pf_dit *dit, const char *what) {
         int sum = 0;
         for (int i = 0; i < 3; i++) sum += dit_flux_axes[i];
         if (sum != c->head_dim)
-            return pf_error(PF_ERR_UNSUPPORTED,
-                            "%s: the pipeline forces axes_dims_rope [16, 24, 24] (64 dims) but attention_head_dim is %d",
-                            what, c->head_dim);
+            return pf_error(
+                PF_ERR_UNSUPPORTED,
+                "%s: the pipeline forces axes_dims_rope [16, 24, 24] (64 dims) but attention_head_dim is %d", what,
+                c->head_dim);
         dit->n_axes = 3;
         for (int i = 0; i < 3; i++) dit->axes_dim[i] = dit_flux_axes[i];
         dit->qk_eps = DIT_FLUX_QK_EPS;

@@ -167,15 +167,8 @@ void dit_resize_bilinear(const float *in, int hi, int wi, int C, int ho, int wo,
 
 /* ------------------------------------------------------------------ SD3 position tables */
 
-pf_status dit_pos_table(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor **out) {
-    *out = NULL;
-    for (int i = 0; i < dit->n_pos_cache; i++) {
-        dit_pos_entry *e = &dit->pos_cache[i];
-        if (e->hc == hc && e->wc == wc && e->hi == hi && e->wi == wi) {
-            *out = e->table;
-            return PF_OK;
-        }
-    }
+/* Fill t [hi, wi, D] with the centre crop for the current grid (hc, wc), resized. */
+static pf_status dit_pos_fill(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor *t) {
     const int S = dit->cfg.pos_embed_max_size, D = dit->cfg.hidden;
     if (!dit->pos_host) { /* the file's table, downloaded once */
         size_t n = (size_t)S * S * D;
@@ -188,22 +181,36 @@ pf_status dit_pos_table(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor *
             return rc;
         }
     }
-    if (!dit->table_pool) PF_TRY(pf_pool_create(dit->be, (size_t)16 << 20, &dit->table_pool));
-    /* centre crop sized to the current clip's grid, then resized to this clip's grid */
     int top = (S - hc) / 2, left = (S - wc) / 2;
     float *crop = pf_malloc(((size_t)hc * wc + (size_t)hi * wi) * D * sizeof(float), "SD3 position crop");
     if (!crop) return PF_ERR_OOM;
     float *res = crop + (size_t)hc * wc * D;
     for (int y = 0; y < hc; y++)
-        memcpy(crop + (size_t)y * wc * D, dit->pos_host + ((size_t)(top + y) * S + left) * D, (size_t)wc * D * sizeof(float));
+        memcpy(crop + (size_t)y * wc * D, dit->pos_host + ((size_t)(top + y) * S + left) * D,
+               (size_t)wc * D * sizeof(float));
     dit_resize_bilinear(crop, hc, wc, D, hi, wi, res);
-    int64_t ne[3] = {hi, wi, D};
+    pf_status rc = pf_tensor_set(t, res, (size_t)hi * wi * D * sizeof(float));
+    free(crop);
+    return rc;
+}
+
+pf_status dit_pos_table(pf_dit *dit, int hc, int wc, int hi, int wi, pf_tensor **out) {
+    *out = NULL;
+    for (int i = 0; i < dit->n_pos_cache; i++) {
+        dit_pos_entry *e = &dit->pos_cache[i];
+        if (e->hc == hc && e->wc == wc && e->hi == hi && e->wi == wi) {
+            *out = e->table;
+            return PF_OK;
+        }
+    }
+    if (!dit->table_pool) PF_TRY(pf_pool_create(dit->be, (size_t)16 << 20, &dit->table_pool));
+    int64_t ne[3] = {hi, wi, dit->cfg.hidden};
     char name[PF_NAME_LEN];
     snprintf(name, sizeof name, "pos_embed %dx%d->%dx%d", hc, wc, hi, wi);
     pf_tensor *t = pf_pool_tensor(dit->table_pool, PF_F32, 3, ne, name);
-    pf_status rc = t ? pf_tensor_set(t, res, (size_t)hi * wi * D * sizeof(float)) : PF_ERR_OOM;
-    free(crop);
-    if (rc != PF_OK) return rc;
+    if (!t) return PF_ERR_OOM;
+    /* the meta backend holds sizes only */
+    if (!pf_backend_is_meta(dit->be)) PF_TRY(dit_pos_fill(dit, hc, wc, hi, wi, t));
     dit_pos_entry *ne2 = realloc(dit->pos_cache, (size_t)(dit->n_pos_cache + 1) * sizeof *ne2);
     if (!ne2) return pf_error(PF_ERR_OOM, "out of host memory (position tables)");
     dit->pos_cache = ne2;
@@ -286,7 +293,8 @@ pf_tensor *dit_embed_image(dit_build *bd) {
             pos = pf_view(g, dit->pos_embed, 3, pne, pst, ((int64_t)((S - hc) / 2) * S + (S - wc) / 2) * D);
         } else {
             pf_status rc = dit_pos_table(dit, hc, wc, h, w, &pos);
-            if (rc != PF_OK) return pf_graph_fail(g, rc, "SD3 position table %dx%d -> %dx%d: %s", hc, wc, h, w, pf_last_error());
+            if (rc != PF_OK)
+                return pf_graph_fail(g, rc, "SD3 position table %dx%d -> %dx%d: %s", hc, wc, h, w, pf_last_error());
         }
         int64_t e3[3] = {bd->B, (int64_t)T * h * w, D};
         parts[i] = pf_reshape(g, pf_add(g, pf_reshape(g, e, 4, e4), pos), 3, e3);

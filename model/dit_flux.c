@@ -31,7 +31,8 @@ static void dit_flux_transformer_block(dit_build *bd, const dit_double_block *b,
     x = pf_gated_add(g, x, m[5], dit_ff(bd, dit_norm_modulate(bd, x, m[3], m[4]), &b->ff_0, &b->ff_2));
     /* text stream, the same with the _context modules */
     pf_tensor *c = pf_gated_add(g, *txt, cm[2], dit_lin(bd, o_txt, &b->to_add_out));
-    c = pf_gated_add(g, c, cm[5], dit_ff(bd, dit_norm_modulate(bd, c, cm[3], cm[4]), &b->ff_context_0, &b->ff_context_2));
+    c = pf_gated_add(g, c, cm[5],
+                     dit_ff(bd, dit_norm_modulate(bd, c, cm[3], cm[4]), &b->ff_context_0, &b->ff_context_2));
     *img = x;
     *txt = c;
 }

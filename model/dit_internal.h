@@ -21,12 +21,12 @@
 #include "pf_weights.h"
 
 /* Pipeline constants (facts §1, §3). */
-#define DIT_TIME_PROJ_DIM 256    /* Timesteps(num_channels=256, flip_sin_to_cos=True, shift=0) */
+#define DIT_TIME_PROJ_DIM 256 /* Timesteps(num_channels=256, flip_sin_to_cos=True, shift=0) */
 #define DIT_ROPE_THETA 10000.0
-#define DIT_MLP_RATIO 4          /* FeedForward mult / FluxSingleTransformerBlock mlp_ratio */
-#define DIT_NORM_EPS 1e-6f       /* every LayerNorm (norm1, norm2, norm_out, ...) */
-#define DIT_FLUX_QK_EPS 1e-6f    /* FluxTransformerBlock / FluxSingleTransformerBlock qk RMSNorm */
-#define DIT_MMDIT_QK_EPS 1e-5f   /* JointAttention default eps */
+#define DIT_MLP_RATIO 4        /* FeedForward mult / FluxSingleTransformerBlock mlp_ratio */
+#define DIT_NORM_EPS 1e-6f     /* every LayerNorm (norm1, norm2, norm_out, ...) */
+#define DIT_FLUX_QK_EPS 1e-6f  /* FluxTransformerBlock / FluxSingleTransformerBlock qk RMSNorm */
+#define DIT_MMDIT_QK_EPS 1e-5f /* JointAttention default eps */
 #define DIT_MAX_AXES 3
 #define DIT_DEFAULT_MAX_LAYOUTS 16 /* cached graphs; least recently used ones are dropped beyond this */
 
@@ -38,22 +38,22 @@ typedef struct dit_linear {
 /* FluxTransformerBlock (miniFLUX transformer_blocks.i) and JointTransformerBlock (SD3
  * transformer_blocks.i) share these members; names follow the official attributes. */
 typedef struct dit_double_block {
-    bool context_pre_only;       /* SD3 last block: no to_add_out, no norm2_context / ff_context */
-    dit_linear norm1;            /* AdaLayerNormZero.linear [6D, D] */
-    dit_linear norm1_context;    /* AdaLayerNormZero [6D, D], or AdaLayerNormContinuous [2D, D] */
-    dit_linear to_q, to_k, to_v, to_out;              /* attn.to_q ... attn.to_out.0 */
+    bool context_pre_only;               /* SD3 last block: no to_add_out, no norm2_context / ff_context */
+    dit_linear norm1;                    /* AdaLayerNormZero.linear [6D, D] */
+    dit_linear norm1_context;            /* AdaLayerNormZero [6D, D], or AdaLayerNormContinuous [2D, D] */
+    dit_linear to_q, to_k, to_v, to_out; /* attn.to_q ... attn.to_out.0 */
     dit_linear add_q_proj, add_k_proj, add_v_proj, to_add_out;
-    pf_tensor *norm_q, *norm_k;                       /* [head_dim] */
-    pf_tensor *norm_added_q, *norm_added_k;           /* flux norm_added_*, SD3 norm_add_* */
-    dit_linear ff_0, ff_2;                            /* ff.net.0.proj, ff.net.2 */
-    dit_linear ff_context_0, ff_context_2;            /* ff_context.net.0.proj, ff_context.net.2 */
+    pf_tensor *norm_q, *norm_k;             /* [head_dim] */
+    pf_tensor *norm_added_q, *norm_added_k; /* flux norm_added_*, SD3 norm_add_* */
+    dit_linear ff_0, ff_2;                  /* ff.net.0.proj, ff.net.2 */
+    dit_linear ff_context_0, ff_context_2;  /* ff_context.net.0.proj, ff_context.net.2 */
 } dit_double_block;
 
 /* FluxSingleTransformerBlock (single_transformer_blocks.i). */
 typedef struct dit_single_block {
-    dit_linear norm;             /* AdaLayerNormZeroSingle.linear [3D, D] */
-    dit_linear proj_mlp;         /* [4D, D] */
-    dit_linear proj_out;         /* [D, 5D] */
+    dit_linear norm;     /* AdaLayerNormZeroSingle.linear [3D, D] */
+    dit_linear proj_mlp; /* [4D, D] */
+    dit_linear proj_out; /* [D, 5D] */
     dit_linear to_q, to_k, to_v;
     pf_tensor *norm_q, *norm_k;
 } dit_single_block;
@@ -70,16 +70,16 @@ typedef struct dit_layout_key {
 typedef struct dit_layout {
     dit_layout_key key;
     pf_graph *g;
-    int n_img, n_cur, n_tot;       /* image tokens, tokens of the current clip, text + image */
+    int n_img, n_cur, n_tot; /* image tokens, tokens of the current clip, text + image */
     /* graph inputs, set before every compute */
-    pf_tensor *in_tproj;           /* f32 [B, 256] timestep sinusoid */
-    pf_tensor *in_meta;            /* i32 [B, L + N] frame * 2 + valid */
-    pf_tensor *in_rope;            /* f32 [L + N, head_dim / 2, 2] (cos, sin) */
-    float *rope_host;              /* the table, computed once per layout */
+    pf_tensor *in_tproj; /* f32 [B, 256] timestep sinusoid */
+    pf_tensor *in_meta;  /* i32 [B, L + N] frame * 2 + valid */
+    pf_tensor *in_rope;  /* f32 [L + N, head_dim / 2, 2] (cos, sin) */
+    float *rope_host;    /* the table, computed once per layout */
     /* slots */
     pf_tensor slots[PF_DIT_MAX_CLIPS + 3];
     pf_tensor *clip_slot[PF_DIT_MAX_CLIPS], *text_slot, *pooled_slot, *vel_slot;
-    pf_buffer *vel_buffer;         /* storage the graph was planned to write into */
+    pf_buffer *vel_buffer; /* storage the graph was planned to write into */
     size_t vel_offset;
     pf_plan_stats plan;
     double flops;
@@ -93,36 +93,36 @@ typedef struct dit_layout {
 /* A resized SD3 position table for one (current grid -> smaller clip grid) pair. */
 typedef struct dit_pos_entry {
     int hc, wc, hi, wi;
-    pf_tensor *table;              /* f32 [hi, wi, D] on the backend */
+    pf_tensor *table; /* f32 [hi, wi, D] on the backend */
 } dit_pos_entry;
 
 struct pf_dit {
     pf_dit_config cfg;
     int n_axes, axes_dim[DIT_MAX_AXES]; /* RoPE axes: flux (t, y, x) [16, 24, 24]; SD3 (t) [head_dim] */
     float qk_eps;
-    int proj_out_dim;                   /* patch * patch * latent channels */
+    int proj_out_dim; /* patch * patch * latent channels */
     pf_backend *be;
-    pf_dtype wdtype;                    /* weights on the backend */
-    pf_dtype act;                       /* activations (f32 unless pf_dit_set_act_dtype) */
-    pf_pool *pool;                      /* weights */
-    pf_pool *table_pool;                /* resized SD3 position tables */
-    pf_arena *arena;                    /* shared by every layout's graph */
-    char source[512];                   /* where the weights came from (messages) */
+    pf_dtype wdtype;     /* weights on the backend */
+    pf_dtype act;        /* activations (f32 unless pf_dit_set_act_dtype) */
+    pf_pool *pool;       /* weights */
+    pf_pool *table_pool; /* resized SD3 position tables */
+    pf_arena *arena;     /* shared by every layout's graph */
+    char source[512];    /* where the weights came from (messages) */
 
     /* top level (official names) */
-    dit_linear time_linear_1, time_linear_2;   /* time_text_embed.timestep_embedder.linear_1/2 */
-    dit_linear text_linear_1, text_linear_2;   /* time_text_embed.text_embedder.linear_1/2 */
+    dit_linear time_linear_1, time_linear_2; /* time_text_embed.timestep_embedder.linear_1/2 */
+    dit_linear text_linear_1, text_linear_2; /* time_text_embed.text_embedder.linear_1/2 */
     dit_linear context_embedder;
-    dit_linear x_embedder;                     /* flux: Linear(4C -> D) */
-    dit_linear patch_proj;                     /* SD3 pos_embed.proj: Conv2d weight [D, C, p, p] */
-    pf_tensor *pos_embed;                      /* SD3 pos_embed.pos_embed f32 [1, S*S, D] */
-    float *pos_host;                           /* host copy, downloaded once when a resize is needed */
+    dit_linear x_embedder; /* flux: Linear(4C -> D) */
+    dit_linear patch_proj; /* SD3 pos_embed.proj: Conv2d weight [D, C, p, p] */
+    pf_tensor *pos_embed;  /* SD3 pos_embed.pos_embed f32 [1, S*S, D] */
+    float *pos_host;       /* host copy, downloaded once when a resize is needed */
     dit_linear norm_out, proj_out;
-    dit_double_block *blocks;                  /* transformer_blocks */
-    dit_single_block *single_blocks;           /* single_transformer_blocks (flux) */
+    dit_double_block *blocks;        /* transformer_blocks */
+    dit_single_block *single_blocks; /* single_transformer_blocks (flux) */
 
     dit_layout **layouts;
-    dit_layout *last_layout;                   /* of the last forward (debug reads) */
+    dit_layout *last_layout; /* of the last forward (debug reads) */
     int n_layouts, max_layouts;
     uint64_t use_clock;
     int n_built;
@@ -140,14 +140,14 @@ pf_status dit_config_finish(pf_dit *dit, const char *what);
 /* ---- dit_weights.c ---- */
 /* Where tensors come from: a weight file (through pf_loader) or a random generator. */
 typedef struct dit_wsource {
-    pf_loader *loader;             /* file mode */
-    pf_pool *pool;                 /* random mode */
+    pf_loader *loader; /* file mode */
+    pf_pool *pool;     /* random mode */
     pf_dtype dtype;
-    uint64_t seed;                 /* random mode: per-tensor streams derive from it */
-    int64_t n_params;              /* elements of every declared weight (the pos_embed buffer excluded) */
+    uint64_t seed;    /* random mode: per-tensor streams derive from it */
+    int64_t n_params; /* elements of every declared weight (the pos_embed buffer excluded) */
     int n_tensors;
-    pf_status status;              /* random mode: first allocation failure */
-    char **names;                  /* file mode: every declared name (to spot unexpected tensors) */
+    pf_status status; /* random mode: first allocation failure */
+    char **names;     /* file mode: every declared name (to spot unexpected tensors) */
     int n_names, cap_names;
 } dit_wsource;
 /* Declare (load or create) every tensor of the config's variant into dit. */
@@ -194,10 +194,10 @@ struct dit_build {
     pf_graph *g;
     dit_layout *lay;
     int B, L, N, Ntot, n_cur;
-    bool trim_last;            /* last block computes the current clip's rows only (off in debug mode) */
-    pf_tensor *temb_silu;      /* SiLU(temb) [B, D], input of every adaLN linear */
-    pf_tensor *rope;           /* [L + N, hd/2, 2] */
-    pf_tensor *meta;           /* [B, L + N] */
+    bool trim_last;       /* last block computes the current clip's rows only (off in debug mode) */
+    pf_tensor *temb_silu; /* SiLU(temb) [B, D], input of every adaLN linear */
+    pf_tensor *rope;      /* [L + N, hd/2, 2] */
+    pf_tensor *meta;      /* [B, L + N] */
 };
 
 pf_tensor *dit_lin(dit_build *bd, pf_tensor *x, const dit_linear *l);
@@ -232,7 +232,5 @@ void pf_dit_set_debug(pf_dit *dit, bool on);
 pf_status pf_dit_debug_get(pf_dit *dit, const char *name, float *dst, size_t n);
 /* The host tables of the last forward's layout: rope [L+N, hd/2, 2] and meta [B, L+N]. */
 pf_status pf_dit_debug_tables(pf_dit *dit, const float **rope, int *n_tokens, int32_t *meta, const int32_t *text_mask);
-/* Activation dtype (default f32; bf16 mirrors the official autocast run). Clears cached graphs. */
-pf_status pf_dit_set_act_dtype(pf_dit *dit, pf_dtype dt);
 
 #endif /* PF_DIT_INTERNAL_H */

@@ -77,7 +77,7 @@ void dit_debug_mark(dit_build *bd, pf_tensor *t, const char *fmt, ...) {
     dit_layout *lay = bd->lay;
     t = pf_cont(bd->g, t);
     if (!t) return;
-    char (*nn)[PF_NAME_LEN] = realloc(lay->dbg_name, (size_t)(lay->n_dbg + 1) * sizeof *nn);
+    char(*nn)[PF_NAME_LEN] = realloc(lay->dbg_name, (size_t)(lay->n_dbg + 1) * sizeof *nn);
     if (nn) lay->dbg_name = nn;
     pf_tensor **nt = realloc(lay->dbg_node, (size_t)(lay->n_dbg + 1) * sizeof *nt);
     if (nt) lay->dbg_node = nt;

@@ -41,11 +41,13 @@ static void dit_fill_range(void *ctx, int64_t begin, int64_t end, int thread) {
 
 pf_status dit_random_fill(pf_tensor *t, uint64_t seed, uint64_t stream, float mean, float std) {
     if (t->dtype != PF_F32 && t->dtype != PF_BF16 && t->dtype != PF_F16)
-        return pf_error(PF_ERR_UNSUPPORTED, "random weights: tensor '%s' has dtype %s", t->name, pf_dtype_name(t->dtype));
+        return pf_error(PF_ERR_UNSUPPORTED, "random weights: tensor '%s' has dtype %s", t->name,
+                        pf_dtype_name(t->dtype));
     int64_t n = pf_nelem(t);
     void *host = pf_malloc(pf_nbytes(t) ? pf_nbytes(t) : 1, t->name);
     if (!host) return PF_ERR_OOM;
-    dit_fill_job job = {.dst = host, .dt = t->dtype, .key = dit_mix64(seed ^ dit_mix64(stream + 1)), .mean = mean, .std = std};
+    dit_fill_job job = {
+        .dst = host, .dt = t->dtype, .key = dit_mix64(seed ^ dit_mix64(stream + 1)), .mean = mean, .std = std};
     pf_threadpool *pool = NULL;
     if (n >= (1 << 20) && pf_cpu_count() > 1) pf_threadpool_create(0, &pool); /* falls back to one thread */
     pf_parallel_for(pool, n, 1 << 16, dit_fill_range, &job);

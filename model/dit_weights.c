@@ -43,10 +43,10 @@ static pf_tensor *dit_w(dit_wsource *s, pf_dtype dt, dit_init init, int ndim, co
     for (int i = 1; i < ndim; i++) fan_in *= shape[i];
     float mean = 0.0f, std;
     switch (init) {
-    case DIT_INIT_LINEAR: std = 1.0f / sqrtf((float)fan_in); break;   /* N(0, 1/fan_in) */
-    case DIT_INIT_ADALN: std = 0.5f / sqrtf((float)fan_in); break;    /* keeps (1 + scale) moderate */
+    case DIT_INIT_LINEAR: std = 1.0f / sqrtf((float)fan_in); break; /* N(0, 1/fan_in) */
+    case DIT_INIT_ADALN: std = 0.5f / sqrtf((float)fan_in); break;  /* keeps (1 + scale) moderate */
     case DIT_INIT_BIAS: std = 0.02f; break;
-    default: mean = 1.0f, std = 0.1f; break;                          /* RMSNorm weights */
+    default: mean = 1.0f, std = 0.1f; break; /* RMSNorm weights */
     }
     pf_status rc = dit_random_fill(t, s->seed, stream, mean, std);
     if (rc != PF_OK) s->status = rc;
@@ -108,16 +108,19 @@ static void dit_decl_double(pf_dit *dit, dit_wsource *s, int i, dit_double_block
     b->norm_q = dit_decl_norm(dit, s, "transformer_blocks.%d.attn.norm_q.weight", i);
     b->norm_k = dit_decl_norm(dit, s, "transformer_blocks.%d.attn.norm_k.weight", i);
     /* Flux Attention names them norm_added_q/k, SD3 JointAttention norm_add_q/k */
-    b->norm_added_q = dit_decl_norm(dit, s, flux ? "transformer_blocks.%d.attn.norm_added_q.weight"
-                                                 : "transformer_blocks.%d.attn.norm_add_q.weight", i);
-    b->norm_added_k = dit_decl_norm(dit, s, flux ? "transformer_blocks.%d.attn.norm_added_k.weight"
-                                                 : "transformer_blocks.%d.attn.norm_add_k.weight", i);
+    b->norm_added_q = dit_decl_norm(
+        dit, s,
+        flux ? "transformer_blocks.%d.attn.norm_added_q.weight" : "transformer_blocks.%d.attn.norm_add_q.weight", i);
+    b->norm_added_k = dit_decl_norm(
+        dit, s,
+        flux ? "transformer_blocks.%d.attn.norm_added_k.weight" : "transformer_blocks.%d.attn.norm_add_k.weight", i);
     dit_decl_linear(dit, s, &b->to_out, D, D, DIT_INIT_LINEAR, "transformer_blocks.%d.attn.to_out.0", i);
     dit_decl_linear(dit, s, &b->ff_0, F, D, DIT_INIT_LINEAR, "transformer_blocks.%d.ff.net.0.proj", i);
     dit_decl_linear(dit, s, &b->ff_2, D, F, DIT_INIT_LINEAR, "transformer_blocks.%d.ff.net.2", i);
     if (!b->context_pre_only) {
         dit_decl_linear(dit, s, &b->to_add_out, D, D, DIT_INIT_LINEAR, "transformer_blocks.%d.attn.to_add_out", i);
-        dit_decl_linear(dit, s, &b->ff_context_0, F, D, DIT_INIT_LINEAR, "transformer_blocks.%d.ff_context.net.0.proj", i);
+        dit_decl_linear(dit, s, &b->ff_context_0, F, D, DIT_INIT_LINEAR, "transformer_blocks.%d.ff_context.net.0.proj",
+                        i);
         dit_decl_linear(dit, s, &b->ff_context_2, D, F, DIT_INIT_LINEAR, "transformer_blocks.%d.ff_context.net.2", i);
     }
 }
@@ -145,7 +148,8 @@ static void dit_decl_patch_embed(pf_dit *dit, dit_wsource *s) {
      * resizes it for smaller clips */
     int64_t S = c->pos_embed_max_size, psh[3] = {1, S * S, c->hidden};
     dit->pos_embed = dit_w(s, PF_F32, DIT_INIT_NONE, 3, psh, "pos_embed.pos_embed");
-    if (!s->loader && s->pool && dit->pos_embed && s->status == PF_OK && !pf_backend_is_meta(pf_pool_backend(s->pool))) {
+    if (!s->loader && s->pool && dit->pos_embed && s->status == PF_OK &&
+        !pf_backend_is_meta(pf_pool_backend(s->pool))) {
         /* a random model gets the table the official constructor computes */
         size_t n = (size_t)(S * S * c->hidden);
         float *tab = pf_malloc(n * sizeof(float), "SD3 sin-cos table");

@@ -12,6 +12,8 @@
 
 /* Runners by kind. Adding a kind is one line here (thresholds: golden_compare.c). */
 static const pf_golden_runner_entry runners[] = {
+    {"text_encoder", pf_golden_run_text_encoder},
+    {"tokenizer", pf_golden_run_tokenizer},
     {"dit", pf_golden_run_dit},
     {"scheduler", pf_golden_run_scheduler},
     {"pipeline_t2v", pf_golden_run_pipeline},
@@ -115,7 +117,9 @@ static pf_status find_input(const pf_golden_case *c, const char *name, const pf_
     if (!c || !name) return pf_error(PF_ERR_INVALID_ARG, "golden input: bad arguments");
     if (!c->file) return pf_error(PF_ERR_NOT_FOUND, "case '%s' has no case file (input '%s')", c->name, name);
     *t = pf_st_find(c->file, name);
-    if (!*t) return pf_error(PF_ERR_NOT_FOUND, "case '%s': input '%s' is missing from %s", c->name, name, pf_st_path(c->file));
+    if (!*t)
+        return pf_error(PF_ERR_NOT_FOUND, "case '%s': input '%s' is missing from %s", c->name, name,
+                        pf_st_path(c->file));
     if ((*t)->ndim > PF_MAX_DIMS) /* callers' shape arrays hold PF_MAX_DIMS */
         return pf_error(PF_ERR_SHAPE, "case '%s': input '%s' has %d dims, more than %d", c->name, name, (*t)->ndim,
                         PF_MAX_DIMS);
@@ -183,6 +187,7 @@ typedef struct {
     int n_extra;
     pf_backend *backend;
     char backend_error[600]; /* set when the backend could not be created */
+    FILE *detail;            /* verbose per-tensor lines, printed after the case line */
 } g_run;
 
 static pf_golden_runner find_runner(const g_run *r, const char *kind) {
@@ -212,16 +217,18 @@ static bool is_compared(const char *name) { return !strncmp(name, "out.", 4) && 
 
 static void fmt_figures(char *buf, size_t n, const pf_golden_stats *st) {
     size_t o;
-    if (st->n_float) o = (size_t)snprintf(buf, n, "max_abs=%.3g nmse=%.3g", st->max_abs, pf_golden_nmse(st));
-    else o = (size_t)snprintf(buf, n, "max_abs=n/a nmse=n/a");
+    if (st->n_float)
+        o = (size_t)snprintf(buf, n, "max_abs=%.3g nmse=%.3g", st->max_abs, pf_golden_nmse(st));
+    else
+        o = (size_t)snprintf(buf, n, "max_abs=n/a nmse=n/a");
     if (st->n_u8 && o < n)
-        snprintf(buf + o, n - o, " frames_off=%" PRId64 "/%" PRId64 " (%.4f %%) max_diff=%" PRId64, st->u8_off, st->n_u8,
-                 100.0 * (double)st->u8_off / (double)st->n_u8, st->u8_max);
+        snprintf(buf + o, n - o, " frames_off=%" PRId64 "/%" PRId64 " (%.4f %%) max_diff=%" PRId64, st->u8_off,
+                 st->n_u8, 100.0 * (double)st->u8_off / (double)st->n_u8, st->u8_max);
 }
 
 /* Compare every out.* of the case file with what the runner produced. */
-static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c, pf_golden_rule rule,
-                                         const g_state *s, char *line, size_t line_len) {
+static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c, pf_golden_rule rule, const g_state *s,
+                                         char *line, size_t line_len) {
     bool gpu = strcmp(pf_backend_name(r->backend), "cpu") != 0;
     pf_dtype dt = r->opts->dtype;
     pf_golden_stats acc = {0};
@@ -243,22 +250,22 @@ static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c
             pf_golden_stats_merge(&acc, &st);
         }
         if (v == PF_GOLDEN_FAIL && n_bad++ == 0) snprintf(first_why, sizeof first_why, "%s", why);
-        if (r->opts->verbose) {
+        if (r->detail) {
             char fig[256], shp[96];
             size_t so = (size_t)snprintf(shp, sizeof shp, "[");
             for (int d = 0; d < ref->ndim && so < sizeof shp; d++)
                 so += (size_t)snprintf(shp + so, sizeof shp - so, "%s%" PRId64, d ? ", " : "", ref->shape[d]);
             if (so < sizeof shp) snprintf(shp + so, sizeof shp - so, "]");
             fmt_figures(fig, sizeof fig, &st);
-            fprintf(r->out, "    %s %s %s: %s %s\n", ref->name, pf_dtype_name(ref->dtype), shp,
+            fprintf(r->detail, "    %s %s %s: %s %s\n", ref->name, pf_dtype_name(ref->dtype), shp,
                     v == PF_GOLDEN_PASS ? "ok" : "FAIL", o ? fig : "(not produced)");
-            if (v == PF_GOLDEN_FAIL) fprintf(r->out, "      %s\n", why);
+            if (v == PF_GOLDEN_FAIL) fprintf(r->detail, "      %s\n", why);
         }
     }
-    if (r->opts->verbose)
+    if (r->detail)
         for (int k = 0; k < s->n_outs; k++)
             if (!pf_st_find(c->file, s->outs[k].name))
-                fprintf(r->out, "    (output '%s' is not in the case file; not compared)\n", s->outs[k].name);
+                fprintf(r->detail, "    (output '%s' is not in the case file; not compared)\n", s->outs[k].name);
     char fig[256];
     fmt_figures(fig, sizeof fig, &acc);
     bool no_threshold = dt == PF_BF16 && rule == PF_GRULE_PIPELINE;
@@ -267,8 +274,10 @@ static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c
         return PF_GOLDEN_PASS;
     }
     if (n_bad > 1)
-        snprintf(line, line_len, "%s: %s (and %d more failing tensor%s)", fig, first_why, n_bad - 1, n_bad > 2 ? "s" : "");
-    else snprintf(line, line_len, "%s: %s", fig, first_why);
+        snprintf(line, line_len, "%s: %s (and %d more failing tensor%s)", fig, first_why, n_bad - 1,
+                 n_bad > 2 ? "s" : "");
+    else
+        snprintf(line, line_len, "%s: %s", fig, first_why);
     return PF_GOLDEN_FAIL;
 }
 
@@ -281,6 +290,9 @@ static pf_golden_verdict run_case(g_run *r, const g_case_ref *cr) {
     g_state st = {0};
     pf_golden_case c = {.pack_dir = r->pack, .name = cr->name, .backend = r->backend, .opts = r->opts, .priv = &st};
     double t0 = pf_time_now();
+    char *detail = NULL;
+    size_t detail_len = 0;
+    r->detail = r->opts->verbose ? open_memstream(&detail, &detail_len) : NULL;
 
     if (r->backend_error[0]) {
         snprintf(line, sizeof line, ": %s", r->backend_error);
@@ -374,6 +386,12 @@ static pf_golden_verdict run_case(g_run *r, const g_case_ref *cr) {
 
 report:
     print_line(r->out, cr->name, v == PF_GOLDEN_PASS ? "PASS" : v == PF_GOLDEN_FAIL ? "FAIL" : "SKIP", line);
+    if (r->detail) {
+        fclose(r->detail);
+        r->detail = NULL;
+        if (detail) fputs(detail, r->out);
+    }
+    free(detail);
     if (r->opts->verbose) fprintf(r->out, "    (%.2f s)\n", pf_time_now() - t0);
     g_state_free(&st);
     pf_json_free(meta);
@@ -385,7 +403,9 @@ report:
 
 /* ---- the pack ---- */
 
-static int cmp_case(const void *a, const void *b) { return strcmp(((const g_case_ref *)a)->name, ((const g_case_ref *)b)->name); }
+static int cmp_case(const void *a, const void *b) {
+    return strcmp(((const g_case_ref *)a)->name, ((const g_case_ref *)b)->name);
+}
 
 static pf_status add_case(g_case_ref **list, int *n, int *cap, const char *name, size_t len, bool tokenizer) {
     if (*n == *cap) {
@@ -428,7 +448,8 @@ static pf_status list_cases(const char *pack, g_case_ref **list, int *n) {
         struct dirent *e;
         while (rc == PF_OK && (e = readdir(d))) {
             size_t len = strlen(e->d_name);
-            if (e->d_name[0] == '.' || len <= sizeof ext - 1 || strcmp(e->d_name + len - (sizeof ext - 1), ext)) continue;
+            if (e->d_name[0] == '.' || len <= sizeof ext - 1 || strcmp(e->d_name + len - (sizeof ext - 1), ext))
+                continue;
             rc = add_case(list, n, &cap, e->d_name, len - (sizeof ext - 1), false);
         }
         closedir(d);
@@ -453,7 +474,8 @@ pf_status pf_golden_check_pack_with(const char *pack_dir, const pf_golden_opts *
     if (!out) out = stdout;
     if (!pack_dir) pack_dir = pf_golden_default_dir();
     if (opts->dtype != PF_F32 && opts->dtype != PF_BF16)
-        return pf_error(PF_ERR_INVALID_ARG, "check-golden: dtype %s is not supported (f32 or bf16)", pf_dtype_name(opts->dtype));
+        return pf_error(PF_ERR_INVALID_ARG, "check-golden: dtype %s is not supported (f32 or bf16)",
+                        pf_dtype_name(opts->dtype));
     if (!pf_dir_exists(pack_dir)) return pf_error(PF_ERR_NOT_FOUND, "%s: golden pack folder not found", pack_dir);
     g_case_ref *cases;
     int n_cases;
@@ -468,9 +490,12 @@ pf_status pf_golden_check_pack_with(const char *pack_dir, const pf_golden_opts *
     for (int i = 0; i < n_cases; i++) {
         if (opts->filter && *opts->filter && !strstr(cases[i].name, opts->filter)) continue;
         pf_golden_verdict v = run_case(&r, &cases[i]);
-        if (v == PF_GOLDEN_PASS) np++;
-        else if (v == PF_GOLDEN_FAIL) nf++;
-        else ns++;
+        if (v == PF_GOLDEN_PASS)
+            np++;
+        else if (v == PF_GOLDEN_FAIL)
+            nf++;
+        else
+            ns++;
     }
     fprintf(out, "%d passed, %d failed, %d skipped\n", np, nf, ns);
     fflush(out);
@@ -480,8 +505,9 @@ pf_status pf_golden_check_pack_with(const char *pack_dir, const pf_golden_opts *
     if (n_passed) *n_passed = np;
     if (n_failed) *n_failed = nf;
     if (n_skipped) *n_skipped = ns;
-    if (nf) return pf_error(PF_ERR_INTERNAL, "%s: %d of %d golden case%s failed", pack_dir, nf, np + nf + ns,
-                            np + nf + ns == 1 ? "" : "s");
+    if (nf)
+        return pf_error(PF_ERR_INTERNAL, "%s: %d of %d golden case%s failed", pack_dir, nf, np + nf + ns,
+                        np + nf + ns == 1 ? "" : "s");
     return PF_OK;
 }
 

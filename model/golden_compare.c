@@ -112,7 +112,8 @@ pf_golden_verdict pf_golden_compare(pf_golden_rule rule, bool gpu, pf_dtype run_
         if (bf16) return PF_GOLDEN_PASS; /* figures only */
         double limit = gpu ? 0.005 : 0.001;
         if (st->u8_max > 1) {
-            snprintf(why, why_len, "%s: a value is off by %" PRId64 " levels (at most 1 allowed)", ref->name, st->u8_max);
+            snprintf(why, why_len, "%s: a value is off by %" PRId64 " levels (at most 1 allowed)", ref->name,
+                     st->u8_max);
             return PF_GOLDEN_FAIL;
         }
         if ((double)st->u8_off > limit * (double)st->n_u8) {
@@ -144,13 +145,13 @@ pf_golden_verdict pf_golden_compare(pf_golden_rule rule, bool gpu, pf_dtype run_
         if (bf16) return PF_GOLDEN_PASS;
         tol = gpu ? 5e-3 : 1e-3;
         break;
-    default:
-        snprintf(why, why_len, "%s: no comparison rule", ref->name);
-        return PF_GOLDEN_FAIL;
+    default: snprintf(why, why_len, "%s: no comparison rule", ref->name); return PF_GOLDEN_FAIL;
     }
     if (st->max_abs > tol) {
-        if (tol == 0) snprintf(why, why_len, "%s: max_abs %.3g, must be exact", ref->name, st->max_abs);
-        else snprintf(why, why_len, "%s: max_abs %.3g > %.0e", ref->name, st->max_abs, tol);
+        if (tol == 0)
+            snprintf(why, why_len, "%s: max_abs %.3g, must be exact", ref->name, st->max_abs);
+        else
+            snprintf(why, why_len, "%s: max_abs %.3g > %.0e", ref->name, st->max_abs, tol);
         return PF_GOLDEN_FAIL;
     }
     return PF_GOLDEN_PASS;

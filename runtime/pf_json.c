@@ -18,25 +18,33 @@ pf_status pf_json_parse(const char *text, size_t len, const char *label, pf_json
     *out = NULL;
     if (!label) label = "(json)";
     if (!text && len) return pf_error(PF_ERR_INVALID_ARG, "%s: NULL text", label);
+    /* cJSON gets a NUL-terminated copy: a parser bug can then never read past our bytes. */
+    char *copy = pf_malloc(len + 1, label);
+    if (!copy) return PF_ERR_OOM;
+    if (len) memcpy(copy, text, len);
+    copy[len] = '\0';
     const char *end = NULL;
-    cJSON *root = len ? cJSON_ParseWithLengthOpts(text, len, &end, false) : NULL;
+    cJSON *root = len ? cJSON_ParseWithLengthOpts(copy, len, &end, false) : NULL;
+    size_t at = end && end >= copy && end <= copy + len ? (size_t)(end - copy) : 0;
+    free(copy);
     if (!root) {
         /* Give a line and column: config files are edited by hand. */
-        size_t at = end && end >= text ? (size_t)(end - text) : 0;
         if (at > len) at = len;
         int line = 1, col = 1;
         for (size_t i = 0; i < at; i++) {
-            if (text[i] == '\n') line++, col = 1;
-            else col++;
+            if (text[i] == '\n')
+                line++, col = 1;
+            else
+                col++;
         }
         return pf_error(PF_ERR_FORMAT, "%s: invalid JSON at line %d, column %d", label, line, col);
     }
     /* Only whitespace may follow the document. */
-    for (const char *p = end; p < text + len; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\0') {
+    for (size_t i = at; i < len; i++) {
+        char c = text[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\0') {
             cJSON_Delete(root);
-            return pf_error(PF_ERR_FORMAT, "%s: unexpected text after the JSON document (byte %zu)", label,
-                            (size_t)(p - text));
+            return pf_error(PF_ERR_FORMAT, "%s: unexpected text after the JSON document (byte %zu)", label, i);
         }
     }
     pf_json *j = pf_calloc(1, sizeof *j, "json");
@@ -174,7 +182,8 @@ static pf_status get_array(const pf_json *j, const char *key, int cap, int *n, c
 }
 
 static pf_status bad_entry(const pf_json *j, const char *key, int i, const cJSON *e, const char *want) {
-    return pf_error(PF_ERR_FORMAT, "%s: key '%s': entry %d is %s, not %s", pf_json_label(j), key, i, type_name(e), want);
+    return pf_error(PF_ERR_FORMAT, "%s: key '%s': entry %d is %s, not %s", pf_json_label(j), key, i, type_name(e),
+                    want);
 }
 
 pf_status pf_json_int_array(const pf_json *j, const char *key, int64_t *out, int cap, int *n) {

@@ -28,13 +28,13 @@ typedef struct {
 
 struct pf_st_file {
     char *label;
-    pf_mapfile map;       /* when opened from a path */
-    const uint8_t *base;  /* the whole file */
+    pf_mapfile map;      /* when opened from a path */
+    const uint8_t *base; /* the whole file */
     size_t size;
     pf_st_tensor *t;
     int n;
-    st_name_ix *by_name;  /* names sorted, for pf_st_find */
-    void **copies;        /* aligned copies of misaligned tensors (n entries, mostly NULL) */
+    st_name_ix *by_name; /* names sorted, for pf_st_find */
+    void **copies;       /* aligned copies of misaligned tensors (n entries, mostly NULL) */
     char **meta_keys, **meta_values;
     int n_meta;
 };
@@ -45,10 +45,21 @@ static const struct {
     const char *name;
     pf_dtype dt; /* PF_DTYPE_COUNT: a safetensors dtype pflow has no use for */
 } st_dtypes[] = {
-    {"F64", PF_F64}, {"F32", PF_F32}, {"F16", PF_F16}, {"BF16", PF_BF16}, {"I64", PF_I64},
-    {"I32", PF_I32}, {"U8", PF_U8}, {"BOOL", PF_BOOL},
-    {"I16", PF_DTYPE_COUNT}, {"I8", PF_DTYPE_COUNT}, {"U16", PF_DTYPE_COUNT}, {"U32", PF_DTYPE_COUNT},
-    {"U64", PF_DTYPE_COUNT}, {"F8_E4M3", PF_DTYPE_COUNT}, {"F8_E5M2", PF_DTYPE_COUNT},
+    {"F64", PF_F64},
+    {"F32", PF_F32},
+    {"F16", PF_F16},
+    {"BF16", PF_BF16},
+    {"I64", PF_I64},
+    {"I32", PF_I32},
+    {"U8", PF_U8},
+    {"BOOL", PF_BOOL},
+    {"I16", PF_DTYPE_COUNT},
+    {"I8", PF_DTYPE_COUNT},
+    {"U16", PF_DTYPE_COUNT},
+    {"U32", PF_DTYPE_COUNT},
+    {"U64", PF_DTYPE_COUNT},
+    {"F8_E4M3", PF_DTYPE_COUNT},
+    {"F8_E5M2", PF_DTYPE_COUNT},
 };
 
 static const char *st_dtype_name(pf_dtype dt) {
@@ -129,7 +140,8 @@ static pf_status parse_entry(pf_st_file *f, const cJSON *e, const uint8_t *data,
     f->n++; /* owned from here on, freed by pf_st_close */
 
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
-    if (!cJSON_IsString(dt)) return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': missing or non-string dtype", f->label, name);
+    if (!cJSON_IsString(dt))
+        return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': missing or non-string dtype", f->label, name);
     size_t k = 0;
     while (k < PF_ARRAY_LEN(st_dtypes) && strcmp(st_dtypes[k].name, dt->valuestring)) k++;
     if (k == PF_ARRAY_LEN(st_dtypes))
@@ -140,7 +152,8 @@ static pf_status parse_entry(pf_st_file *f, const cJSON *e, const uint8_t *data,
     t->dtype = st_dtypes[k].dt;
 
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
-    if (!cJSON_IsArray(sh)) return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': missing or non-array shape", f->label, name);
+    if (!cJSON_IsArray(sh))
+        return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': missing or non-array shape", f->label, name);
     int nd = cJSON_GetArraySize(sh);
     if (nd > PF_ST_MAX_DIMS)
         return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': %d dims, at most %d supported", f->label, name, nd,
@@ -155,12 +168,17 @@ static pf_status parse_entry(pf_st_file *f, const cJSON *e, const uint8_t *data,
             return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': shape entry %d is not a non-negative integer", f->label,
                             name, t->ndim);
         t->shape[t->ndim++] = (int64_t)v;
-        if (v == 0) zero = true;
-        else if (nelem > INT64_MAX / v) overflow = true;
-        else nelem *= v;
+        if (v == 0)
+            zero = true;
+        else if (nelem > INT64_MAX / v)
+            overflow = true;
+        else
+            nelem *= v;
     }
-    if (zero) nelem = 0;
-    else if (overflow) return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': shape has too many elements", f->label, name);
+    if (zero)
+        nelem = 0;
+    else if (overflow)
+        return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': shape has too many elements", f->label, name);
 
     const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2)
@@ -183,8 +201,8 @@ static pf_status parse_entry(pf_st_file *f, const cJSON *e, const uint8_t *data,
         shp[0] = '\0';
         for (int i = 0; i < t->ndim && o < sizeof shp; i++)
             o += (size_t)snprintf(shp + o, sizeof shp - o, "%s%" PRId64, i ? ", " : "", t->shape[i]);
-        return pf_error(PF_ERR_FORMAT, "%s: tensor '%s': %s [%s] needs %" PRIu64 " elements but data_offsets hold %" PRIu64
-                        " bytes",
+        return pf_error(PF_ERR_FORMAT,
+                        "%s: tensor '%s': %s [%s] needs %" PRIu64 " elements but data_offsets hold %" PRIu64 " bytes",
                         f->label, name, dt->valuestring, shp, nelem, en - b);
     }
     t->nbytes = (size_t)(en - b);
@@ -208,26 +226,33 @@ static pf_status parse_file(pf_st_file *f) {
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | f->base[i]; /* little-endian on any host */
     if (hlen > PF_ST_MAX_HEADER)
-        return pf_error(PF_ERR_FORMAT, "%s: header length %" PRIu64 " is absurd (limit %" PRIu64 "; not a safetensors file?)",
+        return pf_error(PF_ERR_FORMAT,
+                        "%s: header length %" PRIu64 " is absurd (limit %" PRIu64 "; not a safetensors file?)",
                         f->label, hlen, PF_ST_MAX_HEADER);
     if (hlen > f->size - 8)
-        return pf_error(PF_ERR_FORMAT, "%s: header length %" PRIu64 " runs past the end of the file (%zu bytes; truncated?)",
-                        f->label, hlen, f->size);
-    if (hlen < 2) return pf_error(PF_ERR_FORMAT, "%s: header of %" PRIu64 " bytes is not a JSON object", f->label, hlen);
-    const char *hdr = (const char *)f->base + 8;
+        return pf_error(PF_ERR_FORMAT,
+                        "%s: header length %" PRIu64 " runs past the end of the file (%zu bytes; truncated?)", f->label,
+                        hlen, f->size);
+    if (hlen < 2)
+        return pf_error(PF_ERR_FORMAT, "%s: header of %" PRIu64 " bytes is not a JSON object", f->label, hlen);
+    /* cJSON parses a NUL-terminated copy, so it cannot read past the header whatever it holds. */
+    char *hdr = pf_malloc((size_t)hlen + 1, f->label);
+    if (!hdr) return PF_ERR_OOM;
+    memcpy(hdr, f->base + 8, (size_t)hlen);
+    hdr[hlen] = '\0';
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)hlen, &end, false);
-    if (!root) {
-        size_t at = end && end >= hdr ? (size_t)(end - hdr) : 0;
+    size_t at = end && end >= hdr && end <= hdr + hlen ? (size_t)(end - hdr) : 0;
+    free(hdr);
+    if (!root)
         return pf_error(PF_ERR_FORMAT, "%s: header is not valid JSON (error near byte %zu of %" PRIu64 ")", f->label,
                         at, hlen);
-    }
     pf_status rc = PF_OK;
     /* Writers pad the header with spaces to keep the data 8-byte aligned; anything else is junk. */
-    for (const char *p = end; p < hdr + hlen; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            rc = pf_error(PF_ERR_FORMAT, "%s: unexpected bytes after the header JSON (at byte %zu)", f->label,
-                          (size_t)(p - hdr));
+    for (size_t i = at; i < hlen; i++) {
+        uint8_t c = f->base[8 + i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            rc = pf_error(PF_ERR_FORMAT, "%s: unexpected bytes after the header JSON (at byte %zu)", f->label, i);
             goto done;
         }
     }
@@ -251,8 +276,10 @@ static pf_status parse_file(pf_st_file *f) {
     bool have_meta = false;
     for (const cJSON *e = root->child; e && rc == PF_OK; e = e->next) {
         if (!strcmp(e->string, "__metadata__")) {
-            if (have_meta) rc = pf_error(PF_ERR_FORMAT, "%s: __metadata__ appears twice", f->label);
-            else rc = parse_metadata(f, e);
+            if (have_meta)
+                rc = pf_error(PF_ERR_FORMAT, "%s: __metadata__ appears twice", f->label);
+            else
+                rc = parse_metadata(f, e);
             have_meta = true;
             continue;
         }
@@ -347,8 +374,10 @@ const pf_st_tensor *pf_st_find(const pf_st_file *f, const char *name) {
         int mid = lo + (hi - lo) / 2;
         int c = strcmp(f->by_name[mid].name, name);
         if (c == 0) return &f->t[f->by_name[mid].idx];
-        if (c < 0) lo = mid + 1;
-        else hi = mid - 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return NULL;
 }
@@ -434,10 +463,12 @@ pf_status pf_st_write(const char *path, const pf_st_write_tensor *tensors, int n
         if (rc != PF_OK) break;
         uint64_t ne = 1;
         for (int d = 0; d < t->ndim && rc == PF_OK; d++) {
-            if (t->shape[d] < 0) rc = pf_error(PF_ERR_INVALID_ARG, "%s: tensor '%s': negative dim", path, nm);
+            if (t->shape[d] < 0)
+                rc = pf_error(PF_ERR_INVALID_ARG, "%s: tensor '%s': negative dim", path, nm);
             else if (t->shape[d] && ne > (uint64_t)(INT64_MAX / 8) / (uint64_t)t->shape[d])
                 rc = pf_error(PF_ERR_INVALID_ARG, "%s: tensor '%s': too many elements", path, nm);
-            else ne *= (uint64_t)t->shape[d];
+            else
+                ne *= (uint64_t)t->shape[d];
         }
         if (rc != PF_OK) break;
         nbytes[i] = (size_t)ne * pf_dtype_size(t->dtype);

@@ -43,7 +43,9 @@ struct pf_torchzip {
 };
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 /* [off, off + len) lies inside [0, size). */
@@ -58,7 +60,9 @@ static bool in_range(uint64_t off, uint64_t len, uint64_t size) { return off <= 
 static pf_status zip_read_directory(pf_torchzip *z) {
     const uint8_t *b = z->base;
     size_t size = z->size;
-    if (size < 22) return pf_error(PF_ERR_FORMAT, "%s: not a torch zip file: %zu bytes is too short for a zip archive", z->label, size);
+    if (size < 22)
+        return pf_error(PF_ERR_FORMAT, "%s: not a torch zip file: %zu bytes is too short for a zip archive", z->label,
+                        size);
     /* The end-of-central-directory record is the last 22 bytes plus a comment of up to 64 KiB. */
     size_t lo = size - 22 > 65535 ? size - 22 - 65535 : 0;
     size_t eocd = SIZE_MAX;
@@ -74,7 +78,8 @@ static pf_status zip_read_directory(pf_torchzip *z) {
                             "%s: a raw pickle (the legacy torch.save format of torch < 1.6) is not supported; re-save "
                             "it with a current torch or convert it to safetensors",
                             z->label);
-        return pf_error(PF_ERR_FORMAT, "%s: not a zip archive (no end of central directory record; truncated?)", z->label);
+        return pf_error(PF_ERR_FORMAT, "%s: not a zip archive (no end of central directory record; truncated?)",
+                        z->label);
     }
     uint64_t n_entries = rd16(b + eocd + 10), cd_size = rd32(b + eocd + 12), cd_off = rd32(b + eocd + 16);
     if (rd16(b + eocd + 4) != 0 || rd16(b + eocd + 6) != 0)
@@ -83,7 +88,8 @@ static pf_status zip_read_directory(pf_torchzip *z) {
     if (eocd >= 20 && rd32(b + eocd - 20) == ZIP64_LOCATOR_SIG) {
         uint64_t z64 = rd64(b + eocd - 20 + 8);
         if (!in_range(z64, 56, eocd - 20) || rd32(b + z64) != ZIP64_EOCD_SIG)
-            return pf_error(PF_ERR_FORMAT, "%s: ZIP64 end of central directory record at %" PRIu64 " is invalid", z->label, z64);
+            return pf_error(PF_ERR_FORMAT, "%s: ZIP64 end of central directory record at %" PRIu64 " is invalid",
+                            z->label, z64);
         n_entries = rd64(b + z64 + 32);
         cd_size = rd64(b + z64 + 40);
         cd_off = rd64(b + z64 + 48);
@@ -91,11 +97,13 @@ static pf_status zip_read_directory(pf_torchzip *z) {
         return pf_error(PF_ERR_FORMAT, "%s: zip needs ZIP64 records but has none", z->label);
     }
     if (!in_range(cd_off, cd_size, size))
-        return pf_error(PF_ERR_FORMAT, "%s: central directory [%" PRIu64 ", +%" PRIu64 ") lies outside the file (%zu bytes; truncated?)",
+        return pf_error(PF_ERR_FORMAT,
+                        "%s: central directory [%" PRIu64 ", +%" PRIu64
+                        ") lies outside the file (%zu bytes; truncated?)",
                         z->label, cd_off, cd_size, size);
     if (n_entries > cd_size / 46) /* 46: the smallest central directory entry */
-        return pf_error(PF_ERR_FORMAT, "%s: central directory claims %" PRIu64 " entries in %" PRIu64 " bytes", z->label,
-                        n_entries, cd_size);
+        return pf_error(PF_ERR_FORMAT, "%s: central directory claims %" PRIu64 " entries in %" PRIu64 " bytes",
+                        z->label, n_entries, cd_size);
     z->entries = pf_calloc((size_t)n_entries, sizeof *z->entries, "zip directory");
     if (!z->entries) return PF_ERR_OOM;
     const uint8_t *cd = b + cd_off;
@@ -108,7 +116,8 @@ static pf_status zip_read_directory(pf_torchzip *z) {
         uint64_t csize = rd32(e + 20), usize = rd32(e + 24), loff = rd32(e + 42);
         uint16_t nl = rd16(e + 28), el = rd16(e + 30), cl = rd16(e + 32);
         if (!in_range(pos + 46, (uint64_t)nl + el + cl, cd_size))
-            return pf_error(PF_ERR_FORMAT, "%s: central directory entry %" PRIu64 " runs past the directory", z->label, i);
+            return pf_error(PF_ERR_FORMAT, "%s: central directory entry %" PRIu64 " runs past the directory", z->label,
+                            i);
         tz_entry *ent = &z->entries[z->n_entries];
         ent->name = pf_malloc((size_t)nl + 1, "zip entry name");
         if (!ent->name) return PF_ERR_OOM;
@@ -127,7 +136,8 @@ static pf_status zip_read_directory(pf_torchzip *z) {
                 for (int k = 0; k < 3; k++) {
                     if (*fields[k] != 0xffffffffu) continue;
                     if (qend - q < 8)
-                        return pf_error(PF_ERR_FORMAT, "%s: entry '%s': ZIP64 extra field too short", z->label, ent->name);
+                        return pf_error(PF_ERR_FORMAT, "%s: entry '%s': ZIP64 extra field too short", z->label,
+                                        ent->name);
                     *fields[k] = rd64(q);
                     q += 8;
                 }
@@ -136,11 +146,13 @@ static pf_status zip_read_directory(pf_torchzip *z) {
         }
         /* The local header repeats the name and has its own extra field (torch uses it to align data). */
         if (!in_range(loff, 30, size) || rd32(b + loff) != ZIP_LOCAL_SIG)
-            return pf_error(PF_ERR_FORMAT, "%s: entry '%s': local header at %" PRIu64 " is missing or corrupt", z->label,
-                            ent->name, loff);
+            return pf_error(PF_ERR_FORMAT, "%s: entry '%s': local header at %" PRIu64 " is missing or corrupt",
+                            z->label, ent->name, loff);
         uint64_t data_off = loff + 30 + rd16(b + loff + 26) + (uint64_t)rd16(b + loff + 28);
         if (!in_range(data_off, csize, size))
-            return pf_error(PF_ERR_FORMAT, "%s: entry '%s': %" PRIu64 " bytes at %" PRIu64 " run past the end of the file (%zu bytes; truncated?)",
+            return pf_error(PF_ERR_FORMAT,
+                            "%s: entry '%s': %" PRIu64 " bytes at %" PRIu64
+                            " run past the end of the file (%zu bytes; truncated?)",
                             z->label, ent->name, csize, data_off, size);
         ent->data = b + data_off;
         ent->csize = csize;
@@ -164,14 +176,24 @@ static pf_status zip_entry_stored(const pf_torchzip *z, const tz_entry *e) {
     return PF_OK;
 }
 
+static int cmp_entry(const void *a, const void *b) {
+    return strcmp(((const tz_entry *)a)->name, ((const tz_entry *)b)->name);
+}
+
+/* The entry named prefix + mid + key (entries are sorted by name after the directory is read:
+ * a state dict has one storage entry per tensor, looked up once each). */
 static const tz_entry *zip_find(const pf_torchzip *z, const char *prefix, const char *mid, const char *key) {
     size_t lp = strlen(prefix), lm = strlen(mid), lk = strlen(key);
-    for (int i = 0; i < z->n_entries; i++) {
-        const char *n = z->entries[i].name;
-        if (strlen(n) == lp + lm + lk && !memcmp(n, prefix, lp) && !memcmp(n + lp, mid, lm) && !strcmp(n + lp + lm, key))
-            return &z->entries[i];
-    }
-    return NULL;
+    char small[256], *name = lp + lm + lk < sizeof small ? small : malloc(lp + lm + lk + 1);
+    if (!name) return NULL;
+    memcpy(name, prefix, lp);
+    memcpy(name + lp, mid, lm);
+    memcpy(name + lp + lm, key, lk + 1);
+    tz_entry probe = {.name = name};
+    const tz_entry *e =
+        z->n_entries ? bsearch(&probe, z->entries, (size_t)z->n_entries, sizeof *z->entries, cmp_entry) : NULL;
+    if (name != small) free(name);
+    return e;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -179,27 +201,38 @@ static const tz_entry *zip_find(const pf_torchzip *z, const char *prefix, const 
 /* ------------------------------------------------------------------------ */
 
 typedef enum {
-    V_NONE, V_BOOL, V_INT, V_FLOAT, V_STR, V_BYTES, V_TUPLE, V_LIST, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR
+    V_NONE,
+    V_BOOL,
+    V_INT,
+    V_FLOAT,
+    V_STR,
+    V_BYTES,
+    V_TUPLE,
+    V_LIST,
+    V_DICT,
+    V_GLOBAL,
+    V_STORAGE,
+    V_TENSOR
 } tz_vtype;
 
-static const char *const vtype_names[] = {"None", "bool", "int", "float", "str", "bytes", "tuple", "list",
-                                          "dict", "global", "storage", "tensor"};
+static const char *const vtype_names[] = {"None",    "a bool", "an int", "a float",  "a str",     "bytes",
+                                          "a tuple", "a list", "a dict", "a global", "a storage", "a tensor"};
 
 typedef enum { G_ODICT, G_REBUILD_TENSOR, G_REBUILD_PARAM, G_STORAGE } tz_gkind;
 
 typedef struct tz_val tz_val;
 struct tz_val {
     tz_vtype type;
-    int64_t i;          /* V_INT, V_BOOL */
-    char *s;            /* V_STR, V_BYTES, V_GLOBAL ("module.name"), V_STORAGE (key) */
+    int64_t i; /* V_INT, V_BOOL */
+    char *s;   /* V_STR, V_BYTES, V_GLOBAL ("module.name"), V_STORAGE (key) */
     size_t slen;
-    tz_val **items;     /* V_TUPLE, V_LIST; V_DICT: key, value, key, value, ... */
+    tz_val **items; /* V_TUPLE, V_LIST; V_DICT: key, value, key, value, ... */
     int n, cap;
-    tz_gkind gkind;     /* V_GLOBAL */
-    pf_dtype dtype;     /* V_GLOBAL (storage class), V_STORAGE */
+    tz_gkind gkind;       /* V_GLOBAL */
+    pf_dtype dtype;       /* V_GLOBAL (storage class), V_STORAGE */
     const uint8_t *sdata; /* V_STORAGE: the storage bytes */
     uint64_t snumel;      /* V_STORAGE: elements */
-    tz_val *storage;    /* V_TENSOR */
+    tz_val *storage;      /* V_TENSOR */
     int64_t offset;
     int ndim;
     int64_t shape[PF_ST_MAX_DIMS], stride[PF_ST_MAX_DIMS];
@@ -207,11 +240,11 @@ struct tz_val {
 
 typedef struct {
     pf_torchzip *z;
-    const char *prefix;    /* "archive/" */
-    const char *pkl_name;  /* for messages */
+    const char *prefix;   /* "archive/" */
+    const char *pkl_name; /* for messages */
     const uint8_t *p0, *p, *end;
     size_t op_off;
-    uint8_t op;
+    int op; /* the opcode being run; -1 at the end of the data */
     tz_val **stack;
     int sp, scap;
     int *marks;
@@ -229,6 +262,8 @@ static pf_status PF_PRINTF(2, 3) vm_fail(tz_vm *vm, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (vm->op < 0)
+        return pf_error(PF_ERR_FORMAT, "%s: %s: at offset %zu: %s", vm->z->label, vm->pkl_name, vm->op_off, msg);
     return pf_error(PF_ERR_FORMAT, "%s: %s: opcode 0x%02x at offset %zu: %s", vm->z->label, vm->pkl_name, vm->op,
                     vm->op_off, msg);
 }
@@ -260,7 +295,9 @@ static void vm_free(tz_vm *vm) {
     free(vm->memo);
 }
 
-static pf_status vm_oom(tz_vm *vm) { return pf_error(PF_ERR_OOM, "%s: out of memory reading %s", vm->z->label, vm->pkl_name); }
+static pf_status vm_oom(tz_vm *vm) {
+    return pf_error(PF_ERR_OOM, "%s: out of memory reading %s", vm->z->label, vm->pkl_name);
+}
 
 static pf_status vm_push(tz_vm *vm, tz_val *v) {
     if (!v) return vm_oom(vm);
@@ -298,7 +335,8 @@ static pf_status vm_pop_mark(tz_vm *vm, int *k) {
 }
 
 static pf_status vm_need(tz_vm *vm, size_t n, const uint8_t **at) {
-    if ((size_t)(vm->end - vm->p) < n) return vm_fail(vm, "truncated: needs %zu more bytes, %zu left", n, (size_t)(vm->end - vm->p));
+    if ((size_t)(vm->end - vm->p) < n)
+        return vm_fail(vm, "truncated: needs %zu more bytes, %zu left", n, (size_t)(vm->end - vm->p));
     *at = vm->p;
     vm->p += n;
     return PF_OK;
@@ -372,7 +410,8 @@ static pf_status vm_global(tz_vm *vm, const char *module, size_t lm, const char 
             strlen(known_globals[i].name) != ln || memcmp(known_globals[i].name, name, ln))
             continue;
         if (known_globals[i].kind == G_STORAGE && known_globals[i].dtype == PF_DTYPE_COUNT)
-            return vm_fail(vm, "storage type '%s.%s' has no pflow dtype", known_globals[i].module, known_globals[i].name);
+            return vm_fail(vm, "storage type '%s.%s' has no pflow dtype", known_globals[i].module,
+                           known_globals[i].name);
         tz_val *v = vm_new(vm, V_GLOBAL);
         if (!v || !(v->s = malloc(lm + ln + 2))) return vm_oom(vm);
         memcpy(v->s, module, lm);
@@ -429,7 +468,8 @@ static pf_status vm_persistent_load(tz_vm *vm) {
         return vm_fail(vm, "persistent id is not ('storage', type, key, location, numel)");
     tz_val *cls = pid->items[1], *key = pid->items[2], *numel = pid->items[4];
     if (cls->type != V_GLOBAL || cls->gkind != G_STORAGE)
-        return vm_fail(vm, "persistent id names '%s', not a storage class", cls->type == V_GLOBAL ? cls->s : vtype_names[cls->type]);
+        return vm_fail(vm, "persistent id names '%s', not a storage class",
+                       cls->type == V_GLOBAL ? cls->s : vtype_names[cls->type]);
     if (key->type != V_STR || numel->type != V_INT || numel->i < 0)
         return vm_fail(vm, "persistent id has a malformed storage key or element count");
     const tz_entry *e = zip_find(vm->z, vm->prefix, "data/", key->s);
@@ -449,8 +489,9 @@ static pf_status vm_persistent_load(tz_vm *vm) {
 }
 
 static pf_status vm_int_tuple(tz_vm *vm, const tz_val *t, const char *what, int64_t *out, int *n) {
-    if (t->type != V_TUPLE) return vm_fail(vm, "tensor %s is a %s, not a tuple", what, vtype_names[t->type]);
-    if (t->n > PF_ST_MAX_DIMS) return vm_fail(vm, "tensor %s has %d dims, at most %d supported", what, t->n, PF_ST_MAX_DIMS);
+    if (t->type != V_TUPLE) return vm_fail(vm, "tensor %s is %s, not a tuple", what, vtype_names[t->type]);
+    if (t->n > PF_ST_MAX_DIMS)
+        return vm_fail(vm, "tensor %s has %d dims, at most %d supported", what, t->n, PF_ST_MAX_DIMS);
     for (int i = 0; i < t->n; i++) {
         if (t->items[i]->type != V_INT || t->items[i]->i < 0)
             return vm_fail(vm, "tensor %s entry %d is not a non-negative integer", what, i);
@@ -464,15 +505,16 @@ static pf_status vm_reduce(tz_vm *vm) {
     tz_val *args = NULL, *fn = NULL;
     PF_TRY(vm_pop(vm, &args));
     PF_TRY(vm_pop(vm, &fn));
-    if (fn->type != V_GLOBAL) return vm_fail(vm, "REDUCE of a %s, not a known global", vtype_names[fn->type]);
-    if (args->type != V_TUPLE) return vm_fail(vm, "REDUCE arguments are a %s, not a tuple", vtype_names[args->type]);
+    if (fn->type != V_GLOBAL) return vm_fail(vm, "REDUCE of %s, not a known global", vtype_names[fn->type]);
+    if (args->type != V_TUPLE) return vm_fail(vm, "REDUCE arguments are %s, not a tuple", vtype_names[args->type]);
     switch (fn->gkind) {
     case G_ODICT:
         if (args->n != 0) return vm_fail(vm, "collections.OrderedDict with arguments is not supported");
         return vm_push(vm, vm_new(vm, V_DICT));
     case G_REBUILD_TENSOR: {
         /* (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]) */
-        if (args->n < 6 || args->n > 7) return vm_fail(vm, "_rebuild_tensor_v2 takes 6 or 7 arguments, got %d", args->n);
+        if (args->n < 6 || args->n > 7)
+            return vm_fail(vm, "_rebuild_tensor_v2 takes 6 or 7 arguments, got %d", args->n);
         if (args->items[0]->type != V_STORAGE) return vm_fail(vm, "_rebuild_tensor_v2: argument 1 is not a storage");
         if (args->items[1]->type != V_INT || args->items[1]->i < 0)
             return vm_fail(vm, "_rebuild_tensor_v2: storage offset is not a non-negative integer");
@@ -491,27 +533,64 @@ static pf_status vm_reduce(tz_vm *vm) {
         /* (data, requires_grad, backward_hooks[, state]): a Parameter is its tensor here. */
         if (args->n < 1 || args->items[0]->type != V_TENSOR) return vm_fail(vm, "_rebuild_parameter without a tensor");
         return vm_push(vm, args->items[0]);
-    case G_STORAGE:
-        return vm_fail(vm, "REDUCE of storage class '%s' is not supported", fn->s);
+    case G_STORAGE: return vm_fail(vm, "REDUCE of storage class '%s' is not supported", fn->s);
     }
     return vm_fail(vm, "REDUCE of '%s' is not supported", fn->s);
 }
 
 /* Opcodes (pickletools names). */
 enum {
-    OP_MARK = '(', OP_STOP = '.', OP_POP = '0', OP_POP_MARK = '1', OP_DUP = '2', OP_BINFLOAT = 'G',
-    OP_BININT = 'J', OP_BININT1 = 'K', OP_BININT2 = 'M', OP_NONE = 'N', OP_BINPERSID = 'Q', OP_REDUCE = 'R',
-    OP_BINSTRING = 'T', OP_SHORT_BINSTRING = 'U', OP_BINUNICODE = 'X', OP_APPEND = 'a', OP_BUILD = 'b',
-    OP_GLOBAL = 'c', OP_DICT = 'd', OP_EMPTY_DICT = '}', OP_APPENDS = 'e', OP_BINGET = 'h', OP_LONG_BINGET = 'j',
-    OP_LIST = 'l', OP_EMPTY_LIST = ']', OP_BINPUT = 'q', OP_LONG_BINPUT = 'r', OP_SETITEM = 's', OP_TUPLE = 't',
-    OP_EMPTY_TUPLE = ')', OP_SETITEMS = 'u', OP_BINBYTES = 'B', OP_SHORT_BINBYTES = 'C',
-    OP_PROTO = 0x80, OP_TUPLE1 = 0x85, OP_TUPLE2 = 0x86, OP_TUPLE3 = 0x87, OP_NEWTRUE = 0x88, OP_NEWFALSE = 0x89,
-    OP_LONG1 = 0x8a, OP_LONG4 = 0x8b, OP_SHORT_BINUNICODE = 0x8c, OP_BINUNICODE8 = 0x8d, OP_BINBYTES8 = 0x8e,
-    OP_STACK_GLOBAL = 0x93, OP_MEMOIZE = 0x94, OP_FRAME = 0x95,
+    OP_MARK = '(',
+    OP_STOP = '.',
+    OP_POP = '0',
+    OP_POP_MARK = '1',
+    OP_DUP = '2',
+    OP_BINFLOAT = 'G',
+    OP_BININT = 'J',
+    OP_BININT1 = 'K',
+    OP_BININT2 = 'M',
+    OP_NONE = 'N',
+    OP_BINPERSID = 'Q',
+    OP_REDUCE = 'R',
+    OP_BINSTRING = 'T',
+    OP_SHORT_BINSTRING = 'U',
+    OP_BINUNICODE = 'X',
+    OP_APPEND = 'a',
+    OP_BUILD = 'b',
+    OP_GLOBAL = 'c',
+    OP_DICT = 'd',
+    OP_EMPTY_DICT = '}',
+    OP_APPENDS = 'e',
+    OP_BINGET = 'h',
+    OP_LONG_BINGET = 'j',
+    OP_LIST = 'l',
+    OP_EMPTY_LIST = ']',
+    OP_BINPUT = 'q',
+    OP_LONG_BINPUT = 'r',
+    OP_SETITEM = 's',
+    OP_TUPLE = 't',
+    OP_EMPTY_TUPLE = ')',
+    OP_SETITEMS = 'u',
+    OP_BINBYTES = 'B',
+    OP_SHORT_BINBYTES = 'C',
+    OP_PROTO = 0x80,
+    OP_TUPLE1 = 0x85,
+    OP_TUPLE2 = 0x86,
+    OP_TUPLE3 = 0x87,
+    OP_NEWTRUE = 0x88,
+    OP_NEWFALSE = 0x89,
+    OP_LONG1 = 0x8a,
+    OP_LONG4 = 0x8b,
+    OP_SHORT_BINUNICODE = 0x8c,
+    OP_BINUNICODE8 = 0x8d,
+    OP_BINBYTES8 = 0x8e,
+    OP_STACK_GLOBAL = 0x93,
+    OP_MEMOIZE = 0x94,
+    OP_FRAME = 0x95,
 };
 
 static pf_status vm_setitems(tz_vm *vm, tz_val *d, int from) {
-    if (d->type != V_DICT) return vm_fail(vm, "SETITEM(S) on a %s, not a dict", vtype_names[d->type]);
+    if (d->type != V_DICT) return vm_fail(vm, "SETITEM(S) on %s, not a dict", vtype_names[d->type]);
     if ((vm->sp - from) % 2) return vm_fail(vm, "SETITEMS with an odd number of objects");
     for (int i = from; i < vm->sp; i++) PF_TRY(vm_append(vm, d, vm->stack[i]));
     vm->sp = from;
@@ -543,7 +622,10 @@ static pf_status vm_step(tz_vm *vm, bool *stop) {
         vm->marks[vm->n_marks++] = vm->sp;
         return PF_OK;
     case OP_POP: return vm_pop(vm, &x);
-    case OP_POP_MARK: PF_TRY(vm_pop_mark(vm, &k)); vm->sp = k; return PF_OK;
+    case OP_POP_MARK:
+        PF_TRY(vm_pop_mark(vm, &k));
+        vm->sp = k;
+        return PF_OK;
     case OP_DUP: PF_TRY(vm_top(vm, &x)); return vm_push(vm, x);
     case OP_NONE: return vm_push(vm, vm_new(vm, V_NONE));
     case OP_NEWTRUE:
@@ -557,8 +639,13 @@ static pf_status vm_step(tz_vm *vm, bool *stop) {
     case OP_LONG1:
     case OP_LONG4: {
         uint64_t n;
-        if (vm->op == OP_LONG1) { PF_TRY(vm_need(vm, 1, &a)); n = a[0]; }
-        else { PF_TRY(vm_need(vm, 4, &a)); n = rd32(a); }
+        if (vm->op == OP_LONG1) {
+            PF_TRY(vm_need(vm, 1, &a));
+            n = a[0];
+        } else {
+            PF_TRY(vm_need(vm, 4, &a));
+            n = rd32(a);
+        }
         if (n > 8) return vm_fail(vm, "integer of %" PRIu64 " bytes does not fit in 64 bits", n);
         PF_TRY(vm_need(vm, (size_t)n, &a));
         uint64_t u = 0;
@@ -602,13 +689,13 @@ static pf_status vm_step(tz_vm *vm, bool *stop) {
     case OP_APPEND:
         PF_TRY(vm_pop(vm, &y));
         PF_TRY(vm_top(vm, &x));
-        if (x->type != V_LIST) return vm_fail(vm, "APPEND to a %s, not a list", vtype_names[x->type]);
+        if (x->type != V_LIST) return vm_fail(vm, "APPEND to %s, not a list", vtype_names[x->type]);
         return vm_append(vm, x, y);
     case OP_APPENDS:
         PF_TRY(vm_pop_mark(vm, &k));
         if (k <= vm_fence(vm)) return vm_fail(vm, "stack underflow");
         x = vm->stack[k - 1];
-        if (x->type != V_LIST) return vm_fail(vm, "APPENDS to a %s, not a list", vtype_names[x->type]);
+        if (x->type != V_LIST) return vm_fail(vm, "APPENDS to %s, not a list", vtype_names[x->type]);
         for (int i = k; i < vm->sp; i++) PF_TRY(vm_append(vm, x, vm->stack[i]));
         vm->sp = k;
         return PF_OK;
@@ -642,7 +729,7 @@ static pf_status vm_step(tz_vm *vm, bool *stop) {
         /* State set on the object: OrderedDict._metadata of a state dict, tensor attributes. Not needed. */
         PF_TRY(vm_pop(vm, &y));
         PF_TRY(vm_top(vm, &x));
-        if (x->type != V_DICT && x->type != V_TENSOR) return vm_fail(vm, "BUILD on a %s", vtype_names[x->type]);
+        if (x->type != V_DICT && x->type != V_TENSOR) return vm_fail(vm, "BUILD on %s", vtype_names[x->type]);
         return PF_OK;
     default:
         if (vm->op >= 0x20 && vm->op < 0x7f) return vm_fail(vm, "unsupported pickle opcode '%c'", vm->op);
@@ -668,13 +755,19 @@ static pf_status tz_add_tensor(pf_torchzip *z, const char *name, const tz_val *v
     for (int d = 0; d < v->ndim; d++) {
         t->shape[d] = v->shape[d];
         uint64_t n = (uint64_t)v->shape[d];
-        if (n == 0) empty = true;
-        else if (numel > (uint64_t)INT64_MAX / n) overflow = true;
-        else numel *= n;
+        if (n == 0)
+            empty = true;
+        else if (numel > (uint64_t)INT64_MAX / n)
+            overflow = true;
+        else
+            numel *= n;
         if (n > 1) {
-            if ((uint64_t)v->stride[d] > (uint64_t)INT64_MAX / (n - 1)) overflow = true;
-            else if (last > (uint64_t)INT64_MAX - (n - 1) * (uint64_t)v->stride[d]) overflow = true;
-            else last += (n - 1) * (uint64_t)v->stride[d];
+            if ((uint64_t)v->stride[d] > (uint64_t)INT64_MAX / (n - 1))
+                overflow = true;
+            else if (last > (uint64_t)INT64_MAX - (n - 1) * (uint64_t)v->stride[d])
+                overflow = true;
+            else
+                last += (n - 1) * (uint64_t)v->stride[d];
         }
     }
     if (empty) {
@@ -729,7 +822,7 @@ static int cmp_name_ix(const void *a, const void *b) {
 
 static pf_status tz_collect(pf_torchzip *z, const tz_val *root, const char *pkl) {
     if (root->type != V_DICT)
-        return pf_error(PF_ERR_FORMAT, "%s: %s holds a %s, not a state dict", z->label, pkl, vtype_names[root->type]);
+        return pf_error(PF_ERR_FORMAT, "%s: %s holds %s, not a state dict", z->label, pkl, vtype_names[root->type]);
     int n = root->n / 2;
     z->t = pf_calloc((size_t)n, sizeof *z->t, "torch tensors");
     z->copies = pf_calloc((size_t)n, sizeof *z->copies, "torch tensors");
@@ -740,7 +833,8 @@ static pf_status tz_collect(pf_torchzip *z, const tz_val *root, const char *pkl)
         if (k->type != V_STR || strlen(k->s) != k->slen)
             return pf_error(PF_ERR_FORMAT, "%s: %s: state dict key %d is not a string", z->label, pkl, i);
         if (v->type != V_TENSOR)
-            return pf_error(PF_ERR_FORMAT, "%s: %s: '%s' is a %s, not a tensor", z->label, pkl, k->s, vtype_names[v->type]);
+            return pf_error(PF_ERR_FORMAT, "%s: %s: '%s' is %s, not a tensor", z->label, pkl, k->s,
+                            vtype_names[v->type]);
         PF_TRY(tz_add_tensor(z, k->s, v));
     }
     for (int i = 0; i < z->n; i++) z->by_name[i] = (tz_name_ix){z->t[i].name, i};
@@ -753,13 +847,18 @@ static pf_status tz_collect(pf_torchzip *z, const tz_val *root, const char *pkl)
 
 static pf_status tz_load(pf_torchzip *z) {
     PF_TRY(zip_read_directory(z));
+    qsort(z->entries, (size_t)z->n_entries, sizeof *z->entries, cmp_entry);
+    for (int i = 1; i < z->n_entries; i++)
+        if (!strcmp(z->entries[i].name, z->entries[i - 1].name))
+            return pf_error(PF_ERR_FORMAT, "%s: zip entry '%s' appears twice", z->label, z->entries[i].name);
     const tz_entry *pkl = NULL;
     for (int i = 0; i < z->n_entries && !pkl; i++) {
         const char *nm = z->entries[i].name, *slash = strchr(nm, '/');
         if (slash && slash > nm && !strcmp(slash, "/data.pkl")) pkl = &z->entries[i];
     }
     if (!pkl)
-        return pf_error(PF_ERR_FORMAT, "%s: no '<archive>/data.pkl' entry: a zip, but not written by torch.save", z->label);
+        return pf_error(PF_ERR_FORMAT, "%s: no '<archive>/data.pkl' entry: a zip, but not written by torch.save",
+                        z->label);
     PF_TRY(zip_entry_stored(z, pkl));
     size_t lp = (size_t)(strchr(pkl->name, '/') - pkl->name) + 1;
     char *prefix = pf_malloc(lp + 1, "torch archive prefix");
@@ -771,14 +870,18 @@ static pf_status tz_load(pf_torchzip *z) {
         free(prefix);
         return pf_error(PF_ERR_UNSUPPORTED, "%s: saved on a big-endian machine; not supported", z->label);
     }
-    tz_vm vm = {.z = z, .prefix = prefix, .pkl_name = pkl->name, .p0 = pkl->data, .p = pkl->data,
+    tz_vm vm = {.z = z,
+                .prefix = prefix,
+                .pkl_name = pkl->name,
+                .p0 = pkl->data,
+                .p = pkl->data,
                 .end = pkl->data + pkl->csize};
     pf_status rc = PF_OK;
     bool stop = false;
     while (rc == PF_OK && !stop) {
         if (vm.p == vm.end) {
             vm.op_off = (size_t)(vm.p - vm.p0);
-            vm.op = 0;
+            vm.op = -1;
             rc = vm_fail(&vm, "truncated: the pickle ends without STOP");
             break;
         }
@@ -874,8 +977,10 @@ const pf_st_tensor *pf_tz_find(const pf_torchzip *z, const char *name) {
         int mid = lo + (hi - lo) / 2;
         int c = strcmp(z->by_name[mid].name, name);
         if (c == 0) return &z->t[z->by_name[mid].idx];
-        if (c < 0) lo = mid + 1;
-        else hi = mid - 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return NULL;
 }

@@ -223,7 +223,8 @@ pf_status pf_weights_open_file(const char *path, pf_weights **out) {
             char buf[64];
             snprintf(buf, sizeof buf, " (%d shard%s)", w->n_files, w->n_files == 1 ? "" : "s");
             char *s = pf_malloc(strlen(path) + strlen(buf) + 1, "weights source");
-            if (!s) rc = PF_ERR_OOM;
+            if (!s)
+                rc = PF_ERR_OOM;
             else {
                 strcpy(s, path);
                 strcat(s, buf);
@@ -254,14 +255,18 @@ static pf_status find_single_safetensors(const char *dir, char **found) {
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!ends_with(e->d_name, ".safetensors")) continue;
-        if (n == 0) snprintf(first, sizeof first, "%s", e->d_name);
-        else if (n == 1) snprintf(second, sizeof second, "%s", e->d_name);
+        if (n == 0)
+            snprintf(first, sizeof first, "%s", e->d_name);
+        else if (n == 1)
+            snprintf(second, sizeof second, "%s", e->d_name);
         n++;
     }
     closedir(d);
     if (n > 1)
-        return pf_error(PF_ERR_NOT_FOUND, "%s: %d safetensors files (%s, %s, ...) and no index naming the model's: "
-                        "pick one with a file path", dir, n, first, second);
+        return pf_error(PF_ERR_NOT_FOUND,
+                        "%s: %d safetensors files (%s, %s, ...) and no index naming the model's: "
+                        "pick one with a file path",
+                        dir, n, first, second);
     if (n == 1 && !(*found = pf_path_join(dir, first))) return PF_ERR_OOM;
     return PF_OK;
 }
@@ -272,12 +277,16 @@ pf_status pf_weights_open_dir(const char *dir, pf_weights **out) {
     if (!dir) return pf_error(PF_ERR_INVALID_ARG, "pf_weights_open_dir: NULL dir");
     if (!pf_dir_exists(dir)) return pf_error(PF_ERR_NOT_FOUND, "%s: model folder not found", dir);
     static const char *const first[] = {
-        "model.safetensors.index.json", "diffusion_pytorch_model.safetensors.index.json",
-        "diffusion_pytorch_model.safetensors", "model.safetensors",
+        "model.safetensors.index.json",
+        "diffusion_pytorch_model.safetensors.index.json",
+        "diffusion_pytorch_model.safetensors",
+        "model.safetensors",
     };
     static const char *const last[] = {
-        "diffusion_pytorch_model.bin.index.json", "pytorch_model.bin.index.json",
-        "diffusion_pytorch_model.bin", "pytorch_model.bin",
+        "diffusion_pytorch_model.bin.index.json",
+        "pytorch_model.bin.index.json",
+        "diffusion_pytorch_model.bin",
+        "pytorch_model.bin",
     };
     for (size_t i = 0; i < PF_ARRAY_LEN(first); i++) {
         char *p = pf_path_join(dir, first[i]);
@@ -323,8 +332,10 @@ static int find_index(const pf_weights *w, const char *name) {
         int mid = lo + (hi - lo) / 2;
         int c = strcmp(w->by_name[mid].name, name);
         if (c == 0) return w->by_name[mid].idx;
-        if (c < 0) lo = mid + 1;
-        else hi = mid - 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return -1;
 }
@@ -413,7 +424,8 @@ pf_status pf_weights_read(const pf_weights *w, const char *name, pf_dtype dt, vo
 static const char *shape_str(int ndim, const int64_t *shape, char *buf, size_t n) {
     size_t o = 0;
     o += (size_t)snprintf(buf, n, "[");
-    for (int d = 0; d < ndim && o < n; d++) o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64, d ? ", " : "", shape[d]);
+    for (int d = 0; d < ndim && o < n; d++)
+        o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64, d ? ", " : "", shape[d]);
     if (o < n) snprintf(buf + o, n - o, "]");
     return buf;
 }
@@ -481,15 +493,17 @@ static const pf_weight_info *loader_check(pf_loader *L, pf_dtype dt, const char 
     bool same = in->ndim == ndim;
     for (int d = 0; same && d < ndim; d++) same = in->shape[d] == shape[d];
     if (!same) {
-        loader_record(L, PF_ERR_SHAPE, "tensor '%s': shape %s in %s, expected %s", name,
-                      shape_str(in->ndim, in->shape, have, sizeof have), in->file,
-                      shape_str(ndim, shape, want, sizeof want));
+        /* The file is named in the summary; per line only when the weights span several files. */
+        loader_record(L, PF_ERR_SHAPE, "tensor '%s': shape %s%s%s, expected %s", name,
+                      shape_str(in->ndim, in->shape, have, sizeof have), L->w->n_files > 1 ? " in " : "",
+                      L->w->n_files > 1 ? in->file : "", shape_str(ndim, shape, want, sizeof want));
         return NULL;
     }
     bool ok = pf_dtype_is_float(dt) ? pf_dtype_is_float(in->dtype) : is_int_dtype(in->dtype) && is_int_dtype(dt);
     if (!ok) {
-        loader_record(L, PF_ERR_SHAPE, "tensor '%s': dtype %s in %s, cannot be loaded as %s", name,
-                      pf_dtype_name(in->dtype), in->file, pf_dtype_name(dt));
+        loader_record(L, PF_ERR_SHAPE, "tensor '%s': dtype %s%s%s, cannot be loaded as %s", name,
+                      pf_dtype_name(in->dtype), L->w->n_files > 1 ? " in " : "", L->w->n_files > 1 ? in->file : "",
+                      pf_dtype_name(dt));
         return NULL;
     }
     *index = i;

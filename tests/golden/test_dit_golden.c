@@ -132,11 +132,14 @@ static void inputs_free(case_inputs *ci) {
     free(ci->ts);
 }
 
-/* Run a case; velocity into *vel (malloc'ed). */
-static pf_status run_case(pf_backend *be, const dit_case *c, pf_dtype wdt, bool debug, pf_dit **keep, float **vel) {
+/* Run a case; velocity into *vel (malloc'ed). Activations in f32, or bf16 with bf16 weights
+ * when `act_bf16`. */
+static pf_status run_case(pf_backend *be, const dit_case *c, pf_dtype wdt, bool act_bf16, bool debug, pf_dit **keep,
+                          float **vel) {
     pf_dit *dit = NULL;
     PF_TRY(pf_dit_load(c->model_dir, be, wdt, &dit));
     pf_dit_set_debug(dit, debug);
+    if (act_bf16) PF_TRY(pf_dit_set_act_dtype(dit, PF_BF16));
     case_inputs *ci = calloc(1, sizeof *ci);
     pf_status rc = ci && inputs_make(be, c, ci) ? PF_OK : pf_error(PF_ERR_FORMAT, "case %s: bad inputs", c->name);
     if (rc == PF_OK) rc = pf_dit_forward(dit, &ci->in, ci->vel);
@@ -162,7 +165,7 @@ typedef struct {
 } run_summary;
 
 /* Every dit_* case with given kernels; prints the figure per case. */
-static pf_test_result run_pack(bool reference, pf_dtype wdt, run_summary *sum) {
+static pf_test_result run_pack(bool reference, pf_dtype wdt, bool act_bf16, run_summary *sum) {
     const char *pack = pf_test_golden_dir();
     char *cases = pack ? pf_path_join(pack, "cases") : NULL;
     DIR *d = cases ? opendir(cases) : NULL;
@@ -189,7 +192,7 @@ static pf_test_result run_pack(bool reference, pf_dtype wdt, run_summary *sum) {
             continue;
         }
         float *vel = NULL;
-        rc = run_case(be, &c, wdt, false, NULL, &vel);
+        rc = run_case(be, &c, wdt, act_bf16, false, NULL, &vel);
         const pf_st_tensor *ref = pf_st_find(c.f, "out.velocity");
         if (rc != PF_OK || !ref) {
             fprintf(stderr, "  %s: %s\n", c.name, rc != PF_OK ? pf_last_error() : "no out.velocity");
@@ -197,8 +200,9 @@ static pf_test_result run_pack(bool reference, pf_dtype wdt, run_summary *sum) {
         } else {
             cmp_result r = compare(vel, ref);
             bool ok = wdt == PF_F32 ? r.max_abs <= DIT_TOL : r.nmse <= DIT_BF16_NMSE;
-            fprintf(stderr, "  %-36s %s %s weights, %s kernels: max_abs=%.3g nmse=%.3g\n", c.name, ok ? "PASS" : "FAIL",
-                    pf_dtype_name(wdt), reference ? "reference" : "default", r.max_abs, r.nmse);
+            fprintf(stderr, "  %-32s %s %s weights, %s activations, %s kernels: max_abs=%.3g nmse=%.3g\n", c.name,
+                    ok ? "PASS" : "FAIL", pf_dtype_name(wdt), act_bf16 ? "bf16" : "f32",
+                    reference ? "reference" : "default", r.max_abs, r.nmse);
             if (!ok) res = PF_T_FAIL;
             sum->worst = fmax(sum->worst, wdt == PF_F32 ? r.max_abs : r.nmse);
             sum->n_cases++;
@@ -214,24 +218,26 @@ static pf_test_result run_pack(bool reference, pf_dtype wdt, run_summary *sum) {
 
 static pf_test_result test_dit_cases_f32(void) {
     run_summary s;
-    return run_pack(false, PF_F32, &s);
+    return run_pack(false, PF_F32, false, &s);
 }
 
 static pf_test_result test_dit_cases_f32_reference_kernels(void) {
     run_summary s;
-    return run_pack(true, PF_F32, &s);
+    return run_pack(true, PF_F32, false, &s);
 }
 
-static pf_test_result test_dit_cases_bf16_weights(void) {
+/* bf16 weights (f32 activations), then bf16 throughout as the official autocast run */
+static pf_test_result test_dit_cases_bf16(void) {
     run_summary s;
-    return run_pack(false, PF_BF16, &s);
+    pf_test_result r = run_pack(false, PF_BF16, false, &s);
+    return r == PF_T_PASS ? run_pack(false, PF_BF16, true, &s) : r;
 }
 
 /* The out.dbg.* intermediates: where a port goes wrong, and a check of the tables. */
 static pf_test_result check_debug_case(pf_backend *be, const dit_case *c, bool *any) {
     float *vel = NULL;
     pf_dit *dit = NULL;
-    CHECK_OK(run_case(be, c, PF_F32, true, &dit, &vel));
+    CHECK_OK(run_case(be, c, PF_F32, false, true, &dit, &vel));
     free(vel);
     int n_checked = 0;
     for (int i = 0; i < pf_st_count(c->f); i++) {
@@ -323,4 +329,4 @@ static pf_test_result test_dit_debug_intermediates(void) {
 }
 
 PF_TEST_MAIN(PF_TEST(test_dit_cases_f32), PF_TEST(test_dit_cases_f32_reference_kernels),
-             PF_TEST(test_dit_debug_intermediates), PF_TEST(test_dit_cases_bf16_weights))
+             PF_TEST(test_dit_debug_intermediates), PF_TEST(test_dit_cases_bf16))

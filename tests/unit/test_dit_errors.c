@@ -186,11 +186,13 @@ static pf_test_result test_config_errors(void) {
         CHECK_MSG(rc != PF_OK && !dit, "config %zu accepted", i);
         CHECK_MSG(strstr(pf_last_error(), cases[i].needle), "config %zu: '%s' lacks '%s'", i, pf_last_error(),
                   cases[i].needle);
-        CHECK_MSG(strstr(pf_last_error(), "config.json"), "config %zu: '%s' does not name the file", i, pf_last_error());
+        CHECK_MSG(strstr(pf_last_error(), "config.json"), "config %zu: '%s' does not name the file", i,
+                  pf_last_error());
     }
     /* a valid config with no weights next to it */
-    CHECK(write_text(tmp, "config.json", "{\"_class_name\": \"PyramidFluxTransformer\", \"num_layers\": 1, "
-                                         "\"num_single_layers\": 1, \"num_attention_heads\": 1}"));
+    CHECK(write_text(tmp, "config.json",
+                     "{\"_class_name\": \"PyramidFluxTransformer\", \"num_layers\": 1, "
+                     "\"num_single_layers\": 1, \"num_attention_heads\": 1}"));
     CHECK(pf_dit_load(tmp, be, PF_F32, &dit) != PF_OK && !dit);
     rm_tree(tmp);
     free(tmp);
@@ -242,8 +244,13 @@ static bool fixture_init(fwd_fixture *fx, pf_dit_variant v) {
     fx->vel = zeros(fx->pool, 5, c1, "velocity");
     fx->t[0] = fx->t[1] = 500.0f;
     for (int i = 0; i < 8; i++) fx->mask[i] = i % 4 < 2;
-    fx->in = (pf_dit_inputs){.batch = 2, .n_clips = 3, .clips = {fx->clip[0], fx->clip[1], fx->clip[2]},
-                             .timestep = fx->t, .text = fx->text, .text_mask = fx->mask, .pooled = fx->pooled};
+    fx->in = (pf_dit_inputs){.batch = 2,
+                             .n_clips = 3,
+                             .clips = {fx->clip[0], fx->clip[1], fx->clip[2]},
+                             .timestep = fx->t,
+                             .text = fx->text,
+                             .text_mask = fx->mask,
+                             .pooled = fx->pooled};
     return fx->clip[0] && fx->clip[1] && fx->clip[2] && fx->text && fx->pooled && fx->vel;
 }
 

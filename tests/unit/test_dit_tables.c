@@ -183,8 +183,13 @@ static pf_test_result check_behaviour(pf_dit_variant v) {
     CHECK(c0 && c1 && c2 && text && pooled && v1 && v2);
     float ts[2] = {700.0f, 300.0f};
     int32_t mask[10] = {1, 1, 0, 0, 0, 1, 1, 1, 1, 0};
-    pf_dit_inputs in = {.batch = 2, .n_clips = 3, .clips = {c0, c1, c2}, .timestep = ts, .text = text,
-                        .text_mask = mask, .pooled = pooled};
+    pf_dit_inputs in = {.batch = 2,
+                        .n_clips = 3,
+                        .clips = {c0, c1, c2},
+                        .timestep = ts,
+                        .text = text,
+                        .text_mask = mask,
+                        .pooled = pooled};
     const size_t n = (size_t)pf_nelem(v1);
     float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
     CHECK(a && b);
@@ -241,8 +246,13 @@ static pf_test_result check_behaviour(pf_dit_variant v) {
         CHECK_OK(pf_tensor_set(dst[i], tmp + m, m * sizeof(float)));
         free(tmp);
     }
-    pf_dit_inputs in1 = {.batch = 1, .n_clips = 3, .clips = {r0, r1, r2}, .timestep = ts + 1, .text = rt,
-                         .text_mask = mask + 5, .pooled = rp};
+    pf_dit_inputs in1 = {.batch = 1,
+                         .n_clips = 3,
+                         .clips = {r0, r1, r2},
+                         .timestep = ts + 1,
+                         .text = rt,
+                         .text_mask = mask + 5,
+                         .pooled = rp};
     CHECK_OK(pf_dit_forward(dit, &in1, rv));
     CHECK_OK(pf_tensor_get(rv, b, n / 2 * sizeof(float)));
     pf_dit_get_stats(dit, &st);
@@ -277,7 +287,8 @@ static pf_test_result test_padded_text_is_invisible(void) {
     CHECK(c && t1 && p && v);
     float ts = 500.0f, a[256], b[256], text[6 * 16];
     int32_t mask[6] = {1, 1, 1, 0, 0, 0};
-    pf_dit_inputs in = {.batch = 1, .n_clips = 1, .clips = {c}, .timestep = &ts, .text = t1, .text_mask = mask, .pooled = p};
+    pf_dit_inputs in = {
+        .batch = 1, .n_clips = 1, .clips = {c}, .timestep = &ts, .text = t1, .text_mask = mask, .pooled = p};
     CHECK_OK(pf_dit_forward(dit, &in, v));
     CHECK_OK(pf_tensor_get(v, a, sizeof a));
     CHECK_OK(pf_tensor_get(t1, text, sizeof text));
@@ -292,7 +303,97 @@ static pf_test_result test_padded_text_is_invisible(void) {
     return PF_T_PASS;
 }
 
+/* Least recently used layouts are dropped beyond the cap and rebuilt on demand. */
+static pf_test_result test_layout_cache_eviction(void) {
+    pf_backend *be = cpu();
+    pf_pool *pool = NULL;
+    CHECK(be);
+    CHECK_OK(pf_pool_create(be, 0, &pool));
+    pf_dit *dit = tiny_dit(be, PF_DIT_FLUX);
+    CHECK(dit);
+    dit->max_layouts = 2;
+    int64_t tx[3] = {1, 3, 16}, po[2] = {1, 8};
+    pf_tensor *text = filled(pool, 3, tx, "text", 1), *pooled = filled(pool, 2, po, "pooled", 2);
+    pf_tensor *clip[3], *vel[3];
+    for (int i = 0; i < 3; i++) {
+        int64_t ne[5] = {1, 16, 1, 2 + 2 * i, 4};
+        clip[i] = filled(pool, 5, ne, "clip", 3 + (uint32_t)i);
+        vel[i] = pf_pool_tensor(pool, PF_F32, 5, ne, "vel");
+        CHECK(clip[i] && vel[i]);
+    }
+    CHECK(text && pooled);
+    float ts = 250.0f, first[128], again[128];
+    int32_t mask[3] = {1, 1, 0};
+    pf_dit_inputs in = {.batch = 1, .n_clips = 1, .timestep = &ts, .text = text, .text_mask = mask, .pooled = pooled};
+    for (int i = 0; i < 3; i++) {
+        in.clips[0] = clip[i];
+        CHECK_OK(pf_dit_forward(dit, &in, vel[i]));
+        if (i == 0) CHECK_OK(pf_tensor_get(vel[0], first, sizeof first));
+    }
+    CHECK(dit->n_layouts == 2 && dit->n_built == 3);
+    in.clips[0] = clip[0]; /* evicted: rebuilt, same values */
+    CHECK_OK(pf_dit_forward(dit, &in, vel[0]));
+    CHECK_OK(pf_tensor_get(vel[0], again, sizeof again));
+    CHECK(dit->n_layouts == 2 && dit->n_built == 4);
+    for (int i = 0; i < 128; i++) CHECK(first[i] == again[i]);
+    in.clips[0] = clip[2]; /* still cached */
+    CHECK_OK(pf_dit_forward(dit, &in, vel[2]));
+    CHECK(dit->n_built == 4);
+    pf_dit_free(dit);
+    pf_pool_free(pool);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+/* bf16 inputs and a bf16 velocity: the casts sit at the graph's edges. */
+static pf_test_result test_bf16_inputs_and_output(void) {
+    pf_backend *be = cpu();
+    pf_pool *pool = NULL;
+    CHECK(be);
+    CHECK_OK(pf_pool_create(be, 0, &pool));
+    pf_dit *dit = tiny_dit(be, PF_DIT_MMDIT);
+    CHECK(dit);
+    int64_t c[5] = {1, 16, 1, 4, 4}, tx[3] = {1, 3, 16}, po[2] = {1, 8};
+    pf_tensor *clip = filled(pool, 5, c, "clip", 1), *text = filled(pool, 3, tx, "text", 2);
+    pf_tensor *pooled = filled(pool, 2, po, "pooled", 3), *vel = pf_pool_tensor(pool, PF_F32, 5, c, "vel");
+    pf_tensor *clip16 = pf_pool_tensor(pool, PF_BF16, 5, c, "clip16"),
+              *text16 = pf_pool_tensor(pool, PF_BF16, 3, tx, "t16");
+    pf_tensor *pooled16 = pf_pool_tensor(pool, PF_BF16, 2, po, "p16"),
+              *vel16 = pf_pool_tensor(pool, PF_BF16, 5, c, "v16");
+    CHECK(clip && text && pooled && vel && clip16 && text16 && pooled16 && vel16);
+    /* round the f32 inputs to bf16 and keep both copies */
+    pf_tensor *f32s[3] = {clip, text, pooled}, *bf16s[3] = {clip16, text16, pooled16};
+    for (int i = 0; i < 3; i++) {
+        size_t n = (size_t)pf_nelem(f32s[i]);
+        float *v = malloc(n * sizeof(float));
+        CHECK(v);
+        CHECK_OK(pf_tensor_get(f32s[i], v, n * sizeof(float)));
+        for (size_t j = 0; j < n; j++) v[j] = pf_round_bf16(v[j]);
+        CHECK_OK(pf_tensor_set(f32s[i], v, n * sizeof(float)));
+        CHECK_OK(pf_tensor_set_as(bf16s[i], v, PF_F32, n));
+        free(v);
+    }
+    float ts = 800.0f, a[256], b[256];
+    int32_t mask[3] = {1, 0, 0};
+    pf_dit_inputs in = {
+        .batch = 1, .n_clips = 1, .clips = {clip}, .timestep = &ts, .text = text, .text_mask = mask, .pooled = pooled};
+    CHECK_OK(pf_dit_forward(dit, &in, vel));
+    CHECK_OK(pf_tensor_get(vel, a, sizeof a));
+    pf_dit_inputs in16 = in;
+    in16.clips[0] = clip16;
+    in16.text = text16;
+    in16.pooled = pooled16;
+    CHECK_OK(pf_dit_forward(dit, &in16, vel16));
+    CHECK_OK(pf_tensor_get_as(vel16, b, PF_F32, 256));
+    for (int i = 0; i < 256; i++) CHECK(b[i] == pf_round_bf16(a[i]));
+    pf_dit_free(dit);
+    pf_pool_free(pool);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
 PF_TEST_MAIN(PF_TEST(test_released_param_counts), PF_TEST(test_interp_positions), PF_TEST(test_timestep_sinusoid),
              PF_TEST(test_rope_positions_and_table), PF_TEST(test_sincos_table_matches_file),
              PF_TEST(test_bilinear_resize), PF_TEST(test_behaviour_flux), PF_TEST(test_behaviour_mmdit),
-             PF_TEST(test_padded_text_is_invisible))
+             PF_TEST(test_padded_text_is_invisible), PF_TEST(test_layout_cache_eviction),
+             PF_TEST(test_bf16_inputs_and_output))
