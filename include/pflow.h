@@ -104,6 +104,13 @@ typedef struct pf_embeddings {
     const float *pooled;  /* [pooled_dim] */
 } pf_embeddings;
 
+/* Encode a prompt pair with the folder's text encoders (miniFLUX: CLIP-L + T5-XXL; SD3:
+ * CLIP-L + CLIP-G + T5-XXL), as the official pipelines do: the positive prompt gets the
+ * suffix ", hyper quality, Ultra HD, 8K"; negative NULL means the official default
+ * negative prompt, "" an empty one. Each encoder is loaded for the call and freed after
+ * it. PF_ERR_NOT_FOUND when the folder has no text encoders. */
+pf_status pf_prompt_encode(pf_model *m, const char *prompt, const char *negative, pf_prompt **out);
+
 /* Conditioning from precomputed embeddings; both must have the model's sizes. */
 pf_status pf_prompt_from_embeddings(pf_model *m, const pf_embeddings *positive, const pf_embeddings *negative,
                                     pf_prompt **out);

@@ -15,6 +15,7 @@ struct pf_model {
     pf_dtype dt;
     pf_model_dir dir;
     pf_dit_variant variant;
+    pf_text_encoder *text; /* opened on the first pf_prompt_encode (tokenizers only) */
     size_t weight_bytes;
     pf_generate_stats last;
 };
@@ -95,6 +96,7 @@ pf_status pf_model_open(const char *dir, const pf_model_options *opts, pf_model 
 
 void pf_model_free(pf_model *m) {
     if (!m) return;
+    pf_text_encoder_free(m->text);
     pf_vae_free(m->vae);
     pf_dit_free(m->dit);
     pf_backend_free(m->be);
@@ -177,10 +179,34 @@ pf_status pf_prompt_from_embeddings(pf_model *m, const pf_embeddings *positive, 
 
 void pf_prompt_free(pf_prompt *p) {
     if (!p) return;
-    free(p->e.hidden);
-    free(p->e.mask);
-    free(p->e.pooled);
+    pf_prompt_embeds_free(&p->e);
     free(p);
+}
+
+pf_status pf_prompt_encode(pf_model *m, const char *prompt, const char *negative, pf_prompt **out) {
+    if (!out) return pf_error(PF_ERR_INVALID_ARG, "pf_prompt_encode: NULL output");
+    *out = NULL;
+    if (!m || !prompt) return pf_error(PF_ERR_INVALID_ARG, "pf_prompt_encode: NULL %s", !m ? "model" : "prompt");
+    if (!m->dir.has_text)
+        return pf_error(PF_ERR_NOT_FOUND,
+                        "model folder %s has no text encoders (text_encoder*/ and tokenizer*/); pass precomputed "
+                        "embeddings with pf_prompt_from_embeddings",
+                        m->dir.root);
+    if (!m->text) PF_TRY(pf_text_encoder_open(m->dir.root, m->variant, m->be, m->dt, &m->text));
+    pf_prompt *p = pf_calloc(1, sizeof *p, "prompt");
+    if (!p) return PF_ERR_OOM;
+    p->model = m;
+    pf_status rc = pf_text_encode_prompts(m->text, prompt, negative, &p->e);
+    const pf_dit_config *c = pf_dit_get_config(m->dit);
+    if (rc == PF_OK && (p->e.text_dim != c->text_dim || p->e.pooled_dim != c->pooled_dim))
+        rc = pf_error(PF_ERR_SHAPE, "%s: the text encoders give %d-wide hidden states and %d-wide pooled vectors; the DiT takes %d and %d",
+                      m->dir.root, p->e.text_dim, p->e.pooled_dim, c->text_dim, c->pooled_dim);
+    if (rc != PF_OK) {
+        pf_prompt_free(p);
+        return rc;
+    }
+    *out = p;
+    return PF_OK;
 }
 
 /* ---------------------------------------------------------------- generation */

@@ -1,6 +1,10 @@
 /* The public API (include/pflow.h) on the golden pack's tiny model folders. */
 #include "pflow.h"
 #include "pf_test.h"
+#include "pf_tiny_text.h"
+
+#include <ftw.h>
+#include <unistd.h>
 
 static char *tiny_root(const char *variant) {
     const char *pack = pf_test_golden_dir();
@@ -255,5 +259,78 @@ static pf_test_result test_i2v_t2i(void) {
     return PF_T_PASS;
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* A released-style root: the golden miniFLUX DiT and VAE (linked) and tiny random text
+ * encoders with the real tokenizers, sized for that DiT. */
+static pf_test_result test_text_prompts(void) {
+    const char *pack = pf_test_golden_dir();
+    char *src = tiny_root("miniflux");
+    if (!src) SKIP("no golden pack");
+    char tok[1024], root[512], a[1100], b[1100];
+    snprintf(tok, sizeof tok, "%s/tokenizers", pack);
+    if (!pf_dir_exists(tok)) {
+        free(src);
+        SKIP("no golden tokenizers");
+    }
+    snprintf(root, sizeof root, "%s/test_api_model_XXXXXX", PF_TEST_BINARY_DIR);
+    CHECK(mkdtemp(root));
+    snprintf(a, sizeof a, "%s/diffusion_transformer_384p", src);
+    snprintf(b, sizeof b, "%s/diffusion_transformer_384p", root);
+    CHECK(symlink(a, b) == 0);
+    snprintf(a, sizeof a, "%s/causal_video_vae", src);
+    snprintf(b, sizeof b, "%s/causal_video_vae", root);
+    CHECK(symlink(a, b) == 0);
+    free(src);
+
+    /* without text encoders: a clear error */
+    pf_model_options o;
+    pf_model_options_default(&o);
+    o.backend = "cpu";
+    pf_model *m = NULL;
+    CHECK_OK(pf_model_open(root, &o, &m));
+    pf_model_info info;
+    CHECK_OK(pf_model_get_info(m, &info));
+    CHECK(!info.has_text_encoders);
+    pf_prompt *pr = NULL;
+    CHECK_ERR(pf_prompt_encode(m, "a cat", NULL, &pr), PF_ERR_NOT_FOUND, "no text encoders");
+    pf_model_free(m);
+
+    pf_tiny_text_spec spec;
+    CHECK_OK(pf_tiny_text_spec_default(PF_DIT_FLUX, info.text_dim, info.pooled_dim, &spec));
+    CHECK_OK(pf_tiny_text_write_root(root, PF_DIT_FLUX, &spec, tok, 7));
+    CHECK_OK(pf_model_open(root, &o, &m));
+    CHECK_OK(pf_model_get_info(m, &info));
+    CHECK(info.has_text_encoders);
+    pf_prompt *p1 = NULL, *p2 = NULL, *p3 = NULL;
+    CHECK_OK(pf_prompt_encode(m, "a red fox running through snow", NULL, &p1));
+    CHECK_OK(pf_prompt_encode(m, "a red fox running through snow", NULL, &p2));
+    CHECK_OK(pf_prompt_encode(m, "a lighthouse at night", "", &p3));
+    pf_generate_params p;
+    small(&p, PF_MODE_T2V);
+    p.seed = 5;
+    pf_video v1, v2, v3;
+    CHECK_OK(pf_generate(m, p1, NULL, &p, &v1));
+    CHECK_OK(pf_generate(m, p2, NULL, &p, &v2));
+    CHECK_OK(pf_generate(m, p3, NULL, &p, &v3));
+    size_t n = (size_t)v1.frames * v1.width * v1.height * 3;
+    CHECK(memcmp(v1.rgb, v2.rgb, n) == 0); /* the same prompt encodes the same */
+    CHECK(memcmp(v1.rgb, v3.rgb, n) != 0); /* another prompt conditions differently */
+    pf_video_free(&v1);
+    pf_video_free(&v2);
+    pf_video_free(&v3);
+    pf_prompt_free(p1);
+    pf_prompt_free(p2);
+    pf_prompt_free(p3);
+    pf_model_free(m);
+    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return PF_T_PASS;
+}
+
 PF_TEST_MAIN(PF_TEST(test_open_errors), PF_TEST(test_info), PF_TEST(test_bad_arguments), PF_TEST(test_seeded_determinism),
-             PF_TEST(test_cancel), PF_TEST(test_i2v_t2i))
+             PF_TEST(test_cancel), PF_TEST(test_i2v_t2i), PF_TEST(test_text_prompts))
