@@ -20,5 +20,6 @@ int pf_cmd_check_golden(int argc, char **argv);
 int pf_bench_ops(int argc, char **argv);
 int pf_bench_dit(int argc, char **argv);
 int pf_bench_text(int argc, char **argv);
+int pf_bench_vae(int argc, char **argv);
 
 #endif /* PFLOW_CLI_H */

@@ -75,9 +75,10 @@ static pf_status vae_golden_encode(pf_golden_case *c, pf_vae *vae, const pf_vae_
     size_t n = (size_t)(cfg->latent_channels * lt * lh * lw);
     pf_status rc = vae_in5(c, "in.noise", cfg->latent_channels, &noise, ns);
     if (rc == PF_OK && (ns[2] != lt || ns[3] != lh || ns[4] != lw))
-        rc = pf_error(PF_ERR_SHAPE, "case %s: in.noise is [1, %lld, %lld, %lld, %lld], the latent [1, %d, %lld, %lld, %lld]",
-                      c->name, (long long)ns[1], (long long)ns[2], (long long)ns[3], (long long)ns[4],
-                      cfg->latent_channels, (long long)lt, (long long)lh, (long long)lw);
+        rc = pf_error(PF_ERR_SHAPE,
+                      "case %s: in.noise is [1, %lld, %lld, %lld, %lld], the latent [1, %d, %lld, %lld, %lld]", c->name,
+                      (long long)ns[1], (long long)ns[2], (long long)ns[3], (long long)ns[4], cfg->latent_channels,
+                      (long long)lt, (long long)lh, (long long)lw);
     if (rc == PF_OK) {
         mean = pf_malloc(n * sizeof(float), "posterior mean");
         logvar = pf_malloc(n * sizeof(float), "posterior logvar");

@@ -30,11 +30,9 @@ typedef struct pf_vae_config {
 /* Load config.json and the weights (every tensor's presence and shape checked; all
  * problems reported at once). dtype: weights, activations and caches (f32 / bf16). */
 pf_status pf_vae_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_vae **out);
-/* Random weights (seeded, fast) for benchmarks at a given size. */
+/* Random weights (seeded, fast) for benchmarks at a given size. On the meta backend
+ * nothing is filled and only the *_predict functions work (768p plans without memory). */
 pf_status pf_vae_create_random(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, pf_vae **out);
-/* Weights without storage: only the *_predict functions work on it (memory plans of
- * the released size without allocating its weights). */
-pf_status pf_vae_create_plan_only(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, pf_vae **out);
 void pf_vae_config_released(pf_vae_config *cfg);
 void pf_vae_free(pf_vae *vae);
 const pf_vae_config *pf_vae_get_config(const pf_vae *vae);
@@ -80,8 +78,11 @@ typedef struct pf_vae_mem {
     size_t weight_bytes;  /* the model's weights */
     size_t host_bytes;    /* host buffers besides the caller's: one tile, blend strips */
     int n_graphs;         /* distinct (chunk, tile) shapes */
+    int n_runs;           /* chunk graphs run (tiles x chunks) */
+    double flops;         /* over all runs (convolutions, attention, linears; 2 per MAC) */
 } pf_vae_mem;
-/* Both return the plan (predict) or what the last call used (last). */
+/* The *_predict_mem functions plan a call without allocating (on any backend, the meta
+ * backend included); pf_vae_last_mem gives what the last decode or encode used. */
 pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_vae_opts *opts, pf_vae_mem *mem);
 pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_vae_opts *opts, pf_vae_mem *mem);
 void pf_vae_last_mem(const pf_vae *vae, pf_vae_mem *mem);

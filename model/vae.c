@@ -79,7 +79,6 @@ void pf_vae_free(pf_vae *vae) {
     vae_free_blocks(vae->enc.down, VAE_BLOCKS);
     vae_free_blocks(vae->dec.up, VAE_BLOCKS);
     pf_pool_free(vae->pool);
-    vae_tensor_list_free(&vae->virtuals);
     free(vae);
 }
 
@@ -125,17 +124,15 @@ pf_status pf_vae_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_vae **
     return PF_OK;
 }
 
-static pf_status vae_create(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, bool plan_only,
-                            pf_vae **out) {
+pf_status pf_vae_create_random(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, pf_vae **out) {
     if (!out) return pf_error(PF_ERR_INVALID_ARG, "VAE: NULL output");
     *out = NULL;
     if (!cfg) return pf_error(PF_ERR_INVALID_ARG, "VAE: NULL config");
     PF_TRY(vae_config_check(cfg, "VAE config"));
     pf_vae *v = NULL;
     PF_TRY(vae_new(cfg, be, dtype, 8, &v));
-    v->plan_only = plan_only;
-    pf_status rc = plan_only ? PF_OK : pf_pool_create(be, vae_pool_chunk(v), &v->pool);
-    if (rc == PF_OK) rc = vae_weights_build(v, plan_only ? VAE_W_VIRTUAL : VAE_W_RANDOM, NULL, seed);
+    pf_status rc = pf_pool_create(be, vae_pool_chunk(v), &v->pool);
+    if (rc == PF_OK) rc = vae_weights_build(v, VAE_W_RANDOM, NULL, seed);
     if (rc != PF_OK) {
         pf_vae_free(v);
         return rc;
@@ -144,20 +141,7 @@ static pf_status vae_create(const pf_vae_config *cfg, pf_backend *be, pf_dtype d
     return PF_OK;
 }
 
-pf_status pf_vae_create_random(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, pf_vae **out) {
-    return vae_create(cfg, be, dtype, seed, false, out);
-}
-
-pf_status pf_vae_create_plan_only(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, pf_vae **out) {
-    return vae_create(cfg, be, dtype, 0, true, out);
-}
-
-static size_t vae_weight_bytes(const pf_vae *v) {
-    if (v->pool) return pf_pool_bytes(v->pool);
-    size_t s = 0;
-    for (int i = 0; i < v->virtuals.n; i++) s += pf_nbytes(v->virtuals.t[i]);
-    return s;
-}
+static size_t vae_weight_bytes(const pf_vae *v) { return v->pool ? pf_pool_bytes(v->pool) : 0; }
 
 /* ---------------------------------------------------------------- one call's graphs */
 
@@ -166,6 +150,7 @@ typedef struct vae_graph {
     int64_t t, h, w;   /* input chunk: frames (latent or video) and tile size */
     pf_graph *g;
     pf_tensor *in, *out;
+    double flops;
 } vae_graph;
 
 typedef struct vae_run {
@@ -175,6 +160,8 @@ typedef struct vae_run {
     vae_caches caches;
     vae_graph *graphs;
     int n_graphs, cap_graphs;
+    int n_runs;
+    double flops; /* of the chunks run (or, dry, planned) */
     size_t dry_peak; /* largest planned graph (dry) */
     pf_backend_info info;
 } vae_run;
@@ -227,8 +214,12 @@ static pf_status vae_run_graph(vae_run *R, vae_tmode mode, int64_t t, int64_t h,
     pf_graph *g = pf_graph_new(name);
     if (!g) return PF_ERR_OOM;
     int64_t ne[5] = {1, R->encode ? vae->cfg.in_channels : vae->cfg.latent_channels, t, h, w};
-    pf_tensor *in = pf_input(g, vae->dtype, 5, ne, R->encode ? "in.video" : "in.latent");
-    vae_build B = {.g = g, .vae = vae, .mode = mode, .caches = mode == VAE_T_FULL ? NULL : &R->caches};
+    /* The encoder keeps f32 activations whatever the weights: it runs once per i2v image, and
+     * bf16 activations through its strided convs cost more accuracy than the 2e-3 NMSE the
+     * bf16 path allows (tiled encode measured 2.6e-3). The decoder runs in the weight dtype. */
+    pf_dtype adt = R->encode ? PF_F32 : vae->dtype;
+    pf_tensor *in = pf_input(g, adt, 5, ne, R->encode ? "in.video" : "in.latent");
+    vae_build B = {.g = g, .vae = vae, .mode = mode, .caches = mode == VAE_T_FULL ? NULL : &R->caches, .adt = adt};
     pf_tensor *y = R->encode ? vae_encoder_fwd(&B, in) : vae_decoder_fwd(&B, in);
     pf_output(g, y);
     pf_status rc = B.status;
@@ -249,6 +240,10 @@ static pf_status vae_run_graph(vae_run *R, vae_tmode mode, int64_t t, int64_t h,
     }
     vae_graph *e = &R->graphs[R->n_graphs++];
     *e = (vae_graph){.mode = mode, .t = t, .h = h, .w = w, .g = g, .in = in, .out = y};
+    for (int i = 0; i < pf_graph_n_nodes(g); i++) {
+        pf_tensor *n = pf_graph_node(g, i);
+        if (n->op != PF_OP_NONE && n->op != PF_OP_VIEW) e->flops += pf_node_flops(n);
+    }
     *out = e;
     return PF_OK;
 }
@@ -258,6 +253,8 @@ static void vae_run_record(vae_run *R) {
     v->last_arena_bytes = R->arena ? pf_arena_size(R->arena) : R->dry_peak;
     v->last_cache_bytes = R->caches.bytes;
     v->last_graphs = R->n_graphs;
+    v->last_runs = R->n_runs;
+    v->last_flops = R->flops;
 }
 
 /* Copy frames [t0, t0+nt) of a tile [t0.., y0.., x0..] out of a host [C, T, H, W] array. */
@@ -320,7 +317,8 @@ static pf_status vae_job_run(pf_vae *vae, vae_job *J, bool dry) {
     }
     size_t n_in = (size_t)(J->cin * max_ct * max_tl_h * max_tl_w);
     size_t n_chunk = (size_t)(J->cout * max_co * max_th * max_tw);
-    size_t n_tile = (size_t)(J->cout * J->Tout * max_th * max_tw);
+    /* one tile: its frames are the output itself */
+    size_t n_tile = tl->tiled ? (size_t)(J->cout * J->Tout * max_th * max_tw) : 0;
     J->host_bytes = (n_in + n_chunk + n_tile) * sizeof(float);
 
     float *hin = NULL, *hchunk = NULL, *htile = NULL;
@@ -330,7 +328,7 @@ static pf_status vae_job_run(pf_vae *vae, vae_job *J, bool dry) {
     if (!dry) {
         hin = pf_malloc(n_in * sizeof(float), "VAE chunk input");
         hchunk = pf_malloc(n_chunk * sizeof(float), "VAE chunk output");
-        htile = pf_malloc(n_tile * sizeof(float), "VAE tile");
+        htile = tl->tiled ? pf_malloc(n_tile * sizeof(float), "VAE tile") : J->dst;
         if (!hin || !hchunk || !htile) rc = PF_ERR_OOM;
         if (rc == PF_OK) rc = vae_blender_init(&bl, tl, J->cout * J->Tout);
         J->host_bytes += bl.host_bytes;
@@ -350,7 +348,10 @@ static pf_status vae_job_run(pf_vae *vae, vae_job *J, bool dry) {
                 vae_graph *G = NULL;
                 int64_t nt = J->chunks.len[c], no = vae_chunk_frames(vae, J, c);
                 rc = vae_run_graph(&R, vae_chunk_mode(J, c), nt, ny, nx, &G);
-                if (rc != PF_OK || dry) continue;
+                if (rc != PF_OK) break;
+                R.n_runs++;
+                R.flops += G->flops;
+                if (dry) continue;
                 if (G->out->ne[1] != J->cout || G->out->ne[2] != no || G->out->ne[3] != TH || G->out->ne[4] != TW) {
                     char b[96];
                     rc = pf_error(PF_ERR_INTERNAL, "VAE: graph %s gives %s, expected [1, %lld, %lld, %lld, %lld]",
@@ -370,14 +371,14 @@ static pf_status vae_job_run(pf_vae *vae, vae_job *J, bool dry) {
                     rc = pf_error(PF_ERR_CANCELLED, "VAE %s cancelled after %d of %d chunks",
                                   J->encode ? "encode" : "decode", done, total);
             }
-            if (rc == PF_OK && !dry) vae_blender_put(&bl, i, j, htile, J->dst);
+            if (rc == PF_OK && !dry && tl->tiled) vae_blender_put(&bl, i, j, htile, J->dst);
         }
     vae_run_record(&R);
     if (!dry) vae->last_host_bytes = J->host_bytes;
     vae_blender_free(&bl);
     free(hin);
     free(hchunk);
-    free(htile);
+    if (tl->tiled) free(htile);
     vae_run_free(&R);
     return rc;
 }
@@ -479,9 +480,9 @@ static pf_status vae_encode_job(pf_vae *vae, const float *video, int T, int H, i
 }
 
 static pf_status vae_check_runnable(const pf_vae *vae, const char *what) {
-    if (vae && vae->plan_only)
-        return pf_error(PF_ERR_INVALID_ARG, "VAE %s: this VAE was created plan-only (no weights); only predictions work",
-                        what);
+    if (vae && pf_backend_is_meta(vae->be))
+        return pf_error(PF_ERR_UNSUPPORTED,
+                        "VAE %s: the VAE lives on the meta backend (no memory); only predictions work", what);
     return PF_OK;
 }
 
@@ -531,6 +532,8 @@ static void vae_fill_mem(const pf_vae *vae, const vae_job *J, pf_vae_mem *mem) {
     mem->weight_bytes = vae_weight_bytes(vae);
     mem->host_bytes = J ? J->host_bytes : vae->last_host_bytes;
     mem->n_graphs = vae->last_graphs;
+    mem->n_runs = vae->last_runs;
+    mem->flops = vae->last_flops;
 }
 
 pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_vae_opts *opts, pf_vae_mem *mem) {
@@ -543,12 +546,15 @@ pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_v
     PF_TRY(vae_decode_job(vae, NULL, T, h, w, o, &J));
     /* the memory of the last real call is kept */
     size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
-    int n = vae->last_graphs;
+    int n = vae->last_graphs, nr = vae->last_runs;
+    double fl = vae->last_flops;
     pf_status rc = vae_job_run(vae, &J, true);
     if (rc == PF_OK) vae_fill_mem(vae, &J, mem);
     vae->last_arena_bytes = a;
     vae->last_cache_bytes = c;
     vae->last_graphs = n;
+    vae->last_runs = nr;
+    vae->last_flops = fl;
     vae_job_free(&J);
     return rc;
 }
@@ -562,7 +568,8 @@ pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_v
     vae_job J;
     PF_TRY(vae_encode_job(vae, NULL, T, H, W, o, &J));
     size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
-    int n = vae->last_graphs;
+    int n = vae->last_graphs, nr = vae->last_runs;
+    double fl = vae->last_flops;
     pf_status rc = vae_job_run(vae, &J, true);
     if (rc == PF_OK) {
         vae_fill_mem(vae, &J, mem);
@@ -571,6 +578,8 @@ pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_v
     vae->last_arena_bytes = a;
     vae->last_cache_bytes = c;
     vae->last_graphs = n;
+    vae->last_runs = nr;
+    vae->last_flops = fl;
     vae_job_free(&J);
     return rc;
 }

@@ -18,6 +18,40 @@
 
 #define VAE_EPS 1e-6f
 
+/* ---------------------------------------------------------------- storage-less caches */
+
+pf_tensor *vae_virtual_tensor(pf_vae *vae, vae_tensor_list *list, pf_dtype dt, int ndim, const int64_t *ne,
+                              const char *name) {
+    if (list->n == list->cap) {
+        int cap = list->cap ? 2 * list->cap : 256;
+        pf_tensor **nt = pf_realloc(list->t, (size_t)cap * sizeof *nt, "VAE plan tensors");
+        if (!nt) return NULL;
+        list->t = nt;
+        list->cap = cap;
+    }
+    pf_tensor *t = pf_calloc(1, sizeof *t, "VAE plan tensor");
+    if (!t) return NULL;
+    t->dtype = dt;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) t->ne[i] = ne[i];
+    pf_set_contiguous_strides(t);
+    t->op = PF_OP_NONE;
+    t->flags = PF_TF_EXTERNAL;
+    t->chunk = -1;
+    t->graph_index = -1;
+    /* never read or written: only dry plans see it */
+    t->buffer = &vae->virtual_buffer;
+    snprintf(t->name, sizeof t->name, "%.*s", (int)sizeof t->name - 1, name);
+    list->t[list->n++] = t;
+    return t;
+}
+
+void vae_tensor_list_free(vae_tensor_list *l) {
+    for (int i = 0; i < l->n; i++) free(l->t[i]);
+    free(l->t);
+    memset(l, 0, sizeof *l);
+}
+
 void vae_caches_free(vae_caches *c) {
     vae_tensor_list_free(&c->virtuals);
     pf_pool_free(c->pool);
@@ -45,8 +79,8 @@ static pf_tensor *vae_cache_slot(vae_build *B, const vae_conv *c, const pf_tenso
         }
         char name[VAE_NAME_LEN + 8];
         snprintf(name, sizeof name, "cache:%s", c->name);
-        pf_tensor *t = C->pool ? pf_pool_tensor(C->pool, B->vae->dtype, 5, ne, name)
-                               : vae_virtual_tensor(B->vae, &C->virtuals, B->vae->dtype, 5, ne, name);
+        pf_tensor *t = C->pool ? pf_pool_tensor(C->pool, B->adt, 5, ne, name)
+                               : vae_virtual_tensor(B->vae, &C->virtuals, B->adt, 5, ne, name);
         if (!t) {
             B->status = pf_error_wrap(PF_ERR_OOM, "VAE causal cache of %s", c->name);
             return NULL;
@@ -76,13 +110,13 @@ static pf_tensor *vae_zero_frame(vae_build *B, const pf_tensor *x) {
         int64_t n1[1] = {need};
         pf_tensor *z;
         if (C->pool) {
-            z = pf_pool_tensor(C->pool, B->vae->dtype, 1, n1, "cache:zeros");
+            z = pf_pool_tensor(C->pool, B->adt, 1, n1, "cache:zeros");
             float *h = z ? pf_calloc((size_t)need, sizeof(float), "VAE zero frame") : NULL;
             if (h && pf_tensor_set_as(z, h, PF_F32, (size_t)need) != PF_OK) z = NULL;
             if (!h) z = NULL;
             free(h);
         } else {
-            z = vae_virtual_tensor(B->vae, &C->virtuals, B->vae->dtype, 1, n1, "cache:zeros");
+            z = vae_virtual_tensor(B->vae, &C->virtuals, B->adt, 1, n1, "cache:zeros");
         }
         if (!z) {
             B->status = pf_error_wrap(PF_ERR_OOM, "VAE zero frame");
@@ -143,11 +177,13 @@ pf_tensor *vae_norm_fwd(vae_build *B, const vae_norm *n, pf_tensor *x, bool silu
 }
 
 pf_tensor *vae_resnet_fwd(vae_build *B, const vae_resnet *r, pf_tensor *x) {
+    /* The shortcut goes first (the official code runs it last; same values): x then
+     * dies at norm1, which takes its memory, instead of living through both convs. */
+    pf_tensor *s = r->has_shortcut ? vae_conv_fwd(B, &r->conv_shortcut, x) : x;
     pf_tensor *h = vae_norm_fwd(B, &r->norm1, x, true);
     h = vae_conv_fwd(B, &r->conv1, h);
     h = vae_norm_fwd(B, &r->norm2, h, true);
     h = vae_conv_fwd(B, &r->conv2, h);
-    pf_tensor *s = r->has_shortcut ? vae_conv_fwd(B, &r->conv_shortcut, x) : x;
     /* (input + hidden) / output_scale_factor, the factor being 1 */
     return pf_add(B->g, s, h);
 }

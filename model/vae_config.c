@@ -132,7 +132,8 @@ static pf_status vae_json_int(const pf_json *j, const char *key, int def, int *o
     pf_status rc = PF_OK;
     int64_t v = pf_json_opt_int(j, key, def, &rc);
     if (rc != PF_OK) return rc;
-    if (v < INT32_MIN || v > INT32_MAX) return pf_error(PF_ERR_FORMAT, "%s: \"%s\" is out of range", pf_json_label(j), key);
+    if (v < INT32_MIN || v > INT32_MAX)
+        return pf_error(PF_ERR_FORMAT, "%s: \"%s\" is out of range", pf_json_label(j), key);
     *out = (int)v;
     return PF_OK;
 }
@@ -159,7 +160,8 @@ static pf_status vae_json_act(const pf_json *j, const char *key) {
     if (rc != PF_OK) return rc;
     /* diffusers' get_activation maps both names to SiLU */
     if (strcmp(a, "silu") && strcmp(a, "swish"))
-        return pf_error(PF_ERR_UNSUPPORTED, "%s: \"%s\" is \"%s\"; only \"silu\" is supported", pf_json_label(j), key, a);
+        return pf_error(PF_ERR_UNSUPPORTED, "%s: \"%s\" is \"%s\"; only \"silu\" is supported", pf_json_label(j), key,
+                        a);
     return PF_OK;
 }
 

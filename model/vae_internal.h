@@ -86,9 +86,9 @@ typedef struct vae_decoder {
     vae_conv conv_out;
 } vae_decoder;
 
-/* Tensors without storage: weights of a plan-only VAE and caches of a dry run
- * look external to the graph builder, so pf_graph_plan_dry can plan graphs
- * whose weights and caches were never allocated. */
+/* Tensors without storage: the caches of a dry run (a memory prediction) look
+ * external to the graph builder, so pf_graph_plan_dry can plan graphs whose
+ * caches were never allocated, on any backend. */
 typedef struct vae_tensor_list {
     pf_tensor **t;
     int n, cap;
@@ -101,10 +101,8 @@ struct pf_vae {
     int sf_dec, tf_dec;   /* decoder spatial / temporal expansion */
     pf_backend *be;
     pf_dtype dtype;       /* weights, activations and caches */
-    pf_pool *pool;        /* weights (NULL for a plan-only VAE) */
-    bool plan_only;
+    pf_pool *pool;        /* weights */
     pf_buffer virtual_buffer; /* storage stand-in of virtual tensors (size 0) */
-    vae_tensor_list virtuals;
 
     vae_conv quant_conv, post_quant_conv; /* 1x1x1 */
     vae_encoder enc;
@@ -112,7 +110,8 @@ struct pf_vae {
 
     /* memory of the last decode / encode call */
     size_t last_arena_bytes, last_cache_bytes, last_host_bytes;
-    int last_graphs;
+    int last_graphs, last_runs;
+    double last_flops;
 };
 
 /* ---- vae_config.c ---- */
@@ -122,12 +121,9 @@ pf_status vae_config_check(const pf_vae_config *cfg, const char *label);
 int64_t vae_config_params(const pf_vae_config *cfg);
 
 /* ---- vae_weights.c ---- */
-typedef enum { VAE_W_LOAD = 0, VAE_W_RANDOM, VAE_W_VIRTUAL } vae_w_mode;
-/* Declare (and load / fill / fake) every tensor of the model. `L` for VAE_W_LOAD. */
+typedef enum { VAE_W_LOAD = 0, VAE_W_RANDOM } vae_w_mode;
+/* Declare (and load or fill) every tensor of the model. `L` for VAE_W_LOAD. */
 pf_status vae_weights_build(pf_vae *vae, vae_w_mode mode, pf_loader *L, uint64_t seed);
-pf_tensor *vae_virtual_tensor(pf_vae *vae, vae_tensor_list *list, pf_dtype dt, int ndim, const int64_t *ne,
-                              const char *name);
-void vae_tensor_list_free(vae_tensor_list *l);
 
 /* ---- vae_blocks.c: graph building ---- */
 typedef enum {
@@ -149,12 +145,16 @@ typedef struct vae_caches {
 } vae_caches;
 
 void vae_caches_free(vae_caches *c);
+pf_tensor *vae_virtual_tensor(pf_vae *vae, vae_tensor_list *list, pf_dtype dt, int ndim, const int64_t *ne,
+                              const char *name);
+void vae_tensor_list_free(vae_tensor_list *l);
 
 typedef struct vae_build {
     pf_graph *g;
     pf_vae *vae;
     vae_tmode mode;
     vae_caches *caches; /* NULL for VAE_T_FULL */
+    pf_dtype adt;       /* activations and caches (the weights keep vae->dtype) */
     int next_slot;
     pf_status status;   /* errors outside the graph (allocating caches) */
 } vae_build;

@@ -1,8 +1,8 @@
 /*
  * Every tensor of CausalVideoVAE, declared once with its official name and shape.
  * The same declarations load a checkpoint (pf_loader: all missing or mis-shaped
- * tensors reported together), fill seeded random weights for benchmarks, or make
- * storage-less stand-ins for memory plans.
+ * tensors reported together) or fill seeded random weights for benchmarks (left
+ * unfilled on the meta backend, which has no memory).
  *
  * Names: a CausalConv3d NAME holds an nn.Conv3d as NAME.conv, so its keys are
  * NAME.conv.weight [co, ci, kt, kh, kw] and NAME.conv.bias [co].
@@ -29,40 +29,6 @@ static void vae_copy_name(char *dst, size_t n, const char *src) {
     dst[l] = 0;
 }
 
-/* ---------------------------------------------------------------- storage-less tensors */
-
-pf_tensor *vae_virtual_tensor(pf_vae *vae, vae_tensor_list *list, pf_dtype dt, int ndim, const int64_t *ne,
-                              const char *name) {
-    if (list->n == list->cap) {
-        int cap = list->cap ? 2 * list->cap : 256;
-        pf_tensor **nt = pf_realloc(list->t, (size_t)cap * sizeof *nt, "VAE plan tensors");
-        if (!nt) return NULL;
-        list->t = nt;
-        list->cap = cap;
-    }
-    pf_tensor *t = pf_calloc(1, sizeof *t, "VAE plan tensor");
-    if (!t) return NULL;
-    t->dtype = dt;
-    t->ndim = ndim;
-    for (int i = 0; i < ndim; i++) t->ne[i] = ne[i];
-    pf_set_contiguous_strides(t);
-    t->op = PF_OP_NONE;
-    t->flags = PF_TF_EXTERNAL;
-    t->chunk = -1;
-    t->graph_index = -1;
-    /* never read or written: only dry plans see it */
-    t->buffer = &vae->virtual_buffer;
-    vae_copy_name(t->name, sizeof t->name, name);
-    list->t[list->n++] = t;
-    return t;
-}
-
-void vae_tensor_list_free(vae_tensor_list *l) {
-    for (int i = 0; i < l->n; i++) free(l->t[i]);
-    free(l->t);
-    memset(l, 0, sizeof *l);
-}
-
 /* ---------------------------------------------------------------- random fill */
 
 static uint64_t vae_splitmix(uint64_t *s) {
@@ -77,7 +43,7 @@ static float vae_uniform(uint64_t *s) { return (float)((double)(vae_splitmix(s) 
 
 static pf_tensor *vae_random_tensor(vae_wctx *W, vae_init init, int ndim, const int64_t *shape, const char *name) {
     pf_tensor *t = pf_pool_tensor(W->vae->pool, W->vae->dtype, ndim, shape, name);
-    if (!t) return NULL;
+    if (!t || pf_backend_is_meta(W->vae->be)) return t;
     size_t n = (size_t)pf_nelem(t);
     if (n > W->host_cap) {
         float *h = pf_realloc(W->host, n * sizeof(float), "VAE random weights");
@@ -110,9 +76,7 @@ static pf_tensor *vae_wt(vae_wctx *W, vae_init init, int ndim, const int64_t *sh
     va_end(ap);
     if (W->mode == VAE_W_LOAD) return pf_loadf(W->L, ndim, shape, "%s", name);
     if (W->status != PF_OK) return NULL;
-    pf_tensor *t = W->mode == VAE_W_RANDOM ? vae_random_tensor(W, init, ndim, shape, name)
-                                           : vae_virtual_tensor(W->vae, &W->vae->virtuals, W->vae->dtype, ndim, shape,
-                                                                name);
+    pf_tensor *t = vae_random_tensor(W, init, ndim, shape, name);
     if (!t) W->status = pf_error_wrap(PF_ERR_OOM, "VAE weight %s", name);
     return t;
 }

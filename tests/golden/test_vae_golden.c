@@ -245,6 +245,7 @@ static pf_test_result test_bin_matches_safetensors(void) {
     CHECK_OK(pf_weights_open_file(st_path, &ws));
     CHECK_OK(pf_weights_open_file(bin_path, &wb));
     CHECK(pf_weights_count(ws) == pf_weights_count(wb));
+    int64_t n_file = 0; /* elements in the file: the config's parameter count */
     for (int i = 0; i < pf_weights_count(ws); i++) {
         const pf_weight_info *a = pf_weights_at(ws, i), *b = pf_weights_find(wb, a->name);
         CHECK_MSG(b, "%s missing from the .bin", a->name);
@@ -254,6 +255,7 @@ static pf_test_result test_bin_matches_safetensors(void) {
             CHECK(a->shape[d] == b->shape[d]);
             n *= (size_t)a->shape[d];
         }
+        n_file += (int64_t)n;
         float *va = malloc(n * sizeof(float)), *vb = malloc(n * sizeof(float));
         CHECK_OK(pf_weights_read(ws, a->name, PF_F32, va, n));
         CHECK_OK(pf_weights_read(wb, a->name, PF_F32, vb, n));
@@ -280,6 +282,7 @@ static pf_test_result test_bin_matches_safetensors(void) {
     rmdir(dir);
     CHECK_OK(rc_a);
     CHECK_OK(rc_b);
+    CHECK(pf_vae_get_config(va)->n_params == n_file);
     int64_t s[5];
     float *z = vcase_f32(&c, "in.latent", s);
     size_t n = video_elems(va, s[2], s[3], s[4]);
