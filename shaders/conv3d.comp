@@ -45,9 +45,12 @@ shared float Bs[BK][BN + 1u];
 // the K tile's kernel taps, decoded once: (input channel, dt, dh, dw); ci < 0 past K
 shared ivec4 sTap[BK];
 
-const uint DKC = 64u; // direct path: taps per weight chunk
-shared float sW[DCO][DKC];
+layout(constant_id = 10) const uint WCAP = 1u; // direct path: weights in shared memory (floats)
+shared float sW[WCAP];
 
+// Direct path: the weights of a slice of input channels (all taps, DCO output channels)
+// sit in shared memory; the loops run over taps row by row, so the bounds of a kernel
+// row and its input address are worked out once per row, not per tap.
 void direct_main() {
     uint lid = gl_LocalInvocationID.x, b = gl_WorkGroupID.z;
     uint khw = pc.kh * pc.kw, kvol = pc.kt * khw, K = pc.Ci * kvol;
@@ -60,39 +63,36 @@ void direct_main() {
     int w_base = int((pix % pc.Wo) * pc.sw) - int(pc.pw);
     float acc[DCO];
     for (uint co = 0u; co < DCO; co++) acc[co] = 0.0;
-    // the tap (ci, a, ke, kf) of k advances with k: counters instead of divisions
-    uint ci = 0u, a = 0u, ke = 0u, kf = 0u;
-    for (uint k0 = 0u; k0 < K; k0 += DKC) {
-        for (uint e = lid; e < DCO * DKC; e += 256u) {
-            uint co = e / DKC, kk = e % DKC;
-            sW[co][kk] = (co < pc.Co && k0 + kk < K) ? Wt_ld(TW, pc.w_off + co * K + k0 + kk) : 0.0;
+    uint cis = max(1u, WCAP / (DCO * kvol)); // input channels per weight slice (host: DCO * kvol <= WCAP)
+    for (uint ci0 = 0u; ci0 < pc.Ci; ci0 += cis) {
+        uint nci = min(cis, pc.Ci - ci0), kch = nci * kvol;
+        for (uint e = lid; e < DCO * kch; e += 256u) {
+            uint co = e / kch, kk = e % kch;
+            sW[e] = co < pc.Co ? Wt_ld(TW, pc.w_off + co * K + ci0 * kvol + kk) : 0.0;
         }
         barrier();
-        uint kn = min(DKC, K - k0);
-        for (uint kk = 0u; kk < kn; kk++) {
-            int tt = t_base + int(a), hi = h_base + int(ke), wi = w_base + int(kf);
-            float v = 0.0;
-            if (n_ok && hi >= 0 && hi < int(pc.H) && wi >= 0 && wi < int(pc.W)) {
-                uint pix_in = uint(hi) * pc.W + uint(wi);
-                if (tt < 0) {
-                    if (HAS_FRONT) v = F_ld(TX, pc.f_off + ((b * pc.Ci + ci) * pc.pt + uint(tt + int(pc.pt))) * HW + pix_in);
-                } else {
-                    v = X_ld(TX, pc.x_off + ((b * pc.Ci + ci) * pc.T + uint(tt)) * HW + pix_in);
-                }
-            }
-            for (uint co = 0u; co < DCO; co++) acc[co] += sW[co][kk] * v;
-            if (++kf == pc.kw) {
-                kf = 0u;
-                if (++ke == pc.kh) {
-                    ke = 0u;
-                    if (++a == pc.kt) {
-                        a = 0u;
-                        ci++;
+        for (uint cl = 0u; cl < nci && n_ok; cl++) {
+            uint ci = ci0 + cl;
+            for (uint a = 0u; a < pc.kt; a++) {
+                int tt = t_base + int(a);
+                if (tt < 0 && !HAS_FRONT) continue; // zero padding in front
+                uint plane = tt < 0 ? pc.f_off + ((b * pc.Ci + ci) * pc.pt + uint(tt + int(pc.pt))) * HW
+                                    : pc.x_off + ((b * pc.Ci + ci) * pc.T + uint(tt)) * HW;
+                for (uint ke = 0u; ke < pc.kh; ke++) {
+                    int hi = h_base + int(ke);
+                    if (hi < 0 || hi >= int(pc.H)) continue;
+                    uint row = plane + uint(hi) * pc.W;
+                    uint tap = (cl * pc.kt + a) * khw + ke * pc.kw;
+                    for (uint kf = 0u; kf < pc.kw; kf++) {
+                        int wi = w_base + int(kf);
+                        if (wi < 0 || wi >= int(pc.W)) continue;
+                        float v = tt < 0 ? F_ld(TX, row + uint(wi)) : X_ld(TX, row + uint(wi));
+                        for (uint co = 0u; co < DCO; co++) acc[co] += sW[co * kch + tap + kf] * v;
                     }
                 }
             }
         }
-        barrier(); // before the next chunk overwrites sW
+        barrier(); // before the next slice overwrites sW
     }
     if (!n_ok) return;
     for (uint co = 0u; co < DCO; co++) {

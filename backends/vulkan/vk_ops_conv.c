@@ -9,6 +9,16 @@
  * channels) beats 64-channel GEMM tiles that would be mostly padding. */
 #define CONV_DIRECT_MAX_CO 16
 
+/* Direct path: floats of weights in shared memory (a slice of input channels, all taps,
+ * DCO channels); the kernel volume times 16 channels must fit. */
+static uint32_t conv_direct_wcap(const pf_vk_ctx *c) { return c->max_shared >= 24576 ? 4096u : 2048u; }
+
+static bool conv_direct(const pf_vk_ctx *c, const pf_tensor *n) {
+    const pf_tensor *w = n->src[1];
+    int64_t kvol = w->ne[2] * w->ne[3] * w->ne[4];
+    return n->ne[1] <= CONV_DIRECT_MAX_CO && 16 * kvol <= (int64_t)conv_direct_wcap(c);
+}
+
 /* GEMM tile shape (shaders/conv3d.comp TM x TN outputs per invocation, 16 x 16
  * invocations): 64 channels x 64 positions. */
 static void conv_tiles(int64_t Co, uint32_t *tm, uint32_t *tn) {
@@ -32,7 +42,7 @@ static bool conv_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) 
     uint64_t npos = (uint64_t)(n->ne[2] * n->ne[3] * n->ne[4]);
     uint32_t tm, tn;
     conv_tiles(n->ne[1], &tm, &tn);
-    uint64_t tiles = n->ne[1] <= CONV_DIRECT_MAX_CO
+    uint64_t tiles = conv_direct(c, n)
                          ? (npos + 255) / 256
                          : ((npos + 16 * tn - 1) / (16 * tn)) * (((uint64_t)n->ne[1] + 16 * tm - 1) / (16 * tm));
     if (tiles > (uint64_t)c->max_groups[0] * c->max_groups[1] || (uint64_t)n->ne[0] > c->max_groups[2]) {
@@ -49,7 +59,8 @@ static pf_status conv_record(pf_vk_ctx *c, const pf_tensor *n) {
     uint64_t npos = (uint64_t)(n->ne[2] * n->ne[3] * n->ne[4]);
     uint32_t tm, tn;
     conv_tiles(n->ne[1], &tm, &tn);
-    bool direct = n->ne[1] <= CONV_DIRECT_MAX_CO;
+    bool direct = conv_direct(c, n);
+    if (direct) tm = tn = 1; /* the GEMM tiles are not used: keep their shared memory small */
     uint32_t n_tiles = (uint32_t)((npos + 16 * tn - 1) / (16 * tn)), m_tiles = (uint32_t)((n->ne[1] + 16 * tm - 1) / (16 * tm));
     if (direct) { /* 256 positions per workgroup */
         n_tiles = (uint32_t)((npos + 255) / 256);
@@ -66,9 +77,10 @@ static pf_status conv_record(pf_vk_ctx *c, const pf_tensor *n) {
     };
     pf_vk_dispatch_desc d = {
         .key = {.shader = PF_VK_SH_CONV3D,
-                .n_spec = 10,
+                .n_spec = 11,
                 .spec = {(uint32_t)n->dtype, (uint32_t)x->dtype, (uint32_t)w->dtype, b ? (uint32_t)b->dtype : 0u, b != NULL,
-                         f != NULL, tm, tn, direct, n->ne[1] <= 4 ? 4u : n->ne[1] <= 8 ? 8u : 16u}},
+                         f != NULL, tm, tn, direct, n->ne[1] <= 4 ? 4u : n->ne[1] <= 8 ? 8u : 16u,
+                         direct ? conv_direct_wcap(c) : 1u}},
         .bind = {n, x, w, b, f},
         .write_mask = 1u,
         .push = &pc,

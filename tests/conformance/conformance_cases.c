@@ -413,6 +413,11 @@ static void add_gpu_paths(pf_conf_list *l) {
     pf_conf_in(c, PF_F32, 5, SHAPE(3, 5, 3, 3, 3), PF_FILL_RANDN);
     pf_conf_in(c, PF_F32, 1, SHAPE(3), PF_FILL_RANDN);
     memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 16 channels, weight slices [1,20,2,6,7]+front2 s(1,1,2)");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 20, 2, 6, 7), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(16, 20, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 20, 2, 6, 7), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 2, 0, 1}, 8 * sizeof(int32_t));
     c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 17 channels [1,4,2,9,10]->17");
     pf_conf_in(c, PF_F32, 5, SHAPE(1, 4, 2, 9, 10), PF_FILL_RANDN);
     pf_conf_in(c, PF_F32, 5, SHAPE(17, 4, 1, 3, 3), PF_FILL_RANDN);
