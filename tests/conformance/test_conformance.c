@@ -5,6 +5,9 @@
  */
 #include "conformance.h"
 #include "pf_test.h"
+#ifdef PF_HAVE_VULKAN
+#include "vulkan/pf_vulkan.h"
+#endif
 
 int main(int argc, char **argv) {
     const char *only = NULL, *op = NULL;
@@ -25,6 +28,13 @@ int main(int argc, char **argv) {
         failures += f;
     }
     pf_conf_list_free(&l);
+#ifdef PF_HAVE_VULKAN
+    /* with PF_VK_VALIDATE=1 (or a Debug build) the validation layer must stay silent */
+    if (pf_vulkan_validation_messages() > 0) {
+        printf("vulkan: %d validation-layer messages\n", pf_vulkan_validation_messages());
+        failures++;
+    }
+#endif
     if (!ran) {
         printf("no backend available\n");
         return 77;
