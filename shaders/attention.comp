@@ -10,6 +10,11 @@
 // Key tiles nobody in the query tile may see are skipped before K/V are loaded: with
 // the frame mask that is every later frame's tiles for the early-frame queries.
 // A query row that sees no key gives zeros, as the CPU reference.
+// Loops whose trip counts are constants are unrolled and the dot products run 16 columns
+// per iteration (rows padded with zeros to DKQ - 1, a multiple of 16): lavapipe stops
+// every loop of an invocation after 65535 iterations in total, so the iterations per key
+// tile bound the keys it can handle (about 60 000 at D = 64, 8 000 at D = 512); the host
+// declines what would exceed that there.
 #include "pf_common.glsl"
 #extension GL_EXT_control_flow_attributes : require
 
@@ -58,6 +63,10 @@ bool allowed(uint i, uint j, int qm, int km) {
     return true;
 }
 
+const uint DQP = DKQ - 1u;            // padded q/k row (multiple of 16, >= D)
+const uint DVP = DKV - 1u;            // padded k/v row (multiple of 16, >= max(D, Dv))
+const uint KPT = (BC + TPR - 1u) / TPR; // keys scored per invocation and tile
+
 void main() {
     const uint WG = BR * TPR;
     uint lid = gl_LocalInvocationID.x;
@@ -67,9 +76,12 @@ void main() {
     bool rowok = i < pc.Nq;
     uint D = pc.D, Dv = pc.Dv;
 
-    for (uint e = lid; e < BR * D; e += WG) {
-        uint rr = e / D, c = e % D, ii = q0 + rr;
-        sQ[rr * DKQ + c] = ii < pc.Nq ? Q_ld(TQ, pc.q_off + ((b * pc.Nq + ii) * pc.H + h) * D + c) : 0.0;
+    // Q tile, zero-padded to DQP columns; 4 consecutive columns per iteration
+    for (uint e = 4u * lid; e < BR * DQP; e += 4u * WG) {
+        uint rr = e / DQP, c = e % DQP, ii = q0 + rr;
+        uint base = pc.q_off + ((b * pc.Nq + ii) * pc.H + h) * D;
+        [[unroll]] for (uint u = 0u; u < 4u; u++)
+            sQ[rr * DKQ + c + u] = ii < pc.Nq && c + u < D ? Q_ld(TQ, base + c + u) : 0.0;
     }
     if (MASK == MASK_FRAME && lid < BR)
         sQM[lid] = q0 + lid < pc.Nq ? int(QM_u[pc.qm_off + b * pc.Nq + q0 + lid]) : 0;
@@ -87,26 +99,31 @@ void main() {
             if (lid == 0u) sAny = 0u;
             if (lid < BC) sKM[lid] = k0 + lid < pc.Nk ? int(KM_u[pc.km_off + b * pc.Nk + k0 + lid]) : 0;
             barrier();
-            for (uint p = lid; p < BR * BC; p += WG) {
-                uint pr = p / BC, pj = p % BC;
-                if (q0 + pr < pc.Nq && k0 + pj < pc.Nk && allowed(q0 + pr, k0 + pj, sQM[pr], sKM[pj])) sAny = 1u;
+            [[unroll]] for (uint u = 0u; u < (BR * BC + WG - 1u) / WG; u++) {
+                uint p = lid + u * WG, pr = p / BC, pj = p % BC;
+                if (p < BR * BC && q0 + pr < pc.Nq && k0 + pj < pc.Nk && allowed(q0 + pr, k0 + pj, sQM[pr], sKM[pj]))
+                    sAny = 1u;
             }
             barrier();
             bool any = sAny != 0u;
             barrier(); // all have read sAny before it is reset for the next tile
             if (!any) continue;
         }
-        for (uint e = lid; e < BC * D; e += WG) {
-            uint jj = e / D, c = e % D, j = k0 + jj;
-            sKV[jj * DKV + c] = j < pc.Nk ? K_ld(TK, pc.k_off + ((b * pc.Nk + j) * pc.H + h) * D + c) : 0.0;
+        for (uint e = 4u * lid; e < BC * DVP; e += 4u * WG) { // K tile, zero-padded
+            uint jj = e / DVP, c = e % DVP, j = k0 + jj;
+            uint base = pc.k_off + ((b * pc.Nk + j) * pc.H + h) * D;
+            [[unroll]] for (uint u = 0u; u < 4u; u++)
+                sKV[jj * DKV + c + u] = j < pc.Nk && c + u < D ? K_ld(TK, base + c + u) : 0.0;
         }
         barrier();
-        for (uint jj = t; jj < BC; jj += TPR) {
-            uint j = k0 + jj;
+        [[unroll]] for (uint u = 0u; u < KPT; u++) {
+            uint jj = t + u * TPR, j = k0 + jj;
+            if (jj >= BC) break;
             float s = PF_NEG;
             if (rowok && j < pc.Nk && allowed(i, j, qmi, sKM[jj])) {
                 float dot = 0.0;
-                for (uint c = 0u; c < D; c++) dot += sQ[r * DKQ + c] * sKV[jj * DKV + c];
+                for (uint c = 0u; c < DQP; c += 16u) // the padding adds zeros
+                    [[unroll]] for (uint w = 0u; w < 16u; w++) dot += sQ[r * DKQ + c + w] * sKV[jj * DKV + c + w];
                 s = dot * pc.scale;
                 if (HAS_BIAS) s += Bias_f[pc.bias_off + (h * pc.Nq + i) * pc.Nk + j];
             }
@@ -114,29 +131,32 @@ void main() {
         }
         barrier();
         float mt = PF_NEG;
-        for (uint jj = 0u; jj < BC; jj++) mt = max(mt, sP[r * BC + jj]);
+        [[unroll]] for (uint jj = 0u; jj < BC; jj++) mt = max(mt, sP[r * BC + jj]);
         float mnew = max(m, mt);
         barrier(); // the row is read by all its invocations before it is overwritten
-        for (uint jj = t; jj < BC; jj += TPR) {
+        [[unroll]] for (uint u = 0u; u < KPT; u++) {
+            uint jj = t + u * TPR;
+            if (jj >= BC) break;
             float s = sP[r * BC + jj];
             sP[r * BC + jj] = s <= 0.5 * PF_NEG ? 0.0 : exp(s - mnew);
         }
-        for (uint e = lid; e < BC * Dv; e += WG) {
-            uint jj = e / Dv, c = e % Dv, j = k0 + jj;
-            sKV[jj * DKV + c] = j < pc.Nk ? V_ld(TV, pc.v_off + ((b * pc.Nk + j) * pc.H + h) * Dv + c) : 0.0;
+        for (uint e = 4u * lid; e < BC * DVP; e += 4u * WG) { // V tile over the K tile
+            uint jj = e / DVP, c = e % DVP, j = k0 + jj;
+            uint base = pc.v_off + ((b * pc.Nk + j) * pc.H + h) * Dv;
+            [[unroll]] for (uint u = 0u; u < 4u; u++)
+                sKV[jj * DKV + c + u] = j < pc.Nk && c + u < Dv ? V_ld(TV, base + c + u) : 0.0;
         }
         barrier();
         float alpha = m <= 0.5 * PF_NEG ? 0.0 : exp(m - mnew);
         float ps = 0.0;
-        for (uint jj = 0u; jj < BC; jj++) ps += sP[r * BC + jj];
+        [[unroll]] for (uint jj = 0u; jj < BC; jj++) ps += sP[r * BC + jj];
         l = l * alpha + ps;
-        // not unrolled: the inner key loop is the hot one, and unrolling both multiplies
-        // the pipeline's code (and its compile time) by ACCN
+        // not unrolled: unrolling it too would multiply the pipeline's code by ACCN
         [[dont_unroll]] for (uint a = 0u; a < ACCN; a++) {
             uint e = t + TPR * a;
             if (e >= Dv) break;
             float v = acc[a] * alpha;
-            for (uint jj = 0u; jj < BC; jj++) v += sP[r * BC + jj] * sKV[jj * DKV + e];
+            [[unroll]] for (uint jj = 0u; jj < BC; jj++) v += sP[r * BC + jj] * sKV[jj * DKV + e];
             acc[a] = v;
         }
         m = mnew;

@@ -4,12 +4,14 @@
 // affine and fused SiLU. One workgroup per (group, t, b). Groups reach millions of
 // elements at 768p (4 channels x 768 x 1280), so per-invocation partial sums are
 // Kahan-compensated before the workgroup reduction (subgroupAdd with PF_SUBGROUP).
+// Four elements per loop iteration: lavapipe caps an invocation's loop iterations.
 // In-place safe: statistics are complete before any element is written.
 #include "pf_common.glsl"
 #ifdef PF_SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 #include "pf_unary.glsl"
+#extension GL_EXT_control_flow_attributes : require
 
 layout(local_size_x = 256) in;
 
@@ -66,7 +68,9 @@ void main() {
     uint ch0 = g * pc.cg;
     // precise: keeps the compiler from reassociating the compensation away
     precise float s = 0.0, comp = 0.0;
-    for (uint e = lid; e < cnt; e += 256u) {
+    for (uint e0 = lid; e0 < cnt; e0 += 1024u) [[unroll]] for (uint u = 0u; u < 4u; u++) {
+        uint e = e0 + 256u * u;
+        if (e >= cnt) break;
         uint o = ((b * pc.C + ch0 + e / pc.HW) * pc.T + t) * pc.HW + e % pc.HW;
         precise float y = X_ld(TX, pc.x_off + o) - comp;
         precise float z = s + y;
@@ -76,7 +80,9 @@ void main() {
     float mean = wg_sum(s) / fc;
     s = 0.0;
     comp = 0.0;
-    for (uint e = lid; e < cnt; e += 256u) {
+    for (uint e0 = lid; e0 < cnt; e0 += 1024u) [[unroll]] for (uint k = 0u; k < 4u; k++) {
+        uint e = e0 + 256u * k;
+        if (e >= cnt) break;
         uint o = ((b * pc.C + ch0 + e / pc.HW) * pc.T + t) * pc.HW + e % pc.HW;
         float u = X_ld(TX, pc.x_off + o) - mean;
         precise float y = u * u - comp;
@@ -85,7 +91,9 @@ void main() {
         s = z;
     }
     float inv = 1.0 / sqrt(wg_sum(s) / fc + pc.eps);
-    for (uint e = lid; e < cnt; e += 256u) {
+    for (uint e0 = lid; e0 < cnt; e0 += 1024u) [[unroll]] for (uint u = 0u; u < 4u; u++) {
+        uint e = e0 + 256u * u;
+        if (e >= cnt) break;
         uint ch = ch0 + e / pc.HW;
         uint o = ((b * pc.C + ch) * pc.T + t) * pc.HW + e % pc.HW;
         float v = (X_ld(TX, pc.x_off + o) - mean) * inv;

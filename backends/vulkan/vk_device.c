@@ -446,6 +446,8 @@ pf_status pf_vk_device_open(pf_vk_ctx *c, int device_index) {
         vkGetPhysicalDeviceProperties2(pd, &pp);
         snprintf(drv, sizeof drv, ", %.24s %.32s", dp.driverName, dp.driverInfo);
     }
+    bool llvmpipe = dp.driverID == VK_DRIVER_ID_MESA_LLVMPIPE || strstr(c->props.deviceName, "llvmpipe") != NULL;
+    c->loop_limit = pf_vk_env_long("PF_VK_LOOP_LIMIT", llvmpipe ? 65535 : 0);
     int o = snprintf(c->desc, sizeof c->desc, "%s (%s, Vulkan %u.%u%s; device %d of %u", c->props.deviceName,
                      pf_vk_type_name(c->props.deviceType), VK_API_VERSION_MAJOR(c->api_version),
                      VK_API_VERSION_MINOR(c->api_version), drv, idx, n);

@@ -153,6 +153,10 @@ typedef struct pf_vk_ctx {
     bool memory_budget;    /* VK_EXT_memory_budget */
     bool timestamps;
     double timestamp_period_ns;
+    /* lavapipe (llvmpipe) ends every loop of a shader invocation after 65535 iterations in
+     * total (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS), silently: ops that would run more are
+     * declined there. 0: no such limit. */
+    long loop_limit;
     char desc[256];
 
     /* memory */

@@ -105,6 +105,9 @@ bool pf_vk_is_float(pf_dtype t);
 /* Every tensor of the node (and the node) has float dtype / fits 32-bit element indexing. */
 bool pf_vk_check_float_srcs(const pf_tensor *n, int n_src, char *why, size_t len);
 bool pf_vk_check_sizes(const pf_tensor *n, char *why, size_t len);
+/* Devices with a loop-iteration cap (lavapipe): false with a reason when an invocation's
+ * estimated loop iterations, doubled for safety, exceed it. */
+bool pf_vk_check_loops(const pf_vk_ctx *c, double iterations, char *why, size_t len);
 
 /* ---- op families ---- */
 extern const pf_vk_op pf_vk_op_cpy, pf_vk_op_concat, pf_vk_op_binary, pf_vk_op_scale, pf_vk_op_unary,

@@ -8,6 +8,8 @@
  */
 #include "vk_ops.h"
 
+#include <math.h>
+
 #define ATT_MAX_D 512
 
 typedef struct att_tiles {
@@ -59,6 +61,12 @@ static bool att_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) {
         snprintf(why, len, "head dim %lld does not fit %u bytes of shared memory", (long long)q->ne[3], c->max_shared);
         return false;
     }
+    /* per key tile: K and V loads (4 columns per iteration), the 16-wide dot products of
+     * the invocation's keys, the P.V columns (shaders/attention.comp) */
+    double wg = t.br * t.tpr, kpt = (t.bc + t.tpr - 1) / t.tpr;
+    double per_tile = 2.0 * ceil(t.bc * (t.dkv - 1) / 4.0 / wg) + kpt * (t.dkq - 1) / 16.0 + t.accn + 3.0;
+    double tiles = ceil((double)n->src[1]->ne[1] / t.bc);
+    if (!pf_vk_check_loops(c, tiles * per_tile + t.accn + t.br * (t.dkq - 1) / 4.0 / wg, why, len)) return false;
     if ((uint64_t)(q->ne[1] + t.br - 1) / t.br > c->max_groups[0] || (uint64_t)q->ne[2] > c->max_groups[1] ||
         (uint64_t)q->ne[0] > c->max_groups[2]) {
         snprintf(why, len, "%lld queries x %lld heads x batch %lld exceed the dispatch limits", (long long)q->ne[1],

@@ -39,6 +39,10 @@ static bool conv_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) 
         snprintf(why, len, "reduction length %llu too long", (unsigned long long)K);
         return false;
     }
+    /* GEMM: K steps of 16 (+ the gathers and the inner step); direct: every tap row */
+    double loops = conv_direct(c, n) ? (double)w->ne[1] * (double)(w->ne[2] * w->ne[3] * (w->ne[4] + 1)) * 1.1 + 64.0
+                                     : (double)K / 16.0 * 2.0 + 16.0;
+    if (!pf_vk_check_loops(c, loops, why, len)) return false;
     uint64_t npos = (uint64_t)(n->ne[2] * n->ne[3] * n->ne[4]);
     uint32_t tm, tn;
     conv_tiles(n->ne[1], &tm, &tn);

@@ -24,6 +24,13 @@ bool pf_vk_check_sizes(const pf_tensor *n, char *why, size_t len) {
     return true;
 }
 
+bool pf_vk_check_loops(const pf_vk_ctx *c, double iterations, char *why, size_t len) {
+    if (c->loop_limit <= 0 || 2.0 * iterations <= (double)c->loop_limit) return true;
+    snprintf(why, len, "about %.0f loop iterations per shader invocation; this driver stops loops after %ld", iterations,
+             c->loop_limit);
+    return false;
+}
+
 bool pf_vk_check_float_srcs(const pf_tensor *n, int n_src, char *why, size_t len) {
     if (!pf_vk_is_float(n->dtype)) {
         snprintf(why, len, "output dtype %s (f32, bf16, f16 only)", pf_dtype_name(n->dtype));

@@ -54,6 +54,10 @@ static bool mm_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) {
         snprintf(why, len, "batch %llu exceeds the dispatch limit %u", (unsigned long long)s.batch, c->max_groups[2]);
         return false;
     }
+    /* K steps of 16 (tiled; the step's inner loops have constant trip counts and unroll) or
+     * of 128 (matrix-vector) */
+    if (!pf_vk_check_loops(c, mm_use_matvec(c, &s) ? (double)s.K / 128.0 + 16.0 : (double)s.K / 16.0 + 16.0, why, len))
+        return false;
     if (mm_use_matvec(c, &s)) {
         if (s.N > (uint64_t)c->max_groups[0] * c->max_groups[1]) {
             snprintf(why, len, "%llu output columns exceed the dispatch limits", (unsigned long long)s.N);

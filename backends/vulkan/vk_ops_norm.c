@@ -5,6 +5,8 @@
  */
 #include "vk_ops.h"
 
+#include <math.h>
+
 enum { ROW_LAYER = 0, ROW_RMS = 1, ROW_SOFTMAX = 2 };
 
 /* Invocations per row: about 4 elements each, a power of two in [1, 256]. */
@@ -17,7 +19,9 @@ static uint32_t row_tpr(int64_t len) {
 static bool row_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) {
     if (!pf_vk_check_float_srcs(n, 3, why, len) || !pf_vk_check_sizes(n, why, len)) return false;
     int64_t D = n->ne[n->ndim - 1], rows = D ? pf_nelem(n) / D : 0;
-    uint64_t groups = ((uint64_t)rows * row_tpr(D) + 255) / 256;
+    uint32_t tpr = row_tpr(D);
+    if (!pf_vk_check_loops(c, 3.0 * (double)((D + tpr - 1) / tpr) + 40.0, why, len)) return false;
+    uint64_t groups = ((uint64_t)rows * tpr + 255) / 256;
     if (groups > (uint64_t)c->max_groups[0] * c->max_groups[1]) {
         snprintf(why, len, "%lld rows exceed the dispatch limits", (long long)rows);
         return false;
@@ -63,6 +67,8 @@ static bool gn_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) {
         snprintf(why, len, "%d groups for %lld channels", n->ip[0], (long long)n->ne[1]);
         return false;
     }
+    double cnt = (double)(n->ne[1] / n->ip[0]) * (double)(n->ne[3] * n->ne[4]); /* elements per statistic */
+    if (!pf_vk_check_loops(c, 3.0 * ceil(cnt / 1024.0) + 40.0, why, len)) return false;
     if ((uint64_t)n->ip[0] > c->max_groups[0] || (uint64_t)n->ne[2] > c->max_groups[1] ||
         (uint64_t)n->ne[0] > c->max_groups[2]) {
         snprintf(why, len, "groups x frames x batch %d x %lld x %lld exceed the dispatch limits", n->ip[0],

@@ -352,6 +352,20 @@ static void add_gpu_paths(pf_conf_list *l) {
     c->ip[0] = PF_MASK_NONE;
     c->fp[0] = 0.0625f;
 
+    /* long key loops: more iterations than lavapipe allowed the first kernel version */
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 long keys [1,16,1,64]x[1,5000,1,64]");
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 16, 1, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 5000, 1, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 4, SHAPE(1, 5000, 1, 64), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.125f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 long keys D512 [1,4,1,512]x[1,1200,1,512]");
+    pf_conf_in(c, PF_BF16, 4, SHAPE(1, 4, 1, 512), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 4, SHAPE(1, 1200, 1, 512), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 4, SHAPE(1, 1200, 1, 512), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.044194173f;
+
     c = pf_conf_add(l, PF_OP_ADD, "add f32 5-d broadcast [2,3,4,5,6]+[2,1,4,1,6]");
     pf_conf_in(c, PF_F32, 5, SHAPE(2, 3, 4, 5, 6), PF_FILL_RANDN);
     pf_conf_in(c, PF_F32, 5, SHAPE(2, 1, 4, 1, 6), PF_FILL_RANDN);

@@ -414,6 +414,33 @@ static pf_test_result test_two_backends(void) {
     return PF_T_PASS;
 }
 
+/* A driver that caps loop iterations per invocation (lavapipe: 65535, silently) must get
+ * only the nodes that stay under it: the rest are declined with the reason. */
+static pf_test_result test_loop_limit(void) {
+    setenv("PF_VK_LOOP_LIMIT", "2000", 1);
+    pf_backend *be;
+    pf_status rc = pf_backend_create("vulkan", NULL, &be);
+    unsetenv("PF_VK_LOOP_LIMIT");
+    if (rc == PF_ERR_UNSUPPORTED) return PF_T_SKIP;
+    CHECK_OK(rc);
+    pf_graph *g = pf_graph_new("loops");
+    pf_tensor *q = pf_input(g, PF_F32, 4, (int64_t[]){1, 16, 1, 64}, "q");
+    pf_tensor *k_short = pf_input(g, PF_F32, 4, (int64_t[]){1, 100, 1, 64}, "k");
+    pf_tensor *k_long = pf_input(g, PF_F32, 4, (int64_t[]){1, 5000, 1, 64}, "k_long");
+    pf_tensor *a = pf_attention(g, q, k_short, k_short, 0.125f, PF_MASK_NONE, NULL, NULL, NULL);
+    pf_tensor *b = pf_attention(g, q, k_long, k_long, 0.125f, PF_MASK_NONE, NULL, NULL, NULL);
+    pf_output(g, b);
+    CHECK(pf_backend_supports(be, a));
+    CHECK(!pf_backend_supports(be, b));
+    pf_arena *ar;
+    CHECK_OK(pf_arena_create(be, &ar));
+    CHECK_ERR(pf_graph_plan(g, ar, NULL), PF_ERR_UNSUPPORTED, "stops loops after 2000");
+    pf_graph_free(g);
+    pf_arena_free(ar);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
 static pf_test_result test_device_index(void) {
     pf_backend *be;
     VK_OPEN(be);
@@ -473,7 +500,7 @@ static pf_test_result test_validation_clean(void) {
 PF_TEST_MAIN(PF_TEST(test_validation_setup), PF_TEST(test_info), PF_TEST(test_transfers), PF_TEST(test_buffer_limits),
              PF_TEST(test_chain_matches_cpu), PF_TEST(test_chunked_arena), PF_TEST(test_bounded_submits),
              PF_TEST(test_barriers_only_on_hazards), PF_TEST(test_embedding_bad_id), PF_TEST(test_unsupported_reasons),
-             PF_TEST(test_two_backends), PF_TEST(test_device_index), PF_TEST(test_profile), PF_TEST(test_validation_clean))
+             PF_TEST(test_two_backends), PF_TEST(test_loop_limit), PF_TEST(test_device_index), PF_TEST(test_profile), PF_TEST(test_validation_clean))
 
 #else /* !PF_HAVE_VULKAN */
 
