@@ -16,6 +16,8 @@
  *   PF_VK_NO_PUSH_DESCRIPTORS=1     pooled descriptor sets instead of push descriptors
  *   PF_VK_BLOCK_MB=n                size of the memory blocks buffers are carved from
  *   PF_VK_MAX_GROUPS_X=n            lower maxComputeWorkGroupCount[0] (tests of the x/y split)
+ *   PF_VK_LOOP_LIMIT=n              loop iterations per invocation supports_op respects
+ *                                   (default 65535 on llvmpipe, which stops loops there)
  */
 #ifndef PF_VULKAN_H
 #define PF_VULKAN_H
