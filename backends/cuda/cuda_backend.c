@@ -520,11 +520,13 @@ pf_status pf_backend_cuda_create(const pf_backend_options *opts, pf_backend **ou
         (void)cudaDriverGetVersion(&dv);
         (void)cudaRuntimeGetVersion(&rv);
         (void)cudaGetLastError();
-        return pf_error(PF_ERR_UNSUPPORTED,
-                        "CUDA driver/runtime error %d: %s (%s; cudaGetDeviceCount; driver supports CUDA %d.%d, "
-                        "runtime is %d.%d)",
-                        (int)e, cudaGetErrorString(e), cudaGetErrorName(e), dv / 1000, dv % 1000 / 10, rv / 1000,
-                        rv % 1000 / 10);
+        char drv[64];
+        if (dv > 0)
+            snprintf(drv, sizeof drv, "the driver supports CUDA %d.%d", dv / 1000, dv % 1000 / 10);
+        else
+            snprintf(drv, sizeof drv, "no CUDA driver is loaded");
+        return pf_error(PF_ERR_UNSUPPORTED, "CUDA driver/runtime error %d: %s (%s from cudaGetDeviceCount; %s, runtime %d.%d)",
+                        (int)e, cudaGetErrorString(e), cudaGetErrorName(e), drv, rv / 1000, rv % 1000 / 10);
     }
     if (count <= 0) return pf_error(PF_ERR_UNSUPPORTED, "no CUDA device found (cudaGetDeviceCount returned 0)");
     int dev;
