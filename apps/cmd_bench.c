@@ -11,6 +11,9 @@ typedef struct {
 } pf_bench_kind;
 
 static const pf_bench_kind pf_bench_kinds[] = {
+    {"ops", "matmul and attention shapes of the DiT vs the machine's sgemm peak", pf_bench_ops},
+    {"dit", "one DiT call at the released size in a pipeline layout (unit, stage)", pf_bench_dit},
+    {"text", "text encoders at the released sizes (T5-XXL, CLIP-L, CLIP-G), random weights", pf_bench_text},
     {NULL, NULL, NULL}, /* kinds are added above this sentinel */
 };
 

@@ -12,6 +12,9 @@
 
 /* Runners by kind. Adding a kind is one line here (thresholds: golden_compare.c). */
 static const pf_golden_runner_entry runners[] = {
+    {"text_encoder", pf_golden_run_text_encoder},
+    {"tokenizer", pf_golden_run_tokenizer},
+    {"dit", pf_golden_run_dit},
     {NULL, NULL}, /* end */
 };
 

@@ -36,6 +36,9 @@ pf_status pf_dit_create_random(const pf_dit_config *cfg, pf_backend *be, pf_dtyp
 /* The released configs: miniFLUX and SD3 (384p/768p configs are identical). */
 void pf_dit_config_released(pf_dit_variant v, pf_dit_config *cfg);
 void pf_dit_free(pf_dit *dit);
+/* Activation dtype of the graphs (default f32; bf16 mirrors the official autocast run).
+ * Cached graphs are dropped. */
+pf_status pf_dit_set_act_dtype(pf_dit *dit, pf_dtype dt);
 const pf_dit_config *pf_dit_get_config(const pf_dit *dit);
 pf_backend *pf_dit_backend(const pf_dit *dit);
 
@@ -65,5 +68,9 @@ typedef struct pf_dit_stats {
     int image_tokens, text_tokens;
 } pf_dit_stats;
 void pf_dit_get_stats(const pf_dit *dit, pf_dit_stats *st);
+
+/* Build and plan the graph of this call's layout without computing (cached like a forward):
+ * memory and FLOP predictions for large layouts; works on the meta backend. Fills *st. */
+pf_status pf_dit_plan(pf_dit *dit, const pf_dit_inputs *in, pf_tensor *velocity, pf_dit_stats *st);
 
 #endif /* PF_DIT_H */

@@ -133,5 +133,13 @@ pf_backend *pf_graph_backend(const pf_graph *g);
 /* CPU backend specifics (backends/cpu). */
 void pf_cpu_set_reference(pf_backend *be, bool reference);
 void pf_cpu_set_threads(pf_backend *be, int n);
+/* Threads the CPU backend computes with (0 if be is not a CPU backend). */
+int pf_cpu_get_threads(pf_backend *be);
+/* GEMM of the CPU fast kernels: "auto" (OpenBLAS when the build has it and its kernels suit
+ * this CPU, else the portable blocked GEMM), "blas" or "portable". The default comes from
+ * $PF_CPU_GEMM, else auto. */
+pf_status pf_cpu_set_gemm(pf_backend *be, const char *mode);
+/* One line naming the GEMM the CPU fast kernels use now (implementation, kernel, threads). */
+const char *pf_cpu_gemm_desc(pf_backend *be, char *buf, size_t n);
 
 #endif /* PF_BACKEND_H */

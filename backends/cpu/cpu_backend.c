@@ -1,5 +1,5 @@
 /* The CPU backend: host buffers, op table, graph execution. */
-#include "cpu_ops.h"
+#include "cpu_gemm.h"
 #include "pf_backend_impl.h"
 
 #include <unistd.h>
@@ -37,10 +37,58 @@ void *pf_cpu_scratch(pf_cpu_ctx *c, size_t n) {
     return c->scratch;
 }
 
+void *pf_cpu_slot(pf_cpu_ctx *c, int slot, size_t n) {
+    if (n <= c->slot_size[slot]) return c->slot[slot];
+    pf_aligned_free(c->slot[slot]);
+    c->slot[slot] = pf_aligned_alloc(n, "CPU kernel scratch");
+    c->slot_size[slot] = c->slot[slot] ? n : 0;
+    return c->slot[slot];
+}
+
+static void cpu_free_thread_scratch(pf_cpu_ctx *c) {
+    for (int i = 0; i < c->tscratch_n; i++) pf_aligned_free(c->tscratch[i]);
+    free(c->tscratch);
+    c->tscratch = NULL;
+    c->tscratch_n = 0;
+    c->tscratch_size = 0;
+}
+
+pf_status pf_cpu_thread_scratch_reserve(pf_cpu_ctx *c, size_t n) {
+    int want = c->n_threads > 0 ? c->n_threads : 1;
+    if (c->tscratch_n == want && c->tscratch_size >= n) return PF_OK;
+    size_t size = PF_MAX(n, c->tscratch_size);
+    cpu_free_thread_scratch(c);
+    c->tscratch = calloc((size_t)want, sizeof *c->tscratch);
+    if (!c->tscratch) return pf_error(PF_ERR_OOM, "out of host memory (CPU thread scratch)");
+    c->tscratch_n = want;
+    for (int i = 0; i < want; i++) {
+        c->tscratch[i] = pf_aligned_alloc(size, "CPU thread scratch");
+        if (!c->tscratch[i]) {
+            cpu_free_thread_scratch(c);
+            return PF_ERR_OOM;
+        }
+    }
+    c->tscratch_size = size;
+    return PF_OK;
+}
+
+void pf_cpu_ctx_release(pf_cpu_ctx *c) {
+    pf_threadpool_free(c->pool);
+    c->pool = NULL;
+    pf_aligned_free(c->scratch);
+    c->scratch = NULL;
+    c->scratch_size = 0;
+    cpu_free_thread_scratch(c);
+    for (size_t i = 0; i < PF_ARRAY_LEN(c->slot); i++) {
+        pf_aligned_free(c->slot[i]);
+        c->slot[i] = NULL;
+        c->slot_size[i] = 0;
+    }
+}
+
 static void cpu_destroy(pf_backend *be) {
     pf_cpu_ctx *c = be->ctx;
-    pf_threadpool_free(c->pool);
-    pf_aligned_free(c->scratch);
+    pf_cpu_ctx_release(c);
     free(c);
     free(be);
 }
@@ -165,6 +213,9 @@ pf_status pf_backend_cpu_create(const pf_backend_options *opts, pf_backend **out
     if (threads <= 0 && env) threads = atoi(env);
     if (threads <= 0) threads = pf_cpu_count();
     c->reference = opts ? opts->reference : false;
+    const char *gm = getenv("PF_CPU_GEMM");
+    if (gm && !strcmp(gm, "blas")) c->gemm_mode = PF_CPU_GEMM_BLAS;
+    if (gm && !strcmp(gm, "portable")) c->gemm_mode = PF_CPU_GEMM_PORTABLE;
     c->n_threads = threads;
     if (threads > 1) {
         pf_status rc = pf_threadpool_create(threads, &c->pool);
@@ -194,4 +245,39 @@ void pf_cpu_set_threads(pf_backend *be, int n) {
     c->pool = NULL;
     c->n_threads = 1;
     if (n > 1 && pf_threadpool_create(n, &c->pool) == PF_OK) c->n_threads = pf_threadpool_size(c->pool);
+}
+
+int pf_cpu_get_threads(pf_backend *be) {
+    if (!be || be->ops != &pf_cpu_backend_ops) return 0;
+    return ((pf_cpu_ctx *)be->ctx)->n_threads;
+}
+
+pf_status pf_cpu_set_gemm(pf_backend *be, const char *mode) {
+    if (!be || be->ops != &pf_cpu_backend_ops) return pf_error(PF_ERR_INVALID_ARG, "pf_cpu_set_gemm: not a CPU backend");
+    pf_cpu_ctx *c = be->ctx;
+    if (!mode || !strcmp(mode, "auto"))
+        c->gemm_mode = PF_CPU_GEMM_AUTO;
+    else if (!strcmp(mode, "portable"))
+        c->gemm_mode = PF_CPU_GEMM_PORTABLE;
+    else if (!strcmp(mode, "blas")) {
+#ifndef PF_HAVE_OPENBLAS
+        return pf_error(PF_ERR_UNSUPPORTED, "pf_cpu_set_gemm: this build has no OpenBLAS");
+#endif
+        c->gemm_mode = PF_CPU_GEMM_BLAS;
+    } else
+        return pf_error(PF_ERR_INVALID_ARG, "pf_cpu_set_gemm: unknown mode '%s' (auto, blas, portable)", mode);
+    return PF_OK;
+}
+
+const char *pf_cpu_gemm_desc(pf_backend *be, char *buf, size_t n) {
+    if (!be || be->ops != &pf_cpu_backend_ops) {
+        snprintf(buf, n, "not a CPU backend");
+        return buf;
+    }
+    pf_cpu_ctx *c = be->ctx;
+    if (c->reference)
+        snprintf(buf, n, "reference kernels (no GEMM)");
+    else
+        pf_cpu_gemm_describe(c, buf, n);
+    return buf;
 }

@@ -21,7 +21,30 @@ typedef struct pf_cpu_ctx {
     /* scratch memory grown on demand, one per thread slot plus a shared one */
     void *scratch;
     size_t scratch_size;
+    /* fast kernels: one scratch area per pool thread (index = the `thread`
+     * argument of pf_parallel_for), reserved before a parallel region ... */
+    void **tscratch;
+    size_t tscratch_size; /* bytes in each */
+    int tscratch_n;
+    /* ... and named shared areas (PF_CPU_SLOT_*) so that nested helpers
+     * (an op kernel calling the GEMM) never hand out the same memory twice */
+    void *slot[4];
+    size_t slot_size[4];
+    int gemm_mode; /* PF_CPU_GEMM_* */
+    /* conv3d: largest im2col tile in floats (0: the default); tests lower it to exercise tiling */
+    int64_t conv_col_floats;
 } pf_cpu_ctx;
+
+/* Which GEMM the fast kernels use (pf_cpu_set_gemm, PF_CPU_GEMM). */
+enum { PF_CPU_GEMM_AUTO = 0, PF_CPU_GEMM_BLAS, PF_CPU_GEMM_PORTABLE };
+
+/* Shared scratch slots of the fast kernels. */
+enum {
+    PF_CPU_SLOT_GEMM_B = 0, /* packed B panel of the portable GEMM */
+    PF_CPU_SLOT_GEMM_CVT,   /* f32 panels of bf16/f16 operands for BLAS */
+    PF_CPU_SLOT_OP,         /* the op kernel's own buffer (im2col columns, f32 output tile) */
+    PF_CPU_SLOT_OP2,        /* a second one */
+};
 
 typedef pf_status (*pf_cpu_kernel)(pf_cpu_ctx *ctx, pf_tensor *dst);
 
@@ -51,6 +74,28 @@ pf_status pf_cpu_ref_conv3d(pf_cpu_ctx *c, pf_tensor *d);
 pf_status pf_cpu_ref_depth_to_space(pf_cpu_ctx *c, pf_tensor *d);
 pf_status pf_cpu_ref_upsample2x(pf_cpu_ctx *c, pf_tensor *d);
 pf_status pf_cpu_ref_downsample2x(pf_cpu_ctx *c, pf_tensor *d);
+
+/* Fast kernels (cpu_fast_*.c): threaded, BLAS, vectorised. */
+pf_status pf_cpu_fast_cpy(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_concat(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_binary(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_scale(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_unary(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_modulate(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_gated_add(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_embedding(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_linear(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_matmul(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_layer_norm(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_rms_norm(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_group_norm(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_softmax(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_attention(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_rope(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_conv3d(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_depth_to_space(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_upsample2x(pf_cpu_ctx *c, pf_tensor *d);
+pf_status pf_cpu_fast_downsample2x(pf_cpu_ctx *c, pf_tensor *d);
 
 /* Fast kernels table, filled by cpu_fast.c (entries may be NULL). */
 extern const pf_cpu_kernel pf_cpu_fast_kernels[PF_OP_COUNT];
@@ -134,7 +179,17 @@ static inline bool pf_cpu_mask_allows(int mode, int64_t i, int64_t j, const int3
     }
 }
 
+/* Free a context's pool and scratch memory (the context itself stays). */
+void pf_cpu_ctx_release(pf_cpu_ctx *c);
+
 /* Scratch memory of at least n bytes (per ctx; not thread-safe across kernels). */
 void *pf_cpu_scratch(pf_cpu_ctx *c, size_t n);
+/* Shared scratch slot (PF_CPU_SLOT_*) of at least n bytes, 64-byte aligned; NULL (error set) on OOM.
+ * Contents are not kept when it grows. */
+void *pf_cpu_slot(pf_cpu_ctx *c, int slot, size_t n);
+/* Make every pool thread's scratch area at least n bytes. Call outside parallel regions. */
+pf_status pf_cpu_thread_scratch_reserve(pf_cpu_ctx *c, size_t n);
+/* The calling pool thread's scratch area (after pf_cpu_thread_scratch_reserve). */
+static inline void *pf_cpu_thread_scratch(pf_cpu_ctx *c, int thread) { return c->tscratch[thread]; }
 
 #endif /* PF_CPU_OPS_H */

@@ -1,0 +1,108 @@
+/* Shared benchmark helpers (bench_common.h). */
+#include "bench_common.h"
+#include "pf_threads.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int pf_bench_int(const char *opt, const char *val, int lo, int *out) {
+    char *end = NULL;
+    long v = val ? strtol(val, &end, 10) : 0;
+    if (!val || !*val || *end || v < lo || v > 1000000) {
+        fprintf(stderr, "pflow bench: %s needs an integer >= %d\n", opt, lo);
+        return 2;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int pf_bench_parse(int argc, char **argv, pf_bench_opts *o, const char *usage, pf_bench_extra_fn extra, void *ctx) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("%s", usage);
+            return 1;
+        } else if (!strcmp(a, "--quick")) {
+            o->quick = true;
+        } else if (!strcmp(a, "--threads")) {
+            if (pf_bench_int(a, i + 1 < argc ? argv[i + 1] : NULL, 0, &o->threads)) return 2;
+            i++;
+        } else if (!strcmp(a, "--reps")) {
+            if (pf_bench_int(a, i + 1 < argc ? argv[i + 1] : NULL, 1, &o->reps)) return 2;
+            i++;
+        } else if (!strcmp(a, "--backend")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "pflow bench: --backend needs a name\n");
+                return 2;
+            }
+            o->backend = argv[++i];
+        } else {
+            int used = extra ? extra(argc, argv, i, ctx) : 0;
+            if (used < 0) return 2;
+            if (used == 0) {
+                fprintf(stderr, "pflow bench %s: unknown option '%s'\n\n%s", argv[0], a, usage);
+                return 2;
+            }
+            i += used - 1;
+        }
+    }
+    return 0;
+}
+
+static int pf_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double pf_bench_median(double *v, int n) {
+    if (n <= 0) return 0.0;
+    qsort(v, (size_t)n, sizeof *v, pf_cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+pf_status pf_bench_time(pf_bench_fn fn, void *ctx, int reps, double *median_s, double *min_s) {
+    PF_TRY(fn(ctx)); /* warm-up: first-touch of buffers, scratch growth, BLAS thread start */
+    if (reps < 1) reps = 1;
+    double *t = malloc((size_t)reps * sizeof *t);
+    if (!t) return pf_error(PF_ERR_OOM, "out of host memory (bench timings)");
+    for (int r = 0; r < reps; r++) {
+        double t0 = pf_time_now();
+        pf_status rc = fn(ctx);
+        t[r] = pf_time_now() - t0;
+        if (rc != PF_OK) {
+            free(t);
+            return rc;
+        }
+    }
+    double mn = t[0];
+    for (int r = 1; r < reps; r++) mn = t[r] < mn ? t[r] : mn;
+    if (min_s) *min_s = mn;
+    if (median_s) *median_s = pf_bench_median(t, reps);
+    free(t);
+    return PF_OK;
+}
+
+pf_status pf_bench_backend(const pf_bench_opts *o, pf_backend **out) {
+    pf_backend_options bo = {.device = -1, .threads = o->threads, .reference = false};
+    return pf_backend_create(o->backend ? o->backend : "cpu", &bo, out);
+}
+
+void pf_bench_print_conditions(FILE *f, pf_backend *be, const pf_bench_opts *o, const char *dtype) {
+    pf_backend_info info;
+    pf_backend_get_info(be, &info);
+    char date[64] = "";
+    time_t now = time(NULL);
+    struct tm tmv;
+    if (localtime_r(&now, &tmv)) strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tmv);
+    fprintf(f, "conditions:\n");
+    fprintf(f, "  pflow %s, %s\n", pf_version(), date);
+    fprintf(f, "  backend %s: %s\n", info.name, info.device);
+    if (!strcmp(info.name, "cpu")) {
+        char g[256];
+        fprintf(f, "  threads %d (%d cores online)\n", pf_cpu_get_threads(be), pf_cpu_count());
+        fprintf(f, "  GEMM: %s\n", pf_cpu_gemm_desc(be, g, sizeof g));
+    }
+    fprintf(f, "  dtype %s\n", dtype);
+    fprintf(f, "  timing: median of %d repetition(s) after one warm-up%s\n", o->reps, o->quick ? " (--quick subset)" : "");
+}

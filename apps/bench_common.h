@@ -1,0 +1,40 @@
+/*
+ * Helpers shared by the `pflow bench` kinds: common options, timing (median
+ * of repetitions after a warm-up) and the conditions line every benchmark
+ * prints before its numbers.
+ */
+#ifndef PFLOW_BENCH_COMMON_H
+#define PFLOW_BENCH_COMMON_H
+
+#include "pf_backend.h"
+
+#include <stdio.h>
+
+typedef struct pf_bench_opts {
+    const char *backend; /* "cpu", ... (default cpu) */
+    int threads;         /* CPU threads (0: all cores) */
+    int reps;            /* timed repetitions per measurement (after one warm-up) */
+    bool quick;          /* small subset, for smoke tests */
+} pf_bench_opts;
+
+/* Parse the common options (--backend B, --threads N, --reps N, --quick) out of argv[1..argc);
+ * argv[0] is the kind. Unknown options are an error unless `extra` accepts them (returns the
+ * number of arguments it consumed, 0 if it does not know the option). Returns 0 on success,
+ * 1 after printing --help text, 2 on a usage error (message on stderr). */
+typedef int (*pf_bench_extra_fn)(int argc, char **argv, int i, void *ctx);
+int pf_bench_parse(int argc, char **argv, pf_bench_opts *o, const char *usage, pf_bench_extra_fn extra, void *ctx);
+
+/* Time fn(ctx) once to warm up, then reps times; median and minimum in seconds. */
+typedef pf_status (*pf_bench_fn)(void *ctx);
+pf_status pf_bench_time(pf_bench_fn fn, void *ctx, int reps, double *median_s, double *min_s);
+
+/* Median of n values (sorts v). */
+double pf_bench_median(double *v, int n);
+
+/* "conditions: backend cpu (DEVICE), threads N, dtype D, GEMM ..." and the date. */
+void pf_bench_print_conditions(FILE *f, pf_backend *be, const pf_bench_opts *o, const char *dtype);
+
+/* Create the benchmark's backend from the options (CPU: fast kernels, o->threads). */
+pf_status pf_bench_backend(const pf_bench_opts *o, pf_backend **out);
+
+#endif /* PFLOW_BENCH_COMMON_H */

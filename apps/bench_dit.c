@@ -1,0 +1,276 @@
+/*
+ * pflow bench dit: one DiT call at the released size (random weights, no files) in the
+ * token layout the pipeline issues for unit K, stage S (facts §4.5: history clips, CFG
+ * batch 2, 128 T5 tokens). Prints the conditions, time per call, FLOPs, FLOP/s and the
+ * planner's peak compute memory.
+ */
+#include "pflow_cli.h"
+#include "pf_dit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BENCH_TEXT_TOKENS 128 /* T5 max_length */
+#define BENCH_BATCH 2         /* classifier-free guidance: [negative, positive] */
+
+typedef struct {
+    const char *variant, *res, *backend;
+    int unit, stage, reps, threads;
+    pf_dtype dtype, act;
+    uint64_t seed;
+} bench_dit_opts;
+
+static void bench_dit_usage(FILE *f) {
+    fprintf(f, "usage: pflow bench dit [--variant miniflux|sd3] [--res 384p|768p] [--unit K] [--stage S]\n"
+               "                      [--backend B] [--dtype f32|bf16] [--act f32|bf16] [--reps N] [--threads N]\n\n"
+               "One DiT forward with random weights at the released size, in the layout of unit K (0 = first\n"
+               "frame, K >= 1 with K history frames) and pyramid stage S (0 = quarter, 2 = full resolution),\n"
+               "batch 2 (CFG) and 128 text tokens. --dtype is the weight dtype (default bf16), --act the\n"
+               "activation dtype (default f32). The first call (graph build and planning) is timed apart.\n"
+               "--backend meta plans the call without running it (FLOPs and memory only).\n");
+}
+
+static int bench_dit_int(const char *s, int lo, int hi, const char *what, int *out) {
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!s[0] || *end || v < lo || v > hi) {
+        fprintf(stderr, "pflow bench dit: %s must be an integer in [%d, %d] (got '%s')\n", what, lo, hi, s);
+        return 2;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
+    *o = (bench_dit_opts){.variant = "miniflux",
+                          .res = "384p",
+                          .backend = "cpu",
+                          .unit = 0,
+                          .stage = 2,
+                          .reps = 1,
+                          .threads = 0,
+                          .dtype = PF_BF16,
+                          .act = PF_F32,
+                          .seed = 1234};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            bench_dit_usage(stdout);
+            return 1;
+        }
+        if (!v) {
+            fprintf(stderr, "pflow bench dit: %s needs a value\n", a);
+            return 2;
+        }
+        int rc = 0;
+        if (!strcmp(a, "--variant"))
+            o->variant = v;
+        else if (!strcmp(a, "--res"))
+            o->res = v;
+        else if (!strcmp(a, "--backend"))
+            o->backend = v;
+        else if (!strcmp(a, "--unit"))
+            rc = bench_dit_int(v, 0, 63, "--unit", &o->unit);
+        else if (!strcmp(a, "--stage"))
+            rc = bench_dit_int(v, 0, 2, "--stage", &o->stage);
+        else if (!strcmp(a, "--reps"))
+            rc = bench_dit_int(v, 1, 1000, "--reps", &o->reps);
+        else if (!strcmp(a, "--threads"))
+            rc = bench_dit_int(v, 0, 1024, "--threads", &o->threads);
+        else if (!strcmp(a, "--dtype") || !strcmp(a, "--act")) {
+            pf_dtype dt;
+            if (pf_dtype_parse(v, &dt) != PF_OK || (dt != PF_F32 && dt != PF_BF16 && dt != PF_F16)) {
+                fprintf(stderr, "pflow bench dit: %s must be f32, bf16 or f16 (got '%s')\n", a, v);
+                return 2;
+            }
+            *(!strcmp(a, "--dtype") ? &o->dtype : &o->act) = dt;
+        } else {
+            fprintf(stderr, "pflow bench dit: unknown option '%s'\n\n", a);
+            bench_dit_usage(stderr);
+            return 2;
+        }
+        if (rc) return rc;
+        i++;
+    }
+    if (strcmp(o->variant, "miniflux") && strcmp(o->variant, "sd3")) {
+        fprintf(stderr, "pflow bench dit: --variant must be miniflux or sd3 (got '%s')\n", o->variant);
+        return 2;
+    }
+    if (strcmp(o->res, "384p") && strcmp(o->res, "768p")) {
+        fprintf(stderr, "pflow bench dit: --res must be 384p or 768p (got '%s')\n", o->res);
+        return 2;
+    }
+    return 0;
+}
+
+/* The clip list generate() builds for unit k at stage s (chronological, current clip last):
+ *   s = 2: [quarter: frames 0..k-3] [half: frame k-2] [full: frame k-1] [current, full]
+ *   s = 1: [quarter: frames 0..k-2] [half: frame k-1] [current, half]
+ *   s = 0: [quarter: frames 0..k-2] [quarter: frame k-1] [current, quarter]
+ * (empty groups dropped). Latent sizes: full = H/8 x W/8, half and quarter below it. */
+static int bench_dit_clips(int unit, int stage, int Hl, int Wl, int t[4], int h[4], int w[4]) {
+    int n = 0;
+    const int qh = Hl / 4, qw = Wl / 4, hh = Hl / 2, hw = Wl / 2;
+    const int sh = stage == 0 ? qh : stage == 1 ? hh : Hl, sw = stage == 0 ? qw : stage == 1 ? hw : Wl;
+    if (unit > 0) {
+        int quarter_frames = stage == 2 ? unit - 2 : unit - 1;
+        if (quarter_frames > 0) t[n] = quarter_frames, h[n] = qh, w[n] = qw, n++;
+        if (stage == 2 && unit >= 2) t[n] = 1, h[n] = hh, w[n] = hw, n++;
+        t[n] = 1, h[n] = sh, w[n] = sw, n++; /* frame k-1 at this stage's resolution */
+    }
+    t[n] = 1, h[n] = sh, w[n] = sw, n++; /* the current noisy latent */
+    return n;
+}
+
+static pf_status bench_dit_fill(pf_tensor *x, uint32_t seed) {
+    size_t n = (size_t)pf_nelem(x);
+    float *v = pf_malloc(n * sizeof(float), "bench input");
+    if (!v) return PF_ERR_OOM;
+    uint32_t s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        v[i] = (float)(s >> 8) / 8388608.0f - 1.0f; /* U(-1, 1) */
+    }
+    pf_status rc = pf_tensor_set_as(x, v, PF_F32, n);
+    free(v);
+    return rc;
+}
+
+static int bench_dit_fail(const char *what) {
+    fprintf(stderr, "pflow bench dit: %s: %s\n", what, pf_last_error());
+    return 1;
+}
+
+int pf_bench_dit(int argc, char **argv) {
+    bench_dit_opts o;
+    int prc = bench_dit_parse(argc, argv, &o);
+    if (prc) return prc == 1 ? 0 : prc;
+    const bool flux = !strcmp(o.variant, "miniflux");
+    const int Hl = !strcmp(o.res, "384p") ? 384 / 8 : 768 / 8, Wl = !strcmp(o.res, "384p") ? 640 / 8 : 1280 / 8;
+
+    pf_backend *be = NULL;
+    pf_backend_options bo = {.device = -1, .threads = o.threads, .reference = false};
+    const bool meta = !strcmp(o.backend, "meta"); /* plan only: FLOPs and memory, no timing */
+    if ((meta ? pf_backend_meta_create(&be) : pf_backend_create(o.backend, &bo, &be)) != PF_OK)
+        return bench_dit_fail("backend");
+    pf_backend_info info;
+    pf_backend_get_info(be, &info);
+
+    pf_dit_config cfg;
+    pf_dit_config_released(flux ? PF_DIT_FLUX : PF_DIT_MMDIT, &cfg);
+    pf_dit *dit = NULL;
+    pf_pool *pool = NULL;
+    int ret = 1;
+    double t0 = pf_time_now();
+    if (pf_dit_create_random(&cfg, be, o.dtype, o.seed, &dit) != PF_OK) {
+        ret = bench_dit_fail("random weights");
+        goto done;
+    }
+    double t_init = pf_time_now() - t0;
+    if (pf_dit_set_act_dtype(dit, o.act) != PF_OK || pf_pool_create(be, 0, &pool) != PF_OK) {
+        ret = bench_dit_fail("setup");
+        goto done;
+    }
+
+    int t[4], h[4], w[4];
+    int n_clips = bench_dit_clips(o.unit, o.stage, Hl, Wl, t, h, w);
+    pf_dit_inputs in = {.batch = BENCH_BATCH, .n_clips = n_clips};
+    float ts[BENCH_BATCH] = {500.0f, 500.0f};
+    int32_t mask[BENCH_BATCH * BENCH_TEXT_TOKENS];
+    for (int b = 0; b < BENCH_BATCH; b++)
+        for (int j = 0; j < BENCH_TEXT_TOKENS; j++) mask[b * BENCH_TEXT_TOKENS + j] = j < (b ? 40 : 24);
+    in.timestep = ts;
+    in.text_mask = mask;
+    int64_t img_tokens = 0;
+    char clips_desc[256] = "";
+    for (int i = 0; i < n_clips; i++) {
+        int64_t ne[5] = {BENCH_BATCH, cfg.in_channels, t[i], h[i], w[i]};
+        in.clips[i] = pf_pool_tensor(pool, PF_F32, 5, ne, "clip");
+        if (!in.clips[i] || bench_dit_fill(in.clips[i], (uint32_t)i + 1) != PF_OK) {
+            ret = bench_dit_fail("inputs");
+            goto done;
+        }
+        img_tokens += (int64_t)t[i] * (h[i] / cfg.patch) * (w[i] / cfg.patch);
+        size_t o2 = strlen(clips_desc);
+        snprintf(clips_desc + o2, sizeof clips_desc - o2, "%s%dx%dx%d", i ? ", " : "", t[i], h[i], w[i]);
+    }
+    int64_t tne[3] = {BENCH_BATCH, BENCH_TEXT_TOKENS, cfg.text_dim}, pne[2] = {BENCH_BATCH, cfg.pooled_dim};
+    int64_t vne[5] = {BENCH_BATCH, cfg.in_channels, t[n_clips - 1], h[n_clips - 1], w[n_clips - 1]};
+    in.text = pf_pool_tensor(pool, PF_F32, 3, tne, "text");
+    in.pooled = pf_pool_tensor(pool, PF_F32, 2, pne, "pooled");
+    pf_tensor *vel = pf_pool_tensor(pool, PF_F32, 5, vne, "velocity");
+    if (!in.text || !in.pooled || !vel || bench_dit_fill(in.text, 11) != PF_OK ||
+        bench_dit_fill(in.pooled, 12) != PF_OK) {
+        ret = bench_dit_fail("inputs");
+        goto done;
+    }
+
+    char b1[32], b2[32];
+    printf("pflow bench dit\n");
+    printf("  backend     %s: %s\n", pf_backend_name(be), info.device);
+    printf("  model       %s, released size, random weights (%.2f s to draw): %.3f G parameters\n",
+           flux ? "miniFLUX (8 double + 16 single blocks, 30 x 64)" : "SD3 MMDiT (24 joint blocks, 24 x 64)", t_init,
+           (double)cfg.n_params * 1e-9);
+    printf("  dtypes      weights %s (%s), activations %s\n", pf_dtype_name(o.dtype),
+           pf_fmt_bytes((double)cfg.n_params * (double)pf_dtype_size(o.dtype), b1, sizeof b1), pf_dtype_name(o.act));
+    printf("  layout      %s unit %d stage %d: batch %d (CFG), %d text tokens, clips (t x h x w latents) [%s]\n", o.res,
+           o.unit, o.stage, BENCH_BATCH, BENCH_TEXT_TOKENS, clips_desc);
+    printf("              %lld image tokens (%lld in the current clip) + %d text = %lld per sample\n",
+           (long long)img_tokens, (long long)t[n_clips - 1] * (h[n_clips - 1] / 2) * (w[n_clips - 1] / 2),
+           BENCH_TEXT_TOKENS, (long long)img_tokens + BENCH_TEXT_TOKENS);
+    fflush(stdout);
+
+    /* the usual estimate: batch x (2 x weights x tokens + 4 x tokens^2 x hidden x layers) */
+    double tok = (double)(img_tokens + BENCH_TEXT_TOKENS);
+    double formula = BENCH_BATCH * (2.0 * (double)cfg.n_params * tok +
+                                    4.0 * tok * tok * cfg.hidden * (double)(cfg.n_double + cfg.n_single));
+    pf_dit_stats st;
+    if (meta) {
+        if (pf_dit_plan(dit, &in, vel, &st) != PF_OK) {
+            ret = bench_dit_fail("planning");
+            goto done;
+        }
+        printf("  (meta backend: planned, not run)\n");
+        printf("  FLOPs       %.3f TFLOP per call counted over the graph's nodes (estimate %.3f TFLOP)\n",
+               st.flops * 1e-12, formula * 1e-12);
+        printf("  memory      planner peak %s for this layout, weights %s\n",
+               pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1),
+               pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));
+        ret = 0;
+        goto done;
+    }
+    t0 = pf_time_now();
+    if (pf_dit_forward(dit, &in, vel) != PF_OK) {
+        ret = bench_dit_fail("forward");
+        goto done;
+    }
+    double t_first = pf_time_now() - t0, t_sum = 0.0, t_min = 1e300;
+    for (int r = 0; r < o.reps; r++) {
+        ts[0] = ts[1] = 900.0f - 37.0f * (float)r;
+        t0 = pf_time_now();
+        if (pf_dit_forward(dit, &in, vel) != PF_OK) {
+            ret = bench_dit_fail("forward");
+            goto done;
+        }
+        double dt = pf_time_now() - t0;
+        t_sum += dt;
+        if (dt < t_min) t_min = dt;
+    }
+    double t_mean = t_sum / o.reps;
+    pf_dit_get_stats(dit, &st);
+    printf("  first call  %.3f s (graph build, planning and one run)\n", t_first);
+    printf("  per call    %.3f s (mean of %d, min %.3f s)\n", t_mean, o.reps, t_min);
+    printf("  FLOPs       %.3f TFLOP per call counted over the graph's nodes (estimate %.3f TFLOP)\n", st.flops * 1e-12,
+           formula * 1e-12);
+    printf("  throughput  %.1f GFLOP/s (graph count / mean time)\n", st.flops / t_mean * 1e-9);
+    printf("  memory      planner peak %s for this layout, weights %s\n",
+           pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1),
+           pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));
+    ret = 0;
+done:
+    pf_pool_free(pool);
+    pf_dit_free(dit);
+    pf_backend_free(be);
+    return ret;
+}
