@@ -14,6 +14,8 @@ static const pf_bench_kind pf_bench_kinds[] = {
     {"ops", "matmul and attention shapes of the DiT vs the machine's sgemm peak", pf_bench_ops},
     {"dit", "one DiT call at the released size in a pipeline layout (unit, stage)", pf_bench_dit},
     {"text", "text encoders at the released sizes (T5-XXL, CLIP-L, CLIP-G), random weights", pf_bench_text},
+    {"vae", "causal video VAE decode / encode at 384p or 768p: time, memory, planner prediction", pf_bench_vae},
+    {"generate", "the whole t2v pipeline on random weights: phase times, DiT calls and tokens, memory", pf_bench_generate},
     {NULL, NULL, NULL}, /* kinds are added above this sentinel */
 };
 

@@ -17,7 +17,7 @@ cmake --build build/ci -j "$JOBS"
 
 if [ "${PF_CI_SANITIZE:-1}" != "0" ]; then
   # CUDA code is compiled by the release pass; the sanitizer pass checks host code.
-  cmake -S . -B build/ci-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPF_WERROR=ON -DPF_SANITIZE=ON -DPF_CUDA=OFF
+  cmake -S . -B build/ci-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPF_WERROR=ON -DPF_SANITIZE=ON -DPF_CUDA=OFF
   cmake --build build/ci-asan -j "$JOBS"
   (cd build/ci-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" -L 'unit|golden')
 fi

@@ -46,6 +46,165 @@ void pf_clear_error(void);
 /* Library version string, e.g. "0.1.0". */
 const char *pf_version(void);
 
+/* ======================================================================== models */
+
+/* An opened model folder: the DiT and the causal VAE resident on one backend. */
+typedef struct pf_model pf_model;
+
+/* Weight and latent precision. AUTO: bf16 on GPU backends (the official run's
+ * precision), f32 on the CPU. */
+typedef enum pf_precision { PF_PRECISION_AUTO = 0, PF_PRECISION_F32, PF_PRECISION_BF16 } pf_precision;
+
+typedef struct pf_model_options {
+    const char *backend;    /* "cpu", "cuda", "vulkan"; NULL: the first compiled-in backend with a device */
+    int device;             /* device index, -1: the default */
+    int threads;            /* CPU threads, 0: all cores */
+    pf_precision precision;
+    const char *resolution; /* "384p", "768p" or "image" (diffusion_transformer_<resolution>/);
+                               NULL: the only one present, else 384p, 768p, image */
+} pf_model_options;
+
+void pf_model_options_default(pf_model_options *o);
+
+/* Open a model folder as downloaded from Hugging Face (rain1011/pyramid-flow-miniflux
+ * or -sd3): diffusion_transformer_<resolution>/ and causal_video_vae/ are required; the
+ * variant (miniFLUX or SD3) comes from the DiT's config.json. opts may be NULL. */
+pf_status pf_model_open(const char *dir, const pf_model_options *opts, pf_model **out);
+void pf_model_free(pf_model *m);
+
+typedef enum pf_variant { PF_VARIANT_MINIFLUX = 0, PF_VARIANT_SD3 } pf_variant;
+
+typedef struct pf_model_info {
+    pf_variant variant;
+    char resolution[16];              /* "384p", "768p", "image" */
+    int default_width, default_height;/* 640x384, 1280x768, 1024x1024 */
+    int max_temp;                     /* longest video the checkpoint was trained for: 16 (384p), 31 (768p), 1 */
+    bool has_text_encoders;
+    int text_dim, pooled_dim;         /* what prompt embeddings must have */
+    char backend[32];
+    char device[256];
+    pf_precision precision;           /* resolved: F32 or BF16 */
+    size_t weight_bytes;              /* DiT + VAE on the backend */
+} pf_model_info;
+
+pf_status pf_model_get_info(const pf_model *m, pf_model_info *info);
+
+/* ======================================================================== prompts */
+
+/* Prompt conditioning ([negative, positive]) ready for a model. */
+typedef struct pf_prompt pf_prompt;
+
+/* One prompt's precomputed text-encoder outputs (host arrays, copied). */
+typedef struct pf_embeddings {
+    int tokens;           /* T5 sequence length (128 in the released pipelines) */
+    int text_dim;         /* T5 width (4096) */
+    int pooled_dim;       /* miniFLUX 768 (CLIP-L), SD3 2048 (CLIP-L + CLIP-G) */
+    const float *hidden;  /* [tokens, text_dim] T5 last hidden state */
+    const int32_t *mask;  /* [tokens] 1 = valid token */
+    const float *pooled;  /* [pooled_dim] */
+} pf_embeddings;
+
+/* Encode a prompt pair with the folder's text encoders (miniFLUX: CLIP-L + T5-XXL; SD3:
+ * CLIP-L + CLIP-G + T5-XXL), as the official pipelines do: the positive prompt gets the
+ * suffix ", hyper quality, Ultra HD, 8K"; negative NULL means the official default
+ * negative prompt, "" an empty one. Each encoder is loaded for the call and freed after
+ * it. PF_ERR_NOT_FOUND when the folder has no text encoders. */
+pf_status pf_prompt_encode(pf_model *m, const char *prompt, const char *negative, pf_prompt **out);
+
+/* Conditioning from precomputed embeddings; both must have the model's sizes. */
+pf_status pf_prompt_from_embeddings(pf_model *m, const pf_embeddings *positive, const pf_embeddings *negative,
+                                    pf_prompt **out);
+void pf_prompt_free(pf_prompt *p);
+
+/* ======================================================================== generation */
+
+typedef enum pf_mode {
+    PF_MODE_T2V = 0, /* text to video (generate) */
+    PF_MODE_I2V,     /* image + text to video (generate_i2v): the image is the first frame */
+    PF_MODE_T2I,     /* text to image: one latent frame (the image checkpoint) */
+} pf_mode;
+
+/* An RGB image, [height, width, 3] uint8 (the i2v input, already at the video size). */
+typedef struct pf_rgb_image {
+    int width, height;
+    const uint8_t *rgb;
+} pf_rgb_image;
+
+/* Progress of a generation: phase "denoise" once per DiT call, "encode"/"decode" once
+ * per VAE chunk. */
+typedef struct pf_progress {
+    const char *phase;
+    int unit, n_units;   /* latent frame being generated (i2v starts at 1) */
+    int stage, n_stages; /* pyramid stage (0 = quarter resolution) */
+    int step, n_steps;   /* step within the stage */
+    int call, n_calls;   /* DiT calls done and in total */
+    int chunk, n_chunks; /* VAE chunks (encode/decode phases) */
+    double elapsed_s;
+} pf_progress;
+
+/* Return false to cancel: pf_generate then stops and returns PF_ERR_CANCELLED. */
+typedef bool (*pf_progress_fn)(void *user, const pf_progress *p);
+
+typedef struct pf_generate_params {
+    pf_mode mode;
+    int width, height;        /* multiples of 64; 0: the model's default (i2v: the image's size) */
+    int temp;                 /* latent frames: the video has 1 + 8 (temp - 1) frames */
+    int steps[3];             /* per stage, first frame (t2v, t2i) or every frame (i2v) */
+    int video_steps[3];       /* per stage, frames after the first (t2v) */
+    float guidance;           /* first frame; > 0 enables classifier-free guidance (i2v too) */
+    float video_guidance;     /* later frames */
+    bool linear_guidance;     /* frame k uses max(guidance - 0.5 k, 2) for both scales */
+    uint64_t seed;            /* the Philox generator's seed */
+    const char *noise_file;   /* or replay every draw from a safetensors file (in.noise_init,
+                                 in.posterior_noise, in.block_noise_000, ...) */
+    bool vae_tiling;          /* decode in overlapping spatial tiles (official: on) */
+    int vae_tile_size;        /* tile size in pixels, multiple of 32 (official: 256; 512 without save_memory) */
+    int vae_window;           /* latent frames per decode chunk after the first (official: 1; 2 without save_memory) */
+    pf_progress_fn progress;  /* may be NULL */
+    void *progress_user;
+} pf_generate_params;
+
+/* The released settings of a mode: t2v temp 16, steps [20,20,20], video steps
+ * [10,10,10], guidance 7, video guidance 5; i2v temp 16, steps [10,10,10], video
+ * guidance 4; t2i temp 1, guidance 9; seed 0, VAE tiled 256 px, window 1. */
+void pf_generate_params_default(pf_generate_params *p, pf_mode mode);
+
+/* Frames out, [frames, height, width, 3] uint8 RGB. */
+typedef struct pf_video {
+    int frames, width, height;
+    float fps;    /* 24 */
+    uint8_t *rgb;
+} pf_video;
+
+/* Generate. image: the i2v first frame (NULL otherwise). On failure *out is empty. */
+pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *image, const pf_generate_params *p,
+                      pf_video *out);
+void pf_video_free(pf_video *v);
+
+/* Time and memory of the model's last generation. */
+typedef struct pf_generate_stats {
+    double total_s;
+    double noise_s;           /* initial noise draw and pyramid */
+    double vae_encode_s;      /* i2v image */
+    double dit_s[3];          /* DiT forwards per stage */
+    double guidance_euler_s;  /* classifier-free guidance and Euler steps */
+    double renoise_s;         /* stage jumps: block noise and upsampling */
+    double history_s;         /* clean history pyramid and clips */
+    double vae_decode_s;
+    double frames_s;          /* uint8 conversion */
+    int dit_calls;
+    int batch;                /* 2 with classifier-free guidance */
+    int64_t image_tokens;     /* summed over DiT calls, per batch row */
+    size_t weight_bytes;      /* DiT + VAE weights */
+    size_t latent_bytes;      /* persistent latents of the pipeline */
+    size_t dit_graph_bytes;   /* compute memory of the largest DiT call */
+    size_t vae_arena_bytes;   /* compute memory of the VAE decode */
+    size_t device_peak_bytes; /* the backend's allocation peak since the model was opened */
+    size_t host_peak_bytes;   /* the process's peak resident memory */
+} pf_generate_stats;
+
+pf_status pf_model_last_stats(const pf_model *m, pf_generate_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,10 @@ static const pf_golden_runner_entry runners[] = {
     {"text_encoder", pf_golden_run_text_encoder},
     {"tokenizer", pf_golden_run_tokenizer},
     {"dit", pf_golden_run_dit},
+    {"vae", pf_golden_run_vae},
+    {"scheduler", pf_golden_run_scheduler},
+    {"pipeline_t2v", pf_golden_run_pipeline},
+    {"pipeline_i2v", pf_golden_run_pipeline},
     {NULL, NULL}, /* end */
 };
 
