@@ -15,7 +15,7 @@
 #   golden   pflow check-golden .golden --backend cuda --dtype f32 and --dtype bf16 (-v),
 #            with the CPU's figures first for comparison
 #   bench    pflow bench dit --backend cuda --variant miniflux --res 384p --unit 0 --stage 2
-#            when this build has that bench
+#            (bf16 weights; activations f32, then bf16) when this build has that bench
 # Logs go to $OUT (at most 8 files: the device tool's limit), a summary table last.
 # Exit status: 0 when every step that ran passed.
 set -u -o pipefail
@@ -118,8 +118,10 @@ fi
 
 # ---- DiT benchmark (written by the DiT work; run when this build has it)
 if "$bin/pflow" bench --help 2>&1 | grep -qE '^ +dit '; then
-  step "bench dit miniflux 384p" 150 bench.log "$bin/pflow" bench dit --backend cuda --variant miniflux --res 384p \
-    --unit 0 --stage 2
+  for act in f32 bf16; do
+    step "bench dit miniflux 384p act $act" 120 bench.log "$bin/pflow" bench dit --backend cuda --variant miniflux \
+      --res 384p --unit 0 --stage 2 --act $act
+  done
 else
   "$bin/pflow" bench --help >>"$OUT/bench.log" 2>&1
   printf '%-34s SKIP  (no dit bench in this build)\n' "bench dit" | tee -a "$summary"
