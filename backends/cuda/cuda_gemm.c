@@ -292,9 +292,15 @@ static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_gemm *g, pf_cuda_block **tm
         PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &pbias, sizeof pbias),
                       "%s", what);
     const float alpha = g->alpha, beta = 0.0f;
-    PF_CUBLAS_TRY(cublasLtMatmul(c->lt, p->desc, &alpha, pb, p->la, pa, p->lb, &beta, pd, p->ld, pd, p->ld, &p->algo,
-                                 c->workspace->ptr, p->workspace, c->stream),
-                  "%s", what);
+    cublasStatus_t s = cublasLtMatmul(c->lt, p->desc, &alpha, pb, p->la, pa, p->lb, &beta, pd, p->ld, pd, p->ld,
+                                      &p->algo, c->workspace->ptr, p->workspace, c->stream);
+    if (s == CUBLAS_STATUS_NOT_SUPPORTED) { /* declined after all: remember, and use the reference kernel */
+        PF_DEBUG("CUDA: cuBLASLt declined %s; using the reference GEMM kernel", what);
+        p->lt_ok = false;
+        *fallback = true;
+        return PF_OK;
+    }
+    if (s != CUBLAS_STATUS_SUCCESS) return pf_cublas_error(s, "cublasLtMatmul", "%s", what);
     if (pd != g->c)
         PF_TRY(pf_cuda_launched(c, pf_cu_convert(g->c, (int)g->c_dt, pd, PF_CU_F32, c_n, c->stream), "pf_cu_convert"));
     return PF_OK;
