@@ -19,7 +19,7 @@
 # Logs go to $OUT (at most 8 files: the device tool's limit), a summary table last.
 # Exit status: 0 when every step that ran passed.
 set -u -o pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 OUT=${OUT:-$root/out/gpu_check}
 mkdir -p "$OUT"
@@ -51,7 +51,8 @@ step() {
     return 0
   fi
   [ "$limit" -gt "$left" ] && limit=$left
-  local t0=$(date +%s)
+  local t0
+  t0=$(date +%s)
   echo "===== $name: $*" >>"$OUT/$log"
   timeout --kill-after=5 "$limit" "$@" >>"$OUT/$log" 2>&1
   local rc=$?
@@ -95,13 +96,13 @@ step "conformance cuda SYNC=1" 90 conformance.log env PF_CUDA_SYNC=1 "$tests/tes
 
 # ---- sanitizers: out-of-bounds and uninitialised accesses everywhere, shared-memory races
 if command -v compute-sanitizer >/dev/null 2>&1; then
-  cs="compute-sanitizer --error-exitcode 3 --print-limit 20"
-  step "memcheck conformance" 150 sanitizer.log $cs --tool memcheck "$tests/test_conformance" --backend cuda
-  step "memcheck test_cuda_backend" 120 sanitizer.log $cs --tool memcheck "$tests/test_cuda_backend" ops_by_hand
+  cs=(compute-sanitizer --error-exitcode 3 --print-limit 20)
+  step "memcheck conformance" 150 sanitizer.log "${cs[@]}" --tool memcheck "$tests/test_conformance" --backend cuda
+  step "memcheck test_cuda_backend" 120 sanitizer.log "${cs[@]}" --tool memcheck "$tests/test_cuda_backend" ops_by_hand
   for op in attention layer_norm group_norm softmax conv3d linear; do
-    step "racecheck $op" 60 sanitizer.log $cs --tool racecheck "$tests/test_conformance" --backend cuda --op $op
+    step "racecheck $op" 60 sanitizer.log "${cs[@]}" --tool racecheck "$tests/test_conformance" --backend cuda --op "$op"
   done
-  step "synccheck attention" 60 sanitizer.log $cs --tool synccheck "$tests/test_conformance" --backend cuda --op attention
+  step "synccheck attention" 60 sanitizer.log "${cs[@]}" --tool synccheck "$tests/test_conformance" --backend cuda --op attention
 else
   echo "compute-sanitizer not found" >>"$OUT/sanitizer.log"
   printf '%-34s SKIP  (no compute-sanitizer)\n' sanitizers | tee -a "$summary"

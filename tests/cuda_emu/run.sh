@@ -14,16 +14,16 @@ root=$(cd "$here/../.." && pwd)
 out=${1:-$root/build-emu}
 san=${2:-}
 case "$san" in
-  asan) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" ;;
-  tsan) SAN="-fsanitize=thread" ;;
-  "") SAN="" ;;
+  asan) SAN=("-fsanitize=address,undefined" -fno-omit-frame-pointer) ;;
+  tsan) SAN=(-fsanitize=thread) ;;
+  "") SAN=() ;;
   *) echo "usage: $0 [BUILD_DIR] [asan|tsan]" >&2; exit 2 ;;
 esac
 mkdir -p "$out/gen" "$out/obj"
-INC="-I$here -I$here/include -I$root/include -I$root/runtime -I$root/backends -I$root/backends/cpu -I$root/model"
-INC="$INC -I$root/backends/cuda -I$root/kernels"
-DEF="-DPF_HAVE_CUDA -D_GNU_SOURCE -DPF_CUDA_ARCHS=\"emulated\""
-CF="-O1 -g -ffp-contract=off $SAN"
+INC=(-I"$here" -I"$here/include")
+for d in include runtime backends backends/cpu model backends/cuda kernels; do INC+=(-I"$root/$d"); done
+DEF=(-DPF_HAVE_CUDA -D_GNU_SOURCE '-DPF_CUDA_ARCHS="emulated"')
+CF=(-O1 -g -ffp-contract=off "${SAN[@]}")
 jobs=$(nproc)
 pids=()
 objs=()
@@ -31,26 +31,27 @@ wait_all() { for p in "${pids[@]}"; do wait "$p"; done; pids=(); }
 for f in "$root"/kernels/*.cu; do
   b=$(basename "$f" .cu)
   python3 "$here/gen.py" "$f" "$out/gen/$b.cpp"
-  g++ -std=c++20 $CF $INC $DEF -Wno-unknown-pragmas -pthread -c "$out/gen/$b.cpp" -o "$out/obj/k_$b.o" &
+  g++ -std=c++20 "${CF[@]}" "${INC[@]}" "${DEF[@]}" -Wno-unknown-pragmas -pthread -c "$out/gen/$b.cpp" \
+    -o "$out/obj/k_$b.o" &
   pids+=($!)
   objs+=("$out/obj/k_$b.o")
   [ ${#pids[@]} -ge "$jobs" ] && wait_all
 done
-g++ -std=c++20 $CF -I"$here" -I"$here/include" -pthread -c "$here/emu_runtime.cpp" -o "$out/obj/emu_runtime.o"
+g++ -std=c++20 "${CF[@]}" -I"$here" -I"$here/include" -pthread -c "$here/emu_runtime.cpp" -o "$out/obj/emu_runtime.o"
 objs+=("$out/obj/emu_runtime.o")
 wait_all
 for f in "$root"/runtime/*.c "$root"/backends/cpu/*.c "$root"/backends/cuda/*.c "$root"/model/*.c; do
   b=$(basename "$(dirname "$f")")_$(basename "$f" .c)
-  gcc -std=c11 $CF $INC $DEF -Wall -Wextra -Wno-unused-parameter -c "$f" -o "$out/obj/$b.o" &
+  gcc -std=c11 "${CF[@]}" "${INC[@]}" "${DEF[@]}" -Wall -Wextra -Wno-unused-parameter -c "$f" -o "$out/obj/$b.o" &
   pids+=($!)
   objs+=("$out/obj/$b.o")
   [ ${#pids[@]} -ge "$jobs" ] && wait_all
 done
 wait_all
-TD="-DPF_DEFAULT_GOLDEN_DIR=\"$root/../shared/golden\" -DPF_TEST_BINARY_DIR=\"$out\" -DPF_TEST_DATA_DIR=\"$root/tests/data\""
-TD="$TD -I$root/tests -I$root/tests/conformance"
-LIBS="-lcjson -lutf8proc -lm -lstdc++ -pthread"
-link() { gcc -std=c11 $CF $INC $DEF $TD "$@" "${objs[@]}" $LIBS $SAN; }
+TD=("-DPF_DEFAULT_GOLDEN_DIR=\"$root/../shared/golden\"" "-DPF_TEST_BINARY_DIR=\"$out\""
+  "-DPF_TEST_DATA_DIR=\"$root/tests/data\"" -I"$root/tests" -I"$root/tests/conformance")
+LIBS=(-lcjson -lutf8proc -lm -lstdc++ -pthread)
+link() { gcc -std=c11 "${CF[@]}" "${INC[@]}" "${DEF[@]}" "${TD[@]}" "$@" "${objs[@]}" "${LIBS[@]}" "${SAN[@]}"; }
 link "$root"/tests/conformance/{test_conformance,conformance,conformance_cases}.c -o "$out/test_conformance"
 link "$root/tests/unit/test_cuda_backend.c" -o "$out/test_cuda_backend"
 link "$root/tests/unit/test_cuda_host.c" -o "$out/test_cuda_host"
