@@ -18,7 +18,7 @@
 #   bench    pflow bench dit --backend cuda --variant miniflux --res 384p --unit 0 --stage 2
 #            (bf16 weights; activations f32, then bf16) when this build has that bench
 # Logs go to $OUT (at most 8 files: the device tool's limit), a summary table last.
-# Exit status: 0 when every step that ran passed.
+# Exit status: 0 when every step that ran passed, 2 when the build finds no CUDA device.
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 root=$PWD
@@ -93,6 +93,15 @@ step "pflow devices" 30 build.log "$bin/pflow" devices
 # ---- test suite (unit includes test_cuda_backend; conformance includes test_conformance_cuda)
 step "ctest unit|golden|conformance" 180 tests.log ctest --test-dir "$build" -L 'unit|golden|conformance' \
   -LE conformance_full --output-on-failure -j 4
+
+# ---- without a usable CUDA device the GPU steps below have nothing to run on
+nodev=$("$bin/pflow" devices 2>&1 | grep -E '^cuda +unavailable' || true)
+if [ -n "$nodev" ]; then
+  printf '%-34s FAIL  (%s)\n' "cuda device" "$nodev" | tee -a "$summary"
+  echo "==== summary"
+  cat "$summary"
+  exit 2
+fi
 
 # ---- conformance on cuda, three ways
 step "conformance cuda" 90 conformance.log "$tests/test_conformance" --backend cuda
