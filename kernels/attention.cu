@@ -61,14 +61,14 @@ __device__ __forceinline__ bool pf_cu_mask_allows(int mode, int64_t i, int64_t j
 __global__ void __launch_bounds__(PF_ATTN_THREADS) pf_k_attention(pf_cu_attn_args a, int BQ, int BK) {
     extern __shared__ float sm[];
     const int64_t D = a.D, Dv = a.Dv, H = a.H, Nq = a.Nq, Nk = a.Nk;
-    float *Qs = sm;             /* [BQ, D] */
-    float *Ks = Qs + BQ * D;    /* [BK, D] */
-    float *Vs = Ks + BK * D;    /* [BK, Dv] */
-    float *S = Vs + BK * Dv;    /* [BQ, BK] scores, then probabilities */
-    float *Acc = S + BQ * BK;   /* [BQ, Dv] */
-    float *M = Acc + BQ * Dv;   /* [BQ] running max */
-    float *L = M + BQ;          /* [BQ] running denominator */
-    float *Cr = L + BQ;         /* [BQ] rescale factor of this key tile */
+    float *Qs = sm;           /* [BQ, D] */
+    float *Ks = Qs + BQ * D;  /* [BK, D] */
+    float *Vs = Ks + BK * D;  /* [BK, Dv] */
+    float *S = Vs + BK * Dv;  /* [BQ, BK] scores, then probabilities */
+    float *Acc = S + BQ * BK; /* [BQ, Dv] */
+    float *M = Acc + BQ * Dv; /* [BQ] running max */
+    float *L = M + BQ;        /* [BQ] running denominator */
+    float *Cr = L + BQ;       /* [BQ] rescale factor of this key tile */
 
     const int tid = threadIdx.x, nthr = blockDim.x, lane = tid & 31, warp = tid >> 5, nwarps = nthr >> 5;
     const int64_t h = blockIdx.y, b = blockIdx.z, q0 = (int64_t)blockIdx.x * BQ;

@@ -69,8 +69,7 @@ extern "C" cudaError_t pf_cu_ternary(int op, const pf_cu_out *dst, const pf_cu_v
     return cudaGetLastError();
 }
 
-__global__ void pf_k_scale(void *dst, int ddt, const void *src, int sdt, int64_t n,
-                           float mul, float add) {
+__global__ void pf_k_scale(void *dst, int ddt, const void *src, int sdt, int64_t n, float mul, float add) {
     PF_CU_GRID_STRIDE(i, n) { pf_cu_st(dst, ddt, i, __fadd_rn(__fmul_rn(pf_cu_ld(src, sdt, i), mul), add)); }
 }
 
@@ -86,10 +85,8 @@ extern "C" cudaError_t pf_cu_scale(void *dst, int dst_dtype, const void *src, in
 __device__ __forceinline__ float pf_cu_unary_f(int fn, float x) {
     switch (fn) {
     case 0: /* PF_UNARY_SILU */ return x / (1.0f + expf(-x));
-    case 1: { /* PF_UNARY_GELU_TANH */
-        const float k = 0.7978845608028654f; /* sqrt(2/pi) */
-        return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
-    }
+    case 1: /* PF_UNARY_GELU_TANH; 0.79788456 = sqrt(2/pi) */
+        return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
     case 2: /* PF_UNARY_GELU_ERF */ return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
     case 3: /* PF_UNARY_QUICK_GELU */ return x / (1.0f + expf(-1.702f * x));
     default: return x;

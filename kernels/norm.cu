@@ -40,9 +40,7 @@ __global__ void pf_k_layer_norm(void *y, int ydt, const void *x, int xdt, const 
     }
 }
 
-static unsigned pf_cu_row_blocks(int64_t rows) {
-    return (unsigned)(rows < 65535 ? (rows < 1 ? 1 : rows) : 65535);
-}
+static unsigned pf_cu_row_blocks(int64_t rows) { return (unsigned)(rows < 65535 ? (rows < 1 ? 1 : rows) : 65535); }
 
 extern "C" cudaError_t pf_cu_layer_norm(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
                                         const void *b, int b_dtype, int64_t rows, int64_t D, float eps,
@@ -53,8 +51,8 @@ extern "C" cudaError_t pf_cu_layer_norm(void *y, int y_dtype, const void *x, int
     return cudaGetLastError();
 }
 
-__global__ void pf_k_rms_norm(void *y, int ydt, const void *x, int xdt, const void *w, int wdt, int64_t rows,
-                              int64_t D, float eps) {
+__global__ void pf_k_rms_norm(void *y, int ydt, const void *x, int xdt, const void *w, int wdt, int64_t rows, int64_t D,
+                              float eps) {
     __shared__ float sh[32];
     for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
         const int64_t o = r * D;
@@ -90,8 +88,7 @@ __global__ void pf_k_softmax(void *y, int ydt, const void *x, int xdt, int64_t r
         for (int64_t i = threadIdx.x; i < D; i += blockDim.x) m = fmaxf(m, __fmul_rn(scale, pf_cu_ld(x, xdt, o + i)));
         const float mx = pf_cu_block_reduce(m, sh, true);
         float s = 0.0f;
-        for (int64_t i = threadIdx.x; i < D; i += blockDim.x)
-            s += expf(__fmul_rn(scale, pf_cu_ld(x, xdt, o + i)) - mx);
+        for (int64_t i = threadIdx.x; i < D; i += blockDim.x) s += expf(__fmul_rn(scale, pf_cu_ld(x, xdt, o + i)) - mx);
         const float sum = pf_cu_block_reduce(s, sh, false);
         for (int64_t i = threadIdx.x; i < D; i += blockDim.x)
             pf_cu_st(y, ydt, o + i, expf(__fmul_rn(scale, pf_cu_ld(x, xdt, o + i)) - mx) / sum);

@@ -186,8 +186,7 @@ static inline unsigned pf_cu_blocks(int64_t n, int threads) {
     return (unsigned)b;
 }
 
-#define PF_CU_GRID_STRIDE(i, n)                                                          \
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);             \
-         i += (int64_t)gridDim.x * blockDim.x)
+#define PF_CU_GRID_STRIDE(i, n)                                                                                        \
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
 #endif /* PF_CUDA_COMMON_CUH */

@@ -87,8 +87,8 @@ cudaError_t pf_cu_binary(int op, const pf_cu_out *dst, const pf_cu_view *a, cons
 enum { PF_CU_TER_MODULATE = 0, PF_CU_TER_GATED_ADD = 1 };
 /* MODULATE: dst = x * (1 + s2) + s1 (x, shift, scale); GATED_ADD: dst = x + s1 * s2 (x, gate, y).
  * Each operation rounded in f32 as PyTorch does (no fused multiply-add). */
-cudaError_t pf_cu_ternary(int op, const pf_cu_out *dst, const pf_cu_view *x, const pf_cu_view *s1,
-                          const pf_cu_view *s2, cudaStream_t stream);
+cudaError_t pf_cu_ternary(int op, const pf_cu_out *dst, const pf_cu_view *x, const pf_cu_view *s1, const pf_cu_view *s2,
+                          cudaStream_t stream);
 /* dst[i] = src[i] * mul + add (contiguous). */
 cudaError_t pf_cu_scale(void *dst, int dst_dtype, const void *src, int src_dtype, int64_t n, float mul, float add,
                         cudaStream_t stream);

@@ -80,7 +80,7 @@ extern "C" cudaError_t pf_cu_downsample2x(void *y, int y_dtype, const void *x, i
                                           int64_t Wo, float mul, cudaStream_t stream) {
     const int64_t n = planes * Ho * Wo;
     if (n <= 0) return cudaSuccess;
-    pf_k_downsample2x<<<pf_cu_blocks(n, PF_CU_THREADS), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, Ho, Wo,
-                                                                                    mul, n);
+    pf_k_downsample2x<<<pf_cu_blocks(n, PF_CU_THREADS), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, Ho, Wo, mul,
+                                                                                    n);
     return cudaGetLastError();
 }

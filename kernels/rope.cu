@@ -25,6 +25,6 @@ extern "C" cudaError_t pf_cu_rope(void *y, int y_dtype, const void *x, int x_dty
     const int64_t P = D / 2, n_pairs = B * N * H * P;
     if (n_pairs <= 0) return cudaSuccess;
     pf_k_rope<<<pf_cu_blocks(n_pairs, PF_CU_THREADS), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, table, N, H,
-                                                                                 P, n_pairs);
+                                                                                  P, n_pairs);
     return cudaGetLastError();
 }

@@ -30,7 +30,7 @@ int pf_cuda_size_class(size_t size, size_t *rounded) {
         return -1;
     }
     int p = 64 - __builtin_clzll((unsigned long long)(size - 1)); /* 2^(p-1) < size <= 2^p, p >= 10 */
-    size_t step = (size_t)1 << (p - 4);                             /* 8 steps from 2^(p-1) to 2^p */
+    size_t step = (size_t)1 << (p - 4);                           /* 8 steps from 2^(p-1) to 2^p */
     size_t r = PF_ALIGN_UP(size, step);
     int k = (int)(r / step) - 8; /* 1..8 */
     *rounded = r;

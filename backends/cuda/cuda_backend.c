@@ -48,8 +48,9 @@ pf_status pf_cuda_error(cudaError_t e, const char *call, const char *fmt, ...) {
     va_end(ap);
     pf_call_name(call, name, sizeof name);
     (void)cudaGetLastError(); /* a non-sticky error must not resurface at the next launch check */
-    return pf_error(e == cudaErrorMemoryAllocation ? PF_ERR_OOM : PF_ERR_BACKEND, "%s: %s failed: CUDA error %d %s (%s)",
-                    ctx, name, (int)e, cudaGetErrorName(e), cudaGetErrorString(e));
+    return pf_error(e == cudaErrorMemoryAllocation ? PF_ERR_OOM : PF_ERR_BACKEND,
+                    "%s: %s failed: CUDA error %d %s (%s)", ctx, name, (int)e, cudaGetErrorName(e),
+                    cudaGetErrorString(e));
 }
 
 pf_status pf_cublas_error(cublasStatus_t s, const char *call, const char *fmt, ...) {
@@ -289,7 +290,8 @@ static pf_status pf_cuda_device_errors(pf_cuda_ctx *c) {
     PF_CUDA_TRY(cudaStreamSynchronize(c->stream), "reading the CUDA error record");
     if (c->err_host[0] == PF_CU_ERR_NONE) return PF_OK;
     int64_t code = c->err_host[0], node = c->err_host[1], val = c->err_host[2], lim = c->err_host[3];
-    PF_CUDA_TRY(cudaMemsetAsync(c->err_block->ptr, 0, 4 * sizeof(int64_t), c->stream), "clearing the CUDA error record");
+    PF_CUDA_TRY(cudaMemsetAsync(c->err_block->ptr, 0, 4 * sizeof(int64_t), c->stream),
+                "clearing the CUDA error record");
     if (code == PF_CU_ERR_EMBEDDING_ID)
         return pf_error(PF_ERR_INVALID_ARG, "graph %s, node %lld (embedding): id %lld outside [0, %lld)", c->cur_graph,
                         (long long)node, (long long)val, (long long)lim);
@@ -477,11 +479,12 @@ static pf_status pf_cuda_init(pf_cuda_ctx *c) {
     cudaError_t e = pf_cu_probe();
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
-        return pf_error(PF_ERR_UNSUPPORTED,
-                        "CUDA device %d (%s, sm_%d%d) cannot run this build's kernels (built for CMAKE_CUDA_ARCHITECTURES "
-                        "%s): CUDA error %d %s (%s)",
-                        c->device, c->name, c->cc_major, c->cc_minor, PF_CUDA_ARCHS, (int)e, cudaGetErrorName(e),
-                        cudaGetErrorString(e));
+        return pf_error(
+            PF_ERR_UNSUPPORTED,
+            "CUDA device %d (%s, sm_%d%d) cannot run this build's kernels (built for CMAKE_CUDA_ARCHITECTURES "
+            "%s): CUDA error %d %s (%s)",
+            c->device, c->name, c->cc_major, c->cc_minor, PF_CUDA_ARCHS, (int)e, cudaGetErrorName(e),
+            cudaGetErrorString(e));
     }
     PF_CUDA_TRY(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking), "creating a CUDA stream");
     c->alloc.stream = c->stream;
@@ -525,8 +528,9 @@ pf_status pf_backend_cuda_create(const pf_backend_options *opts, pf_backend **ou
             snprintf(drv, sizeof drv, "the driver supports CUDA %d.%d", dv / 1000, dv % 1000 / 10);
         else
             snprintf(drv, sizeof drv, "no CUDA driver is loaded");
-        return pf_error(PF_ERR_UNSUPPORTED, "CUDA driver/runtime error %d: %s (%s from cudaGetDeviceCount; %s, runtime %d.%d)",
-                        (int)e, cudaGetErrorString(e), cudaGetErrorName(e), drv, rv / 1000, rv % 1000 / 10);
+        return pf_error(PF_ERR_UNSUPPORTED,
+                        "CUDA driver/runtime error %d: %s (%s from cudaGetDeviceCount; %s, runtime %d.%d)", (int)e,
+                        cudaGetErrorString(e), cudaGetErrorName(e), drv, rv / 1000, rv % 1000 / 10);
     }
     if (count <= 0) return pf_error(PF_ERR_UNSUPPORTED, "no CUDA device found (cudaGetDeviceCount returned 0)");
     int dev;

@@ -129,9 +129,10 @@ static pf_status pf_plan_build(pf_cuda_ctx *c, pf_cuda_gemm_plan *p, const pf_cu
     if (k->bias_type >= 0) {
         cublasLtEpilogue_t ep = CUBLASLT_EPILOGUE_BIAS;
         int32_t bt = k->bias_type;
-        PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep), "%s", what);
-        PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt), "%s",
+        PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep), "%s",
                       what);
+        PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt),
+                      "%s", what);
         /* the heuristic reads the pointer's alignment */
         PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias),
                       "%s", what);
@@ -221,7 +222,8 @@ static pf_status pf_gemm_ref(pf_cuda_ctx *c, const pf_gemm *g) {
 static pf_status pf_converted(pf_cuda_ctx *c, const void *src, pf_dtype st, pf_dtype dt, int64_t n, const char *what,
                               pf_cuda_block **out) {
     PF_TRY(pf_cuda_scratch(c, (size_t)n * pf_dtype_size(dt), what, out));
-    pf_status rc = pf_cuda_launched(c, pf_cu_convert((*out)->ptr, (int)dt, src, (int)st, n, c->stream), "pf_cu_convert");
+    pf_status rc =
+        pf_cuda_launched(c, pf_cu_convert((*out)->ptr, (int)dt, src, (int)st, n, c->stream), "pf_cu_convert");
     if (rc != PF_OK) {
         pf_cuda_release(&c->alloc, *out);
         *out = NULL;

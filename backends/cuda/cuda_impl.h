@@ -28,16 +28,16 @@ pf_status pf_cublas_error(cublasStatus_t s, const char *call, const char *fmt, .
 
 /* Every CUDA runtime call goes through this: on failure, return a pf_status whose
  * message names the call and the context given (op, node, sizes). */
-#define PF_CUDA_TRY(call, ...)                                                    \
-    do {                                                                          \
-        cudaError_t pf_cu_e_ = (call);                                            \
-        if (pf_cu_e_ != cudaSuccess) return pf_cuda_error(pf_cu_e_, #call, __VA_ARGS__); \
+#define PF_CUDA_TRY(call, ...)                                                                                         \
+    do {                                                                                                               \
+        cudaError_t pf_cu_e_ = (call);                                                                                 \
+        if (pf_cu_e_ != cudaSuccess) return pf_cuda_error(pf_cu_e_, #call, __VA_ARGS__);                               \
     } while (0)
 
-#define PF_CUBLAS_TRY(call, ...)                                                  \
-    do {                                                                          \
-        cublasStatus_t pf_cb_s_ = (call);                                         \
-        if (pf_cb_s_ != CUBLAS_STATUS_SUCCESS) return pf_cublas_error(pf_cb_s_, #call, __VA_ARGS__); \
+#define PF_CUBLAS_TRY(call, ...)                                                                                       \
+    do {                                                                                                               \
+        cublasStatus_t pf_cb_s_ = (call);                                                                              \
+        if (pf_cb_s_ != CUBLAS_STATUS_SUCCESS) return pf_cublas_error(pf_cb_s_, #call, __VA_ARGS__);                   \
     } while (0)
 
 /* ---------------------------------------------------------------- allocator */
@@ -94,8 +94,8 @@ typedef struct pf_cuda_gemm_key {
 
 typedef struct pf_cuda_gemm_plan {
     pf_cuda_gemm_key key;
-    bool valid;     /* entry in use */
-    bool lt_ok;     /* cuBLASLt has an algorithm; else the reference kernel runs */
+    bool valid; /* entry in use */
+    bool lt_ok; /* cuBLASLt has an algorithm; else the reference kernel runs */
     cublasLtMatmulDesc_t desc;
     cublasLtMatrixLayout_t la, lb, ld;
     cublasLtMatmulAlgo_t algo;

@@ -73,7 +73,8 @@ static pf_status run_concat(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     for (int i = 0; i < k; i++) {
         const pf_tensor *s = n->src[i];
         pf_cu_view v = pf_cuda_view(s, s);
-        PF_TRY(pf_launch(c, pf_cu_concat_part(&o, &v, dim + PF_CU_DIMS - n->ndim, base, c->stream), "pf_cu_concat_part"));
+        PF_TRY(
+            pf_launch(c, pf_cu_concat_part(&o, &v, dim + PF_CU_DIMS - n->ndim, base, c->stream), "pf_cu_concat_part"));
         base += s->ne[dim];
     }
     return PF_OK;
@@ -136,10 +137,9 @@ static bool sup_map(const pf_cuda_ctx *c, const pf_tensor *n) {
 
 static pf_status run_scale(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     const pf_tensor *s = n->src[0];
-    return pf_launch(c,
-                     pf_cu_scale(dst, (int)n->dtype, pf_cuda_ptr(s), (int)s->dtype, pf_nelem(n), n->fp[0], n->fp[1],
-                                 c->stream),
-                     "pf_cu_scale");
+    return pf_launch(
+        c, pf_cu_scale(dst, (int)n->dtype, pf_cuda_ptr(s), (int)s->dtype, pf_nelem(n), n->fp[0], n->fp[1], c->stream),
+        "pf_cu_scale");
 }
 
 static bool sup_unary(const pf_cuda_ctx *c, const pf_tensor *n) {
@@ -148,7 +148,8 @@ static bool sup_unary(const pf_cuda_ctx *c, const pf_tensor *n) {
 
 static pf_status run_unary(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     const pf_tensor *s = n->src[0];
-    return pf_launch(c, pf_cu_unary(dst, (int)n->dtype, pf_cuda_ptr(s), (int)s->dtype, pf_nelem(n), n->ip[0], c->stream),
+    return pf_launch(c,
+                     pf_cu_unary(dst, (int)n->dtype, pf_cuda_ptr(s), (int)s->dtype, pf_nelem(n), n->ip[0], c->stream),
                      "pf_cu_unary");
 }
 
@@ -220,7 +221,8 @@ static bool sup_attention(const pf_cuda_ctx *c, const pf_tensor *n) {
     if (!pf_is_f(q->dtype) || !pf_is_f(k->dtype) || !pf_is_f(v->dtype) || !pf_is_f(n->dtype)) return false;
     if (!pf_is_contiguous(q) || !pf_is_contiguous(k) || !pf_is_contiguous(v)) return false;
     int64_t B = q->ne[0], Nq = q->ne[1], H = q->ne[2], D = q->ne[3], Nk = k->ne[1], Dv = v->ne[3];
-    if (k->ne[0] != B || v->ne[0] != B || k->ne[2] != H || v->ne[2] != H || k->ne[3] != D || v->ne[1] != Nk) return false;
+    if (k->ne[0] != B || v->ne[0] != B || k->ne[2] != H || v->ne[2] != H || k->ne[3] != D || v->ne[1] != Nk)
+        return false;
     if (n->ne[0] != B || n->ne[1] != Nq || n->ne[2] != H || n->ne[3] != Dv) return false;
     if (B > 65535 || H > 65535 || D > 512 || Dv > 512) return false;
     int bq, bk;
@@ -300,9 +302,9 @@ static bool sup_conv3d(const pf_cuda_ctx *c, const pf_tensor *n) {
     if (w->ne[2] * w->ne[3] * w->ne[4] > pf_cu_conv3d_max_taps()) return false;
     if (x->ne[0] > 65535 || PF_CEIL_DIV(w->ne[0], 8) > 65535) return false;
     if (!pf_vec_of(bias, w->ne[0])) return false;
-    if (front && (front->dtype != x->dtype || front->ndim != 5 || front->ne[0] != x->ne[0] || front->ne[1] != x->ne[1] ||
-                  front->ne[2] != ip[0] || front->ne[3] != x->ne[3] || front->ne[4] != x->ne[4] ||
-                  !pf_is_contiguous(front)))
+    if (front &&
+        (front->dtype != x->dtype || front->ndim != 5 || front->ne[0] != x->ne[0] || front->ne[1] != x->ne[1] ||
+         front->ne[2] != ip[0] || front->ne[3] != x->ne[3] || front->ne[4] != x->ne[4] || !pf_is_contiguous(front)))
         return false;
     /* output shape as pf_conv3d computes it */
     int64_t To = (x->ne[2] + ip[0] - w->ne[2]) / ip[3] + 1, Ho = (x->ne[3] + 2 * ip[1] - w->ne[3]) / ip[4] + 1;
@@ -388,10 +390,9 @@ static bool sup_upsample(const pf_cuda_ctx *c, const pf_tensor *n) {
 
 static pf_status run_upsample(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     int64_t Ho = n->ne[n->ndim - 2], Wo = n->ne[n->ndim - 1], planes = (Ho > 0 && Wo > 0) ? pf_nelem(n) / (Ho * Wo) : 0;
-    return pf_launch(c,
-                     pf_cu_upsample2x(dst, pf_cuda_ptr(n->src[0]), (int)pf_dtype_size(n->dtype), planes, Ho, Wo,
-                                      c->stream),
-                     "pf_cu_upsample2x");
+    return pf_launch(
+        c, pf_cu_upsample2x(dst, pf_cuda_ptr(n->src[0]), (int)pf_dtype_size(n->dtype), planes, Ho, Wo, c->stream),
+        "pf_cu_upsample2x");
 }
 
 static bool sup_downsample(const pf_cuda_ctx *c, const pf_tensor *n) {
@@ -403,10 +404,9 @@ static bool sup_downsample(const pf_cuda_ctx *c, const pf_tensor *n) {
 static pf_status run_downsample(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     const pf_tensor *x = n->src[0];
     int64_t Ho = n->ne[n->ndim - 2], Wo = n->ne[n->ndim - 1], planes = (Ho > 0 && Wo > 0) ? pf_nelem(n) / (Ho * Wo) : 0;
-    return pf_launch(c,
-                     pf_cu_downsample2x(dst, (int)n->dtype, pf_cuda_ptr(x), (int)x->dtype, planes, Ho, Wo, n->fp[0],
-                                        c->stream),
-                     "pf_cu_downsample2x");
+    return pf_launch(
+        c, pf_cu_downsample2x(dst, (int)n->dtype, pf_cuda_ptr(x), (int)x->dtype, planes, Ho, Wo, n->fp[0], c->stream),
+        "pf_cu_downsample2x");
 }
 
 /* ---------------------------------------------------------------- the table */

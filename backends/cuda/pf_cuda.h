@@ -10,11 +10,11 @@
 #include "pf_backend.h"
 
 typedef struct pf_cuda_mem_stats {
-    size_t in_use;          /* bytes of live buffers (rounded to the allocator's size classes) */
-    size_t requested;       /* bytes the live buffers asked for */
-    size_t cached;          /* bytes held in the free lists, ready for reuse */
-    size_t peak_in_use;     /* highest in_use so far */
-    size_t device_total;    /* cudaMemGetInfo at the time of the call */
+    size_t in_use;       /* bytes of live buffers (rounded to the allocator's size classes) */
+    size_t requested;    /* bytes the live buffers asked for */
+    size_t cached;       /* bytes held in the free lists, ready for reuse */
+    size_t peak_in_use;  /* highest in_use so far */
+    size_t device_total; /* cudaMemGetInfo at the time of the call */
     size_t device_free;
     unsigned long long n_device_allocs; /* cudaMalloc calls */
     unsigned long long n_device_frees;  /* cudaFree calls */

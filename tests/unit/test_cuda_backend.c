@@ -27,14 +27,14 @@ static pf_backend *cuda_backend(bool *bad) {
     return NULL;
 }
 
-#define NEED_CUDA(be)                                                                       \
-    bool bad_;                                                                              \
-    pf_backend *be = cuda_backend(&bad_);                                                   \
-    do {                                                                                    \
-        if (!be) {                                                                          \
-            CHECK_MSG(!bad_, "CUDA backend creation failed without a CUDA reason: %s", g_why); \
-            SKIP("no CUDA device: %s", g_why);                                              \
-        }                                                                                   \
+#define NEED_CUDA(be)                                                                                                  \
+    bool bad_;                                                                                                         \
+    pf_backend *be = cuda_backend(&bad_);                                                                              \
+    do {                                                                                                               \
+        if (!be) {                                                                                                     \
+            CHECK_MSG(!bad_, "CUDA backend creation failed without a CUDA reason: %s", g_why);                         \
+            SKIP("no CUDA device: %s", g_why);                                                                         \
+        }                                                                                                              \
     } while (0)
 
 static pf_backend *cpu_ref(void) {
@@ -381,7 +381,8 @@ static pf_test_result test_inplace_chain_vs_cpu(void) {
         tab[2 * i] = cosf(0.3f * (float)i);
         tab[2 * i + 1] = sinf(0.3f * (float)i);
     }
-    t_in in[4] = {{PF_F32, 3, {2, 5, 16}, x}, {PF_F32, 2, {24, 16}, w}, {PF_F32, 3, {5, 4, 2}, tab}, {PF_F32, 1, {24}, gate}};
+    t_in in[4] = {
+        {PF_F32, 3, {2, 5, 16}, x}, {PF_F32, 2, {24, 16}, w}, {PF_F32, 3, {5, 4, 2}, tab}, {PF_F32, 1, {24}, gate}};
     pf_plan_stats st;
     CHECK_OK(run_graph(be, b_chain, NULL, in, 4, out, 240, &st));
     CHECK_MSG(st.n_inplace >= 4, "only %d nodes ran in place", st.n_inplace);
@@ -454,7 +455,8 @@ static pf_test_result test_gemm_paths_vs_cpu(void) {
     fill(w1, PF_ARRAY_LEN(w1), 8);
     fill(b1, PF_ARRAY_LEN(b1), 9);
     fill(w2, PF_ARRAY_LEN(w2), 10);
-    const pf_dtype combos[][2] = {{PF_F32, PF_F32}, {PF_F32, PF_BF16}, {PF_BF16, PF_BF16}, {PF_F32, PF_F16}, {PF_BF16, PF_F32}};
+    const pf_dtype combos[][2] = {
+        {PF_F32, PF_F32}, {PF_F32, PF_BF16}, {PF_BF16, PF_BF16}, {PF_F32, PF_F16}, {PF_BF16, PF_F32}};
     for (int path = 0; path < 2; path++) {
         if (path) setenv("PF_CUDA_GEMM", "ref", 1);
         bool bad;
@@ -469,8 +471,8 @@ static pf_test_result test_gemm_paths_vs_cpu(void) {
                 CHECK_OK(run_graph(ref, b_mlp, &with_bias, in, 4, expect, R * N2, NULL));
                 double tol = (xd == PF_F32 && wd == PF_F32) ? 1e-4 : 5e-2;
                 double d = max_diff(out, expect, R * N2);
-                CHECK_MSG(d < tol, "%s: x %s w %s bias %d: differs from the CPU by %g", path ? "reference kernel" : "cuBLASLt",
-                          pf_dtype_name(xd), pf_dtype_name(wd), with_bias, d);
+                CHECK_MSG(d < tol, "%s: x %s w %s bias %d: differs from the CPU by %g",
+                          path ? "reference kernel" : "cuBLASLt", pf_dtype_name(xd), pf_dtype_name(wd), with_bias, d);
             }
         pf_backend_free(cu);
     }
@@ -478,10 +480,10 @@ static pf_test_result test_gemm_paths_vs_cpu(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(test_allocator_reuse), PF_TEST(test_out_of_memory_message),
-             PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand), PF_TEST(test_attention_no_visible_key),
-             PF_TEST(test_embedding_bad_id), PF_TEST(test_inplace_chain_vs_cpu), PF_TEST(test_overlapping_output_into),
-             PF_TEST(test_gemm_paths_vs_cpu))
+PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(test_allocator_reuse),
+             PF_TEST(test_out_of_memory_message), PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand),
+             PF_TEST(test_attention_no_visible_key), PF_TEST(test_embedding_bad_id), PF_TEST(test_inplace_chain_vs_cpu),
+             PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu))
 
 #else /* no CUDA in this build */
 
