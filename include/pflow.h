@@ -169,6 +169,11 @@ typedef struct pf_generate_params {
  * guidance 4; t2i temp 1, guidance 9; seed 0, VAE tiled 256 px, window 1. */
 void pf_generate_params_default(pf_generate_params *p, pf_mode mode);
 
+/* Check settings before any model is loaded: sizes (multiples of 64; the message names
+ * the nearest valid ones), temp, steps, guidance, VAE tiles. A size of 0 (the model's
+ * default) passes; the i2v image and the noise file are checked by pf_generate. */
+pf_status pf_generate_params_check(const pf_generate_params *p);
+
 /* Frames out, [frames, height, width, 3] uint8 RGB. */
 typedef struct pf_video {
     int frames, width, height;

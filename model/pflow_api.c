@@ -249,28 +249,12 @@ static bool pf_api_progress(void *user, const pf_pipe_progress *pp) {
     return p->progress(p->progress_user, &pr);
 }
 
-/* pf_generate_params -> the pipeline's settings, with the model's defaults filled in. */
-static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, const pf_rgb_image *image, pf_pipe_params *pp) {
+/* The model-independent part of pf_generate_params -> the pipeline's settings, for a
+ * video of w x h pixels, checked. */
+static pf_status pf_api_fill(const pf_generate_params *p, int w, int h, pf_pipe_params *pp) {
     if (p->mode != PF_MODE_T2V && p->mode != PF_MODE_I2V && p->mode != PF_MODE_T2I)
         return pf_error(PF_ERR_INVALID_ARG, "generate: unknown mode %d", (int)p->mode);
     pf_pipe_params_default(pp, p->mode == PF_MODE_I2V ? PF_PIPE_I2V : p->mode == PF_MODE_T2I ? PF_PIPE_T2I : PF_PIPE_T2V);
-    int w = p->width, h = p->height;
-    if (w < 0 || h < 0) return pf_error(PF_ERR_INVALID_ARG, "generate: size %dx%d", w, h);
-    if (p->mode == PF_MODE_I2V) {
-        if (!image || !image->rgb) return pf_error(PF_ERR_INVALID_ARG, "generate: image-to-video needs an image");
-        if ((w && w != image->width) || (h && h != image->height))
-            return pf_error(PF_ERR_INVALID_ARG,
-                            "generate: the image is %dx%d but %dx%d was asked for (scale and crop the image to the video "
-                            "size first)",
-                            image->width, image->height, w, h);
-        w = image->width;
-        h = image->height;
-    } else {
-        int dw, dh;
-        pf_api_default_size(m, &dw, &dh);
-        if (!w) w = dw;
-        if (!h) h = dh;
-    }
     pp->width = w;
     pp->height = h;
     pp->temp = p->temp;
@@ -288,6 +272,36 @@ static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, c
         return pf_error(PF_ERR_INVALID_ARG, "generate: VAE tile size %d must be a positive multiple of 32 pixels",
                         p->vae_tile_size);
     return pf_pipe_params_check(pp);
+}
+
+pf_status pf_generate_params_check(const pf_generate_params *p) {
+    if (!p) return pf_error(PF_ERR_INVALID_ARG, "pf_generate_params_check: NULL parameters");
+    if (p->width < 0 || p->height < 0) return pf_error(PF_ERR_INVALID_ARG, "generate: size %dx%d", p->width, p->height);
+    pf_pipe_params pp;
+    /* 0 stands for the model's default size, which is valid: check a valid stand-in */
+    return pf_api_fill(p, p->width ? p->width : 64, p->height ? p->height : 64, &pp);
+}
+
+/* pf_generate_params -> the pipeline's settings, with the model's defaults filled in. */
+static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, const pf_rgb_image *image, pf_pipe_params *pp) {
+    int w = p->width, h = p->height;
+    if (w < 0 || h < 0) return pf_error(PF_ERR_INVALID_ARG, "generate: size %dx%d", w, h);
+    if (p->mode == PF_MODE_I2V) {
+        if (!image || !image->rgb) return pf_error(PF_ERR_INVALID_ARG, "generate: image-to-video needs an image");
+        if ((w && w != image->width) || (h && h != image->height))
+            return pf_error(PF_ERR_INVALID_ARG,
+                            "generate: the image is %dx%d but %dx%d was asked for (scale and crop the image to the video "
+                            "size first)",
+                            image->width, image->height, w, h);
+        w = image->width;
+        h = image->height;
+    } else {
+        int dw, dh;
+        pf_api_default_size(m, &dw, &dh);
+        if (!w) w = dw;
+        if (!h) h = dh;
+    }
+    return pf_api_fill(p, w, h, pp);
 }
 
 pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *image, const pf_generate_params *p,
