@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- signals */
@@ -100,7 +101,12 @@ void pf_cli_progress_end(pf_cli_progress *p) {
 
 static void pf_cli_line(pf_cli_progress *p, const char *text) {
     if (p->tty) {
-        fprintf(stderr, "\r%s\033[K", text);
+        /* a line longer than the terminal would wrap, and \r would then redraw only its tail */
+        struct winsize ws;
+        int cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 0;
+        int len = (int)strlen(text);
+        if (cols > 1 && len > cols - 1) len = cols - 1;
+        fprintf(stderr, "\r%.*s\033[K", len, text);
         p->line_open = true;
     } else {
         fprintf(stderr, "%s\n", text);

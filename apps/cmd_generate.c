@@ -367,7 +367,7 @@ static int generate_plan(const gen_opts *o, gen_plan *pl) {
     if (!o->seed_set && !o->noise) p->seed = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
     if (pf_generate_params_check(p) != PF_OK) {
         /* sizes: add what the checkpoint was trained at */
-        return pf_cli_error(PF_EXIT_FAIL, CMD, "%s (the %s checkpoint was trained at %dx%d)", pf_last_error(), pl->res,
+        return pf_cli_error(PF_EXIT_USAGE, CMD, "%s (the %s checkpoint was trained at %dx%d)", pf_last_error(), pl->res,
                             dw, dh);
     }
     if (pl->W != dw || pl->H != dh)

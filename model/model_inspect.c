@@ -106,7 +106,7 @@ pf_status pf_model_inventory_read(const char *root, pf_model_inventory *inv) {
     if (strlen(root) >= sizeof inv->root) return pf_error(PF_ERR_INVALID_ARG, "model folder path too long: %s", root);
     snprintf(inv->root, sizeof inv->root, "%s", root);
     for (int r = 0; r < 3; r++) {
-        char sub[64];
+        char sub[1100];
         snprintf(sub, sizeof sub, "%s/diffusion_transformer_%s", root, pf_model_resolutions[r]);
         inv->has_res[r] = pf_dir_exists(sub);
     }
