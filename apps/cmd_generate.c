@@ -298,9 +298,11 @@ static int generate_plan(const gen_opts *o, gen_plan *pl) {
         return pf_cli_error(PF_EXIT_FAIL, CMD, "%s", pf_last_error());
     if (pf_model_inventory_check(&pl->inv, o->res, true) != PF_OK)
         return pf_cli_error(PF_EXIT_FAIL, CMD, "%s", pf_last_error());
-    pl->res = o->res;
-    for (int r = 0; r < 3 && !pl->res; r++)
-        if (pl->inv.has_res[r]) pl->res = pf_model_resolutions[r];
+    pl->res = o->res; /* else the first complete one: 384p, 768p, image */
+    for (int i = 0; i < pl->inv.n && !pl->res; i++) {
+        const pf_component *c = &pl->inv.comp[i];
+        if (c->kind == PF_COMP_DIT && c->complete) pl->res = c->subdir + strlen("diffusion_transformer_");
+    }
     const bool image_ckpt = !strcmp(pl->res, "image");
     if (image_ckpt && o->image)
         return pf_cli_error(PF_EXIT_USAGE, CMD,
@@ -483,9 +485,22 @@ static void gen_summary(const gen_opts *o, const gen_plan *pl, const pf_model_in
     else
         printf("wrote %s: %d frames, %dx%d, %g fps (%.2f s)%s\n", pl->output, v->frames, v->width, v->height, pl->vo.fps,
                v->frames / pl->vo.fps, size);
+    const pf_generate_params *p = &pl->p;
+    char vsteps[64] = "";
+    if (p->mode == PF_MODE_T2V && p->temp > 1)
+        snprintf(vsteps, sizeof vsteps, ", video steps %d,%d,%d", p->video_steps[0], p->video_steps[1], p->video_steps[2]);
+    char vcfg[48] = "";
+    if (p->mode != PF_MODE_T2I && p->temp > 1) snprintf(vcfg, sizeof vcfg, ", video guidance %g", p->video_guidance);
+    char tiles[48];
+    if (p->vae_tiling) snprintf(tiles, sizeof tiles, "tiled %d px", p->vae_tile_size);
+    else snprintf(tiles, sizeof tiles, "not tiled");
+    printf("settings: steps %d,%d,%d%s, guidance %g%s%s, VAE decode %s\n", p->steps[0], p->steps[1], p->steps[2],
+           vsteps, p->guidance, vcfg, p->linear_guidance ? " (linear)" : "", tiles);
     if (pl->p.noise_file) printf("noise: replayed from %s\n", pl->p.noise_file);
     else printf("seed: %llu%s\n", (unsigned long long)pl->p.seed, o->seed_set ? "" : " (pass --seed to repeat this run)");
-    if (pl->inv.tiny) printf("note: %s has random weights (pflow make-tiny-model): the video is noise by design\n", o->model);
+    if (pl->inv.tiny)
+        printf("note: %s has random weights (pflow make-tiny-model): the %s is noise by design\n", o->model,
+               pl->frames == 1 ? "image" : "video");
 }
 
 int pf_cmd_generate(int argc, char **argv) {
@@ -519,8 +534,12 @@ int pf_cmd_generate(int argc, char **argv) {
     mo.threads = o.threads;
     mo.precision = o.dtype;
     mo.resolution = pl->res;
-    pf_cli_status(&pg, "%s with %s (%s), %dx%d, %d frames (temp %d); loading the model", gen_mode_name(p->mode),
-                  o.model, pl->res, pl->W, pl->H, pl->frames, p->temp);
+    if (pl->frames == 1)
+        pf_cli_status(&pg, "%s with %s (%s), %dx%d; loading the model", gen_mode_name(p->mode), o.model, pl->res, pl->W,
+                      pl->H);
+    else
+        pf_cli_status(&pg, "%s with %s (%s), %dx%d, %d frames (temp %d); loading the model", gen_mode_name(p->mode),
+                      o.model, pl->res, pl->W, pl->H, pl->frames, p->temp);
     if (pf_model_open(o.model, &mo, &m) != PF_OK) {
         rc = pf_cli_error(PF_EXIT_FAIL, CMD, "%s", pf_last_error());
         goto done;

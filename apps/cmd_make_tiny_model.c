@@ -14,7 +14,7 @@ static void tiny_usage(FILE *f) {
             "    pflow make-tiny-model - write a tiny random-weight Pyramid Flow model\n"
             "\n"
             "SYNOPSIS\n"
-            "    pflow make-tiny-model DIR [--variant miniflux|sd3] [--seed N] [--tokenizers DIR]\n"
+            "    pflow make-tiny-model DIR [--variant miniflux|sd3] [--res LIST] [--seed N] [--tokenizers DIR]\n"
             "\n"
             "DESCRIPTION\n"
             "    Writes a complete model folder in the layout of the released checkpoints:\n"
@@ -32,6 +32,8 @@ static void tiny_usage(FILE *f) {
             "OPTIONS\n"
             "    --variant V        miniflux (default: FLUX-style DiT, CLIP-L + T5) or sd3 (MMDiT, CLIP-L +\n"
             "                       CLIP-G + T5)\n"
+            "    --res LIST         the checkpoints to write, comma-separated from 384p, 768p and image, each\n"
+            "                       a diffusion_transformer_<res>/ folder (default 384p)\n"
             "    --seed N           seed of the random weights (default 0)\n"
             "    --tokenizers DIR   the tokenizer files (default: $PF_DATA_DIR/tokenizers, else the data/\n"
             "                       folder of the source tree pflow was built from, else ../share/pflow)\n"
@@ -41,6 +43,7 @@ static void tiny_usage(FILE *f) {
             "    pflow make-tiny-model tiny\n"
             "    pflow generate -m tiny -p \"a red fox running through snow\" --temp 2 -o fox.mp4\n"
             "    pflow make-tiny-model tiny-sd3 --variant sd3 --seed 7 && pflow info tiny-sd3\n"
+            "    pflow make-tiny-model tiny-all --res 384p,768p,image\n"
             "\n"
             "EXIT STATUS\n"
             "    0 written; 1 it could not be written (the message says why); 2 bad command line.\n");
@@ -50,7 +53,7 @@ int pf_cmd_make_tiny_model(int argc, char **argv) {
     const char *dir = NULL, *tok = NULL;
     pf_dit_variant variant = PF_DIT_FLUX;
     uint64_t seed = 0;
-    bool bad = false;
+    bool bad = false, res[3] = {true, false, false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -62,6 +65,22 @@ int pf_cmd_make_tiny_model(int argc, char **argv) {
             else return pf_cli_error(PF_EXIT_USAGE, CMD, "--variant takes miniflux or sd3, not '%s'", v);
         } else if ((v = pf_cli_value(CMD, argc, argv, &i, "--seed", NULL, &bad))) {
             if (!pf_cli_u64(CMD, "--seed", v, &seed)) return PF_EXIT_USAGE;
+        } else if ((v = pf_cli_value(CMD, argc, argv, &i, "--res", NULL, &bad))) {
+            static const char *const names[3] = {"384p", "768p", "image"};
+            memset(res, 0, sizeof res);
+            for (const char *p = v; *p;) {
+                size_t n = strcspn(p, ",");
+                int k = -1;
+                for (int r = 0; r < 3; r++)
+                    if (strlen(names[r]) == n && !strncmp(p, names[r], n)) k = r;
+                if (k < 0)
+                    return pf_cli_error(PF_EXIT_USAGE, CMD,
+                                        "--res takes a comma-separated list of 384p, 768p and image, not '%s'", v);
+                res[k] = true;
+                p += n + (p[n] == ',');
+            }
+            if (!res[0] && !res[1] && !res[2])
+                return pf_cli_error(PF_EXIT_USAGE, CMD, "--res needs at least one of 384p, 768p and image");
         } else if ((v = pf_cli_value(CMD, argc, argv, &i, "--tokenizers", NULL, &bad))) {
             tok = v;
         } else if (bad) {
@@ -89,7 +108,10 @@ int pf_cmd_make_tiny_model(int argc, char **argv) {
     }
     pf_tiny_model_spec spec;
     double t0 = pf_time_now();
-    if (pf_tiny_model_spec_default(variant, &spec) != PF_OK || pf_tiny_model_write(dir, &spec, tok, seed) != PF_OK)
+    if (pf_tiny_model_spec_default(variant, &spec) != PF_OK)
+        return pf_cli_error(PF_EXIT_FAIL, CMD, "%s", pf_last_error());
+    memcpy(spec.resolutions, res, sizeof res);
+    if (pf_tiny_model_write(dir, &spec, tok, seed) != PF_OK)
         return pf_cli_error(PF_EXIT_FAIL, CMD, "%s", pf_last_error());
     printf("wrote a tiny %s model with random weights (seed %llu) to %s in %.1f s\n",
            variant == PF_DIT_FLUX ? "miniFLUX" : "SD3", (unsigned long long)seed, dir, pf_time_now() - t0);

@@ -38,6 +38,7 @@ pf_status pf_tiny_model_spec_default(pf_dit_variant v, pf_tiny_model_spec *s) {
     }
     c->norm_groups = c->dec_norm_groups = 2;
     c->n_params = 0;
+    s->resolutions[0] = true;
     return pf_tiny_text_spec_default(v, d->text_dim, d->pooled_dim, &s->text);
 }
 
@@ -83,17 +84,33 @@ pf_status pf_tiny_model_write(const char *root, const pf_tiny_model_spec *s, con
     pf_backend_options bo = {.device = -1, .threads = 1, .reference = false};
     pf_backend *be = NULL;
     PF_TRY(pf_backend_create("cpu", &bo, &be));
-    char *dit_dir = pf_path_join(root, "diffusion_transformer_384p"), *vae_dir = pf_path_join(root, "causal_video_vae");
-    pf_status rc = dit_dir && vae_dir ? PF_OK : pf_error(PF_ERR_OOM, "out of host memory");
+    char *vae_dir = pf_path_join(root, "causal_video_vae");
+    pf_status rc = vae_dir ? PF_OK : pf_error(PF_ERR_OOM, "out of host memory");
+    static const char *const res[3] = {"384p", "768p", "image"};
+    bool any = false;
+    for (int r = 0; r < 3; r++) any |= s->resolutions[r];
+    if (!any) rc = pf_error(PF_ERR_INVALID_ARG, "tiny model: no resolution to write (384p, 768p or image)");
     pf_dit *dit = NULL;
     pf_vae *vae = NULL;
-    if (rc == PF_OK) rc = pf_dit_create_random(&s->dit, be, PF_F32, seed, &dit);
-    if (rc == PF_OK) rc = pf_dit_save(dit, dit_dir);
+    int64_t dit_params = 0;
+    for (int r = 0; r < 3 && rc == PF_OK; r++) {
+        if (!s->resolutions[r]) continue;
+        char sub[64];
+        snprintf(sub, sizeof sub, "diffusion_transformer_%s", res[r]);
+        char *dit_dir = pf_path_join(root, sub);
+        if (!dit_dir) rc = pf_error(PF_ERR_OOM, "out of host memory");
+        /* 384p keeps the plain seed: a model with only it is the same whatever else was asked */
+        if (rc == PF_OK) rc = pf_dit_create_random(&s->dit, be, PF_F32, seed + 1000u * (uint64_t)r, &dit);
+        if (rc == PF_OK) rc = pf_dit_save(dit, dit_dir);
+        if (rc == PF_OK) dit_params = pf_dit_get_config(dit)->n_params;
+        pf_dit_free(dit);
+        dit = NULL;
+        free(dit_dir);
+    }
     if (rc == PF_OK) rc = pf_vae_create_random(&s->vae, be, PF_F32, seed + 1, &vae);
     if (rc == PF_OK) rc = pf_vae_save(vae, vae_dir);
     if (rc == PF_OK) rc = pf_tiny_text_write_root(root, s->variant, &s->text, tok_pack, seed + 2);
     if (rc == PF_OK) {
-        const pf_dit_config *dc = pf_dit_get_config(dit);
         char marker[1024];
         snprintf(marker, sizeof marker,
                  "{\n"
@@ -106,13 +123,11 @@ pf_status pf_tiny_model_write(const char *root, const pf_tiny_model_spec *s, con
                  "  \"vae_params\": %lld\n"
                  "}\n",
                  pf_version(), s->variant == PF_DIT_FLUX ? "miniflux" : "sd3", (unsigned long long)seed,
-                 (long long)dc->n_params, (long long)pf_vae_get_config(vae)->n_params);
+                 (long long)dit_params, (long long)pf_vae_get_config(vae)->n_params);
         rc = pf_write_text_file(root, PF_TINY_MODEL_MARKER, marker);
     }
     pf_vae_free(vae);
-    pf_dit_free(dit);
     pf_backend_free(be);
-    free(dit_dir);
     free(vae_dir);
     return rc;
 }

@@ -263,6 +263,67 @@ static pf_test_result test_noise_replay(void) {
     return PF_T_PASS;
 }
 
+/* The README's defaults per mode and resolution, read back from the summary's settings line;
+ * miniFLUX's image checkpoint gives one picture, which a plain .png takes. */
+static pf_test_result test_defaults(void) {
+    if (!setup()) return PF_T_FAIL;
+    if (!pf_video_format_available(PF_VIDEO_PNG)) SKIP("no libpng in this build");
+    char *all = pf_tm_join(g_dir, "tiny_all");
+    pf_cli_run r;
+    const char *mk[] = {"make-tiny-model", all, "--res", "384p,768p,image", NULL};
+    pf_cli_exec(&r, g_dir, mk);
+    CHECK_CLI_OK(&r);
+    pf_cli_run_free(&r);
+    char *d = outdir("defaults");
+    char *pat = pf_tm_join(d, "f%d.png"), *pic = pf_tm_join(d, "picture.png");
+    static const struct {
+        const char *res, *temp;
+        bool i2v;
+        const char *want;
+    } cases[] = {
+        {"384p", "2", false, "settings: steps 20,20,20, video steps 10,10,10, guidance 7, video guidance 5, VAE decode tiled 256 px"},
+        {"768p", "2", false, "settings: steps 20,20,20, video steps 10,10,10, guidance 9, video guidance 5"},
+        {"384p", "2", true, "settings: steps 10,10,10, guidance 7, video guidance 4"},
+        {"image", NULL, false, "settings: steps 20,20,20, guidance 9, VAE decode"},
+    };
+    char *img = pf_tm_join(d, "in.png");
+    uint8_t rgb[64 * 64 * 3];
+    for (size_t i = 0; i < sizeof rgb; i++) rgb[i] = (uint8_t)(i * 7);
+    CHECK_OK(pf_image_write_png(img, rgb, 64, 64));
+    for (size_t i = 0; i < PF_ARRAY_LEN(cases); i++) {
+        const char *args[32] = {"generate", "-m", all, "-p", "a lighthouse at dawn", "--res", cases[i].res, "--width",
+                                "128", "--height", "128", "--threads", "1", "-o", cases[i].temp ? pat : pic};
+        int n = 15;
+        if (cases[i].temp) args[n++] = "--temp", args[n++] = cases[i].temp;
+        if (cases[i].i2v) args[n++] = "--image", args[n++] = img;
+        args[n] = NULL;
+        pf_cli_exec(&r, g_dir, args);
+        CHECK_CLI_OK(&r);
+        CHECK_MSG(strstr(r.out, cases[i].want), "%s: no '%s' in\n%s", cases[i].res, cases[i].want, r.out);
+        if (!cases[i].temp) {
+            CHECK(strstr(r.out, "text to image") && strstr(r.out, "1 image, 128x128"));
+            pf_image im;
+            CHECK_OK(pf_image_read(pic, &im));
+            CHECK(im.width == 128 && im.height == 128);
+            pf_image_free(&im);
+        }
+        pf_cli_run_free(&r);
+    }
+    /* --duration: whole latent frames at 24 fps, rounded up (1 s: temp 4, 25 frames) */
+    const char *dur[] = {"generate", "-m", all, "-p", "waves", "--duration", "1", "--width", "64", "--height", "64",
+                         "--steps", "1,1,1", "--video-steps", "1,1,1", "-o", pat, NULL};
+    pf_cli_exec(&r, g_dir, dur);
+    CHECK_CLI_OK(&r);
+    CHECK(strstr(r.out, "25 frames, 64x64"));
+    pf_cli_run_free(&r);
+    free(img);
+    free(pat);
+    free(pic);
+    free(d);
+    free(all);
+    return PF_T_PASS;
+}
+
 static pf_test_result test_info(void) {
     if (!setup()) return PF_T_FAIL;
     pf_cli_run r;
@@ -358,5 +419,5 @@ static pf_test_result test_cleanup(void) {
 }
 
 PF_TEST_MAIN(PF_TEST(test_mp4), PF_TEST(test_png_frames), PF_TEST(test_gif), PF_TEST(test_i2v),
-             PF_TEST(test_seed_determinism), PF_TEST(test_noise_replay), PF_TEST(test_info), PF_TEST(test_devices),
+             PF_TEST(test_seed_determinism), PF_TEST(test_noise_replay), PF_TEST(test_defaults), PF_TEST(test_info), PF_TEST(test_devices),
              PF_TEST(test_help), PF_TEST(test_cleanup))
