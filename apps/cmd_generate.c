@@ -5,6 +5,7 @@
  */
 #include "pflow_cli.h"
 
+#include "pf_backend.h"
 #include "pf_image.h"
 #include "pf_model_inspect.h"
 #include "pf_safetensors.h"
@@ -96,6 +97,8 @@ static void generate_usage(FILE *f) {
         "                           plain .png (default: pflow_DATE_TIME.mp4, .png for images)\n"
         "    --fps X                frames per second of the file (default 24, the model's frame rate)\n"
         "    -q, --quiet            no progress lines\n"
+        "    --dry-run              check everything, print the plan (settings, DiT calls, planned memory)\n"
+        "                           and stop before loading the model\n"
         "    -h, --help             this text\n"
         "\n"
         "PROGRESS AND INTERRUPTION\n"
@@ -138,7 +141,7 @@ typedef struct gen_opts {
     int width, height, temp, threads, device, vae_tile;
     double duration, fps, cfg, video_cfg;
     int steps[3], video_steps[3];
-    bool steps_set, video_steps_set, cfg_set, video_cfg_set, seed_set, linear, force, quiet;
+    bool steps_set, video_steps_set, cfg_set, video_cfg_set, seed_set, linear, force, quiet, dry_run;
     int vae_tiling; /* -1 default, 0 off, 1 on */
     uint64_t seed;
     pf_precision dtype;
@@ -159,6 +162,7 @@ static int generate_parse(int argc, char **argv, gen_opts *o) {
         }
         if (!strcmp(a, "--force")) o->force = true;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
+        else if (!strcmp(a, "--dry-run")) o->dry_run = true;
         else if (!strcmp(a, "--linear-guidance")) o->linear = true;
         else if (!strcmp(a, "--vae-tiling")) o->vae_tiling = 1;
         else if (!strcmp(a, "--no-vae-tiling")) o->vae_tiling = 0;
@@ -453,6 +457,21 @@ static pf_status gen_write(const gen_plan *pl, const pf_video *v) {
     return pf_video_close(w);
 }
 
+/* "settings: steps ..., guidance ..." */
+static void gen_print_settings(const gen_plan *pl) {
+    const pf_generate_params *p = &pl->p;
+    char vsteps[64] = "";
+    if (p->mode == PF_MODE_T2V && p->temp > 1)
+        snprintf(vsteps, sizeof vsteps, ", video steps %d,%d,%d", p->video_steps[0], p->video_steps[1], p->video_steps[2]);
+    char vcfg[48] = "";
+    if (p->mode != PF_MODE_T2I && p->temp > 1) snprintf(vcfg, sizeof vcfg, ", video guidance %g", p->video_guidance);
+    char tiles[48];
+    if (p->vae_tiling) snprintf(tiles, sizeof tiles, "tiled %d px", p->vae_tile_size);
+    else snprintf(tiles, sizeof tiles, "not tiled");
+    printf("settings: steps %d,%d,%d%s, guidance %g%s%s, VAE decode %s\n", p->steps[0], p->steps[1], p->steps[2],
+           vsteps, p->guidance, vcfg, p->linear_guidance ? " (linear)" : "", tiles);
+}
+
 static void gen_summary(const gen_opts *o, const gen_plan *pl, const pf_model_info *mi, const pf_generate_stats *st,
                         const pf_video *v, double t_load, double t_text, double t_write, double t_all) {
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32];
@@ -485,22 +504,38 @@ static void gen_summary(const gen_opts *o, const gen_plan *pl, const pf_model_in
     else
         printf("wrote %s: %d frames, %dx%d, %g fps (%.2f s)%s\n", pl->output, v->frames, v->width, v->height, pl->vo.fps,
                v->frames / pl->vo.fps, size);
-    const pf_generate_params *p = &pl->p;
-    char vsteps[64] = "";
-    if (p->mode == PF_MODE_T2V && p->temp > 1)
-        snprintf(vsteps, sizeof vsteps, ", video steps %d,%d,%d", p->video_steps[0], p->video_steps[1], p->video_steps[2]);
-    char vcfg[48] = "";
-    if (p->mode != PF_MODE_T2I && p->temp > 1) snprintf(vcfg, sizeof vcfg, ", video guidance %g", p->video_guidance);
-    char tiles[48];
-    if (p->vae_tiling) snprintf(tiles, sizeof tiles, "tiled %d px", p->vae_tile_size);
-    else snprintf(tiles, sizeof tiles, "not tiled");
-    printf("settings: steps %d,%d,%d%s, guidance %g%s%s, VAE decode %s\n", p->steps[0], p->steps[1], p->steps[2],
-           vsteps, p->guidance, vcfg, p->linear_guidance ? " (linear)" : "", tiles);
+    gen_print_settings(pl);
     if (pl->p.noise_file) printf("noise: replayed from %s\n", pl->p.noise_file);
     else printf("seed: %llu%s\n", (unsigned long long)pl->p.seed, o->seed_set ? "" : " (pass --seed to repeat this run)");
     if (pl->inv.tiny)
         printf("note: %s has random weights (pflow make-tiny-model): the %s is noise by design\n", o->model,
                pl->frames == 1 ? "image" : "video");
+}
+
+/* --dry-run: the plan, without loading anything. */
+static void gen_dry_run(const gen_opts *o, const gen_plan *pl, const pf_cli_progress *pg) {
+    const pf_generate_params *p = &pl->p;
+    printf("dry run: %s with %s (%s %s), %dx%d", gen_mode_name(p->mode), o->model,
+           pl->inv.variant == PF_DIT_MMDIT ? "SD3" : "miniFLUX", pl->res, pl->W, pl->H);
+    if (pl->frames > 1) printf(", %d frames (temp %d, %.2f s at 24 fps)", pl->frames, p->temp, pl->frames / 24.0);
+    if (pg->n_calls) printf(", %d DiT calls", pg->n_calls);
+    printf("\n");
+    gen_print_settings(pl);
+    /* the precision pf_model_open would pick: bf16 on GPUs, f32 on the CPU */
+    const char *be = o->backend ? o->backend : pf_backend_name_at(0);
+    pf_dtype dt = o->dtype == PF_PRECISION_BF16 ? PF_BF16 : o->dtype == PF_PRECISION_F32 ? PF_F32
+                  : strcmp(be, "cpu")                ? PF_BF16
+                                                     : PF_F32;
+    pf_mem_estimate e;
+    char b1[32], b2[32];
+    if (p->mode != PF_MODE_I2V &&
+        pf_model_estimate_memory(&pl->inv, pl->res, dt, pl->W, pl->H, p->temp, &e) == PF_OK)
+        printf("memory: about %s on %s in %s (planned; host %s for the decoded video)\n",
+               pf_fmt_bytes((double)e.device_peak, b1, sizeof b1), be, pf_dtype_name(dt),
+               pf_fmt_bytes((double)e.host_video, b2, sizeof b2));
+    pf_clear_error();
+    printf("output: %s\n", pl->output);
+    printf("nothing was loaded or written; drop --dry-run to generate\n");
 }
 
 int pf_cmd_generate(int argc, char **argv) {
@@ -519,6 +554,13 @@ int pf_cmd_generate(int argc, char **argv) {
     pf_generate_params *p = &pl->p;
     pf_cli_progress pg;
     pf_cli_progress_init(&pg, p, pl->W, pl->H, o.quiet);
+    if (o.dry_run) {
+        gen_dry_run(&o, pl, &pg);
+        pf_cli_progress_free(&pg);
+        pf_image_free(&pl->image);
+        free(pl);
+        return PF_EXIT_OK;
+    }
     pf_cli_signals_install();
     double t_start = pf_time_now();
     pf_model *m = NULL;

@@ -56,7 +56,8 @@ typedef struct pf_model pf_model;
 typedef enum pf_precision { PF_PRECISION_AUTO = 0, PF_PRECISION_F32, PF_PRECISION_BF16 } pf_precision;
 
 typedef struct pf_model_options {
-    const char *backend;    /* "cpu", "cuda", "vulkan"; NULL: the first compiled-in backend with a device */
+    const char *backend;    /* "cpu", "cuda", "vulkan"; NULL: the first compiled-in backend with a device,
+                               passing over a GPU API that runs on the CPU (Mesa lavapipe) for "cpu" */
     int device;             /* device index, -1: the default */
     int threads;            /* CPU threads, 0: all cores */
     pf_precision precision;

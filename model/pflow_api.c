@@ -33,14 +33,39 @@ void pf_model_options_default(pf_model_options *o) {
     o->precision = PF_PRECISION_AUTO;
 }
 
+/* A GPU API implemented on the CPU (Mesa's lavapipe/llvmpipe, SwiftShader): slower than the
+ * CPU backend, so the automatic choice passes it over. The Vulkan backend tags such devices
+ * "(CPU, ..." in its description. */
+static bool pf_api_software_device(const pf_backend *be) {
+    if (!strcmp(pf_backend_name(be), "cpu")) return false;
+    pf_backend_info bi;
+    pf_backend_get_info((pf_backend *)be, &bi);
+    return strstr(bi.device, "(CPU") || strstr(bi.device, "llvmpipe") || strstr(bi.device, "SwiftShader");
+}
+
 static pf_status pf_api_backend(const pf_model_options *o, pf_backend **out) {
     pf_backend_options bo = {.device = o->device, .threads = o->threads, .reference = false};
     if (o->backend && *o->backend) return pf_backend_create(o->backend, &bo, out);
     char tried[512] = "";
+    pf_backend *soft = NULL; /* kept in case nothing better works */
     for (int i = 0; i < pf_backend_count(); i++) {
         const char *name = pf_backend_name_at(i);
-        if (pf_backend_create(name, &bo, out) == PF_OK) return PF_OK;
+        if (pf_backend_create(name, &bo, out) == PF_OK) {
+            if (!pf_api_software_device(*out)) {
+                if (soft) PF_INFO("using the %s backend rather than %s on a CPU device", name, pf_backend_name(soft));
+                pf_backend_free(soft);
+                return PF_OK;
+            }
+            if (!soft) soft = *out;
+            else pf_backend_free(*out);
+            *out = NULL;
+            continue;
+        }
         snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s: %s", i ? "; " : "", name, pf_last_error());
+    }
+    if (soft) {
+        *out = soft;
+        return PF_OK;
     }
     return pf_error(PF_ERR_UNSUPPORTED, "no usable backend (%s)", tried[0] ? tried : "none compiled in");
 }
