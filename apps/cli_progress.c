@@ -58,7 +58,9 @@ void pf_cli_progress_init(pf_cli_progress *p, const pf_generate_params *gp, int 
     /* The DiT calls the pipeline will make, each weighted by its tokens: later frames carry
      * a longer history and cost more, so counting calls alone would promise too early an end. */
     pf_pipe_params pp;
-    pf_pipe_params_default(&pp, gp->mode == PF_MODE_I2V ? PF_PIPE_I2V : gp->mode == PF_MODE_T2I ? PF_PIPE_T2I : PF_PIPE_T2V);
+    pf_pipe_params_default(&pp, gp->mode == PF_MODE_I2V   ? PF_PIPE_I2V
+                                : gp->mode == PF_MODE_T2I ? PF_PIPE_T2I
+                                                          : PF_PIPE_T2V);
     pp.width = width;
     pp.height = height;
     pp.temp = gp->temp;
@@ -136,8 +138,7 @@ bool pf_cli_progress_cb(void *user, const pf_progress *pr) {
         int done = pr->call;
         if (p->cost && p->n_calls == pr->n_calls && done >= 1 && done <= p->n_calls)
             left = t * (p->cost[p->n_calls - 1] - p->cost[done - 1]) / p->cost[done - 1];
-        else if (done >= 1)
-            left = t * (double)(pr->n_calls - done) / done;
+        else if (done >= 1) left = t * (double)(pr->n_calls - done) / done;
         snprintf(line, sizeof line,
                  "pflow: denoise  latent frame %d/%d  stage %d/%d  step %d/%d  (DiT call %d/%d)  %s, about %s left",
                  pr->unit + 1, pr->n_units, pr->stage + 1, pr->n_stages, pr->step + 1, pr->n_steps, pr->call,

@@ -216,7 +216,8 @@ static int generate_parse(int argc, char **argv, gen_opts *o) {
         } else if ((v = pf_cli_value(CMD, argc, argv, &i, "--vae-tile", NULL, &bad))) {
             if (!pf_cli_int(CMD, "--vae-tile", v, 32, 65536, &o->vae_tile)) return PF_EXIT_USAGE;
             if (o->vae_tile % 32)
-                return pf_cli_error(PF_EXIT_USAGE, CMD, "--vae-tile needs a multiple of 32 pixels, not %d", o->vae_tile);
+                return pf_cli_error(PF_EXIT_USAGE, CMD, "--vae-tile needs a multiple of 32 pixels, not %d",
+                                    o->vae_tile);
         } else if (bad) {
             return PF_EXIT_USAGE;
         } else if (a[0] == '-') {
@@ -230,10 +231,9 @@ static int generate_parse(int argc, char **argv, gen_opts *o) {
     if (!o->model || !o->prompt)
         return pf_cli_error(PF_EXIT_USAGE, CMD, "%s ('pflow generate --help' describes the options)",
                             !o->model && !o->prompt ? "give a model folder (-m DIR) and a prompt (-p TEXT)"
-                            : !o->model            ? "give a model folder (-m DIR)"
-                                                   : "give a prompt (-p TEXT)");
-    if (o->temp && o->duration > 0)
-        return pf_cli_error(PF_EXIT_USAGE, CMD, "give --temp or --duration, not both");
+                            : !o->model             ? "give a model folder (-m DIR)"
+                                                    : "give a prompt (-p TEXT)");
+    if (o->temp && o->duration > 0) return pf_cli_error(PF_EXIT_USAGE, CMD, "give --temp or --duration, not both");
     if (!*o->model) return pf_cli_error(PF_EXIT_USAGE, CMD, "-m needs a folder, not an empty string");
     return 0;
 }
@@ -245,9 +245,9 @@ typedef struct gen_plan {
     pf_generate_params p;
     int W, H, frames;
     char output[4096];
-    bool single_png;      /* a one-frame result written as a plain .png */
+    bool single_png; /* a one-frame result written as a plain .png */
     pf_video_opts vo;
-    pf_image image;       /* i2v input at the video size */
+    pf_image image; /* i2v input at the video size */
 } gen_plan;
 
 static const char *gen_mode_name(pf_mode m) {
@@ -363,11 +363,11 @@ static int generate_plan(const gen_opts *o, gen_plan *pl) {
     if (o->vae_tile) p->vae_tile_size = o->vae_tile;
     if (o->noise) {
         pf_st_file *f = NULL;
-        if (pf_st_open(o->noise, &f) != PF_OK)
-            return pf_cli_error(PF_EXIT_FAIL, CMD, "--noise: %s", pf_last_error());
+        if (pf_st_open(o->noise, &f) != PF_OK) return pf_cli_error(PF_EXIT_FAIL, CMD, "--noise: %s", pf_last_error());
         pf_st_close(f);
         p->noise_file = o->noise;
-        if (o->seed_set) fprintf(stderr, "pflow generate: note: --seed is not used with --noise (the file has every draw)\n");
+        if (o->seed_set)
+            fprintf(stderr, "pflow generate: note: --seed is not used with --noise (the file has every draw)\n");
     }
     p->seed = o->seed;
     if (!o->seed_set && !o->noise) p->seed = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
@@ -462,7 +462,8 @@ static void gen_print_settings(const gen_plan *pl) {
     const pf_generate_params *p = &pl->p;
     char vsteps[64] = "";
     if (p->mode == PF_MODE_T2V && p->temp > 1)
-        snprintf(vsteps, sizeof vsteps, ", video steps %d,%d,%d", p->video_steps[0], p->video_steps[1], p->video_steps[2]);
+        snprintf(vsteps, sizeof vsteps, ", video steps %d,%d,%d", p->video_steps[0], p->video_steps[1],
+                 p->video_steps[2]);
     char vcfg[48] = "";
     if (p->mode != PF_MODE_T2I && p->temp > 1) snprintf(vcfg, sizeof vcfg, ", video guidance %g", p->video_guidance);
     char tiles[48];
@@ -483,15 +484,15 @@ static void gen_summary(const gen_opts *o, const gen_plan *pl, const pf_model_in
     if (st->vae_encode_s > 0)
         snprintf(vae, sizeof vae, "VAE %s (decode) + %s (image encode)", pf_cli_duration(st->vae_decode_s, e, sizeof e),
                  pf_cli_duration(st->vae_encode_s, f, sizeof f));
-    else
-        snprintf(vae, sizeof vae, "VAE decode %s", pf_cli_duration(st->vae_decode_s, e, sizeof e));
+    else snprintf(vae, sizeof vae, "VAE decode %s", pf_cli_duration(st->vae_decode_s, e, sizeof e));
     printf("time: %s in all: loading %s, text encoding %s, DiT %s (%d calls), %s, other %s, writing %s\n",
-           pf_cli_duration(t_all, a, sizeof a), pf_cli_duration(t_load, b, sizeof b), pf_cli_duration(t_text, c, sizeof c),
-           pf_cli_duration(dit, d, sizeof d), st->dit_calls, vae, pf_cli_duration(other > 0 ? other : 0, g, sizeof g),
-           pf_cli_duration(t_write, h, sizeof h));
+           pf_cli_duration(t_all, a, sizeof a), pf_cli_duration(t_load, b, sizeof b),
+           pf_cli_duration(t_text, c, sizeof c), pf_cli_duration(dit, d, sizeof d), st->dit_calls, vae,
+           pf_cli_duration(other > 0 ? other : 0, g, sizeof g), pf_cli_duration(t_write, h, sizeof h));
     char m1[32], m2[32], m3[32];
-    printf("memory: peak %s on %s (weights %s), host peak %s\n", pf_fmt_bytes((double)st->device_peak_bytes, m1, sizeof m1),
-           mi->backend, pf_fmt_bytes((double)st->weight_bytes, m2, sizeof m2),
+    printf("memory: peak %s on %s (weights %s), host peak %s\n",
+           pf_fmt_bytes((double)st->device_peak_bytes, m1, sizeof m1), mi->backend,
+           pf_fmt_bytes((double)st->weight_bytes, m2, sizeof m2),
            pf_fmt_bytes((double)st->host_peak_bytes, m3, sizeof m3));
     struct stat fs;
     char size[32] = "";
@@ -499,14 +500,15 @@ static void gen_summary(const gen_opts *o, const gen_plan *pl, const pf_model_in
         snprintf(size, sizeof size, ", %s", pf_fmt_bytes((double)fs.st_size, m1, sizeof m1));
     else if (pl->single_png && stat(pl->output, &fs) == 0)
         snprintf(size, sizeof size, ", %s", pf_fmt_bytes((double)fs.st_size, m1, sizeof m1));
-    if (pl->single_png)
-        printf("wrote %s: 1 image, %dx%d%s\n", pl->output, v->width, v->height, size);
+    if (pl->single_png) printf("wrote %s: 1 image, %dx%d%s\n", pl->output, v->width, v->height, size);
     else
-        printf("wrote %s: %d frames, %dx%d, %g fps (%.2f s)%s\n", pl->output, v->frames, v->width, v->height, pl->vo.fps,
-               v->frames / pl->vo.fps, size);
+        printf("wrote %s: %d frames, %dx%d, %g fps (%.2f s)%s\n", pl->output, v->frames, v->width, v->height,
+               pl->vo.fps, v->frames / pl->vo.fps, size);
     gen_print_settings(pl);
     if (pl->p.noise_file) printf("noise: replayed from %s\n", pl->p.noise_file);
-    else printf("seed: %llu%s\n", (unsigned long long)pl->p.seed, o->seed_set ? "" : " (pass --seed to repeat this run)");
+    else
+        printf("seed: %llu%s\n", (unsigned long long)pl->p.seed,
+               o->seed_set ? "" : " (pass --seed to repeat this run)");
     if (pl->inv.tiny)
         printf("note: %s has random weights (pflow make-tiny-model): the %s is noise by design\n", o->model,
                pl->frames == 1 ? "image" : "video");
@@ -523,13 +525,13 @@ static void gen_dry_run(const gen_opts *o, const gen_plan *pl, const pf_cli_prog
     gen_print_settings(pl);
     /* the precision pf_model_open would pick: bf16 on GPUs, f32 on the CPU */
     const char *be = o->backend ? o->backend : pf_backend_name_at(0);
-    pf_dtype dt = o->dtype == PF_PRECISION_BF16 ? PF_BF16 : o->dtype == PF_PRECISION_F32 ? PF_F32
-                  : strcmp(be, "cpu")                ? PF_BF16
-                                                     : PF_F32;
+    pf_dtype dt = o->dtype == PF_PRECISION_BF16  ? PF_BF16
+                  : o->dtype == PF_PRECISION_F32 ? PF_F32
+                  : strcmp(be, "cpu")            ? PF_BF16
+                                                 : PF_F32;
     pf_mem_estimate e;
     char b1[32], b2[32];
-    if (p->mode != PF_MODE_I2V &&
-        pf_model_estimate_memory(&pl->inv, pl->res, dt, pl->W, pl->H, p->temp, &e) == PF_OK)
+    if (p->mode != PF_MODE_I2V && pf_model_estimate_memory(&pl->inv, pl->res, dt, pl->W, pl->H, p->temp, &e) == PF_OK)
         printf("memory: about %s on %s in %s (planned; host %s for the decoded video)\n",
                pf_fmt_bytes((double)e.device_peak, b1, sizeof b1), be, pf_dtype_name(dt),
                pf_fmt_bytes((double)e.host_video, b2, sizeof b2));

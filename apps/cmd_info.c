@@ -10,39 +10,38 @@
 #define CMD "info"
 
 static void info_usage(FILE *f) {
-    fprintf(f,
-            "NAME\n"
-            "    pflow info - what a model folder holds and how much memory a generation needs\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    pflow info MODEL_DIR [--width W --height H] [--temp T]\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Reads the folder without loading it (configs and weight file headers only) and prints:\n"
-            "    the variant (miniFLUX or SD3), the resolutions it has (diffusion_transformer_384p/,\n"
-            "    _768p/, _image/), every component of the released layout found or missing, the dtypes\n"
-            "    and parameter counts in the weight files, and an estimate of the memory a generation takes\n"
-            "    on each backend of this build, at its default precision (f32 on the CPU, bf16 on GPUs).\n"
-            "\n"
-            "    The estimate plans the real graphs without allocating them (the meta backend): the weights\n"
-            "    of the DiT and the VAE, plus the larger of the biggest text encoder (they are loaded one\n"
-            "    at a time while the DiT and VAE are resident) and the DiT's largest call with the latents\n"
-            "    and the VAE decode (tiled, as by default). It is for the README's default generation of\n"
-            "    each resolution (temp 16: 5 s; one frame for images) unless --width/--height/--temp say\n"
-            "    otherwise.\n"
-            "\n"
-            "OPTIONS\n"
-            "    --width W, --height H   video size of the estimate (default: the resolution's)\n"
-            "    --temp T                latent frames of the estimate (default 16)\n"
-            "    -h, --help              this text\n"
-            "\n"
-            "EXAMPLES\n"
-            "    pflow info pyramid-flow-miniflux\n"
-            "    pflow info pyramid-flow-sd3 --temp 31\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 the folder has everything a generation needs; 1 something is missing or broken (listed,\n"
-            "    with what to do) or the folder cannot be read; 2 bad command line.\n");
+    fprintf(f, "NAME\n"
+               "    pflow info - what a model folder holds and how much memory a generation needs\n"
+               "\n"
+               "SYNOPSIS\n"
+               "    pflow info MODEL_DIR [--width W --height H] [--temp T]\n"
+               "\n"
+               "DESCRIPTION\n"
+               "    Reads the folder without loading it (configs and weight file headers only) and prints:\n"
+               "    the variant (miniFLUX or SD3), the resolutions it has (diffusion_transformer_384p/,\n"
+               "    _768p/, _image/), every component of the released layout found or missing, the dtypes\n"
+               "    and parameter counts in the weight files, and an estimate of the memory a generation takes\n"
+               "    on each backend of this build, at its default precision (f32 on the CPU, bf16 on GPUs).\n"
+               "\n"
+               "    The estimate plans the real graphs without allocating them (the meta backend): the weights\n"
+               "    of the DiT and the VAE, plus the larger of the biggest text encoder (they are loaded one\n"
+               "    at a time while the DiT and VAE are resident) and the DiT's largest call with the latents\n"
+               "    and the VAE decode (tiled, as by default). It is for the README's default generation of\n"
+               "    each resolution (temp 16: 5 s; one frame for images) unless --width/--height/--temp say\n"
+               "    otherwise.\n"
+               "\n"
+               "OPTIONS\n"
+               "    --width W, --height H   video size of the estimate (default: the resolution's)\n"
+               "    --temp T                latent frames of the estimate (default 16)\n"
+               "    -h, --help              this text\n"
+               "\n"
+               "EXAMPLES\n"
+               "    pflow info pyramid-flow-miniflux\n"
+               "    pflow info pyramid-flow-sd3 --temp 31\n"
+               "\n"
+               "EXIT STATUS\n"
+               "    0 the folder has everything a generation needs; 1 something is missing or broken (listed,\n"
+               "    with what to do) or the folder cannot be read; 2 bad command line.\n");
 }
 
 static const char *info_count(int64_t n, char *buf, size_t cap) {
@@ -59,8 +58,9 @@ static void info_dtypes(const pf_component *c, char *buf, size_t cap) {
         if (!c->dtype_params[d]) continue;
         size_t o = strlen(buf);
         if (c->dtype_params[d] == c->n_params) snprintf(buf + o, cap - o, "%s", pf_dtype_name((pf_dtype)d));
-        else snprintf(buf + o, cap - o, "%s%s %.0f%%", o ? ", " : "", pf_dtype_name((pf_dtype)d),
-                      100.0 * (double)c->dtype_params[d] / (double)c->n_params);
+        else
+            snprintf(buf + o, cap - o, "%s%s %.0f%%", o ? ", " : "", pf_dtype_name((pf_dtype)d),
+                     100.0 * (double)c->dtype_params[d] / (double)c->n_params);
     }
 }
 
@@ -94,8 +94,7 @@ static void info_estimate(const pf_model_inventory *inv, const char *res, int W,
             if (bi.mem_total && rc[k] == PF_OK)
                 snprintf(dev, sizeof dev, "%s, %s: %s", bi.device, pf_fmt_bytes((double)bi.mem_total, t, sizeof t),
                          e[k].device_peak <= bi.mem_total ? "fits" : "does not fit");
-            else
-                snprintf(dev, sizeof dev, "%s", bi.device);
+            else snprintf(dev, sizeof dev, "%s", bi.device);
             pf_backend_free(be);
         } else {
             snprintf(dev, sizeof dev, "unavailable: %s", pf_last_error());
@@ -108,9 +107,10 @@ static void info_estimate(const pf_model_inventory *inv, const char *res, int W,
         char a[32], b[32], c[32], d[32], f[32], g[32];
         printf("  %-8s %-5s %11s %11s %11s %11s %11s %11s   %s\n", name, pf_dtype_name(dts[k]),
                pf_fmt_bytes((double)(e[k].dit_weights + e[k].vae_weights), a, sizeof a),
-               pf_fmt_bytes((double)e[k].text_weights, b, sizeof b), pf_fmt_bytes((double)e[k].dit_compute, c, sizeof c),
-               pf_fmt_bytes((double)e[k].latents, d, sizeof d), pf_fmt_bytes((double)e[k].vae_compute, f, sizeof f),
-               pf_fmt_bytes((double)e[k].device_peak, g, sizeof g), dev);
+               pf_fmt_bytes((double)e[k].text_weights, b, sizeof b),
+               pf_fmt_bytes((double)e[k].dit_compute, c, sizeof c), pf_fmt_bytes((double)e[k].latents, d, sizeof d),
+               pf_fmt_bytes((double)e[k].vae_compute, f, sizeof f), pf_fmt_bytes((double)e[k].device_peak, g, sizeof g),
+               dev);
     }
     if (rc[1] == PF_OK && strcmp(pf_backend_name_at(0), "cpu") == 0 && pf_backend_count() == 1) {
         char g[32];
@@ -157,18 +157,19 @@ int pf_cmd_info(int argc, char **argv) {
     }
     printf("model folder  %s\n", dir);
     printf("variant       %s%s\n",
-           inv->variant == PF_DIT_MMDIT ? "SD3 (PyramidDiffusionMMDiT: joint blocks, CLIP-L + CLIP-G + T5-XXL)"
-                                        : "miniFLUX (PyramidFluxTransformer: double and single blocks, CLIP-L + T5-XXL)",
+           inv->variant == PF_DIT_MMDIT
+               ? "SD3 (PyramidDiffusionMMDiT: joint blocks, CLIP-L + CLIP-G + T5-XXL)"
+               : "miniFLUX (PyramidFluxTransformer: double and single blocks, CLIP-L + T5-XXL)",
            inv->variant_known ? "" : " - guessed from the text encoder folders (no readable DiT config)");
-    if (inv->tiny) printf("              a tiny model with random weights (pflow make-tiny-model): its videos are noise\n");
+    if (inv->tiny)
+        printf("              a tiny model with random weights (pflow make-tiny-model): its videos are noise\n");
     printf("resolutions  ");
     for (int r = 0; r < 3; r++) {
         int w, h;
         pf_model_default_size(pf_model_resolutions[r], &w, &h);
         int mt = pf_model_max_temp(pf_model_resolutions[r]);
         if (r == 2)
-            printf(" %s %s (%dx%d, one frame)%s", pf_model_resolutions[r], inv->has_res[r] ? "yes" : "no", w, h,
-                   "");
+            printf(" %s %s (%dx%d, one frame)%s", pf_model_resolutions[r], inv->has_res[r] ? "yes" : "no", w, h, "");
         else
             printf(" %s %s (%dx%d, up to temp %d = %.0f s),", pf_model_resolutions[r], inv->has_res[r] ? "yes" : "no",
                    w, h, mt, (1 + 8 * (mt - 1)) / 24.0);

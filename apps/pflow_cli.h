@@ -57,10 +57,10 @@ const char *pf_cli_data_dir(void);
 /* ---- progress display and interruption (apps/cli_progress.c) ---- */
 typedef struct pf_cli_progress {
     bool quiet, tty;
-    double *cost;          /* cumulative cost (tokens) after each DiT call, n_calls entries */
+    double *cost; /* cumulative cost (tokens) after each DiT call, n_calls entries */
     int n_calls;
-    double decode_t0;      /* elapsed time when the decode phase started (-1: not yet) */
-    bool line_open;        /* a TTY line is drawn and not yet ended */
+    double decode_t0; /* elapsed time when the decode phase started (-1: not yet) */
+    bool line_open;   /* a TTY line is drawn and not yet ended */
 } pf_cli_progress;
 
 /* Prepare the display of pf_generate's progress for these parameters (the DiT calls are

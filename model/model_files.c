@@ -112,7 +112,8 @@ pf_status pf_save_pool_safetensors(const pf_pool *pool, const char *dir, const c
             break;
         }
         if (nb) rc = pf_tensor_get(x, data[i], nb);
-        t[i] = (pf_st_write_tensor){.name = x->name, .dtype = x->dtype, .ndim = x->ndim, .shape = x->ne, .data = data[i]};
+        t[i] =
+            (pf_st_write_tensor){.name = x->name, .dtype = x->dtype, .ndim = x->ndim, .shape = x->ne, .data = data[i]};
     }
     char *tmp = rc == PF_OK ? pf_tmp_name(dir, name) : NULL;
     if (rc == PF_OK && !tmp) rc = PF_ERR_OOM;

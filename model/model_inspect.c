@@ -202,8 +202,9 @@ pf_status pf_model_inventory_check(const pf_model_inventory *inv, const char *re
     if (!n) return PF_OK;
     const char *repo = inv->variant == PF_DIT_MMDIT ? "rain1011/pyramid-flow-sd3" : "rain1011/pyramid-flow-miniflux";
     if (inv->tiny)
-        return pf_error(PF_ERR_NOT_FOUND, "model folder %s is incomplete; missing or broken: %s. Write it again with: "
-                                          "pflow make-tiny-model %s",
+        return pf_error(PF_ERR_NOT_FOUND,
+                        "model folder %s is incomplete; missing or broken: %s. Write it again with: "
+                        "pflow make-tiny-model %s",
                         inv->root, list, inv->root);
     return pf_error(PF_ERR_NOT_FOUND,
                     "model folder %s is incomplete; missing or broken: %s. Download the whole repository into it "
@@ -236,7 +237,8 @@ static void est_defaults(const char *res, int *w, int *h, int *temp) {
 }
 
 /* Plan the DiT call of the last unit at every stage on the meta backend; the largest wins. */
-static pf_status est_dit(pf_backend *meta, const char *dit_dir, pf_dtype dt, int Hl, int Wl, int T, pf_mem_estimate *e) {
+static pf_status est_dit(pf_backend *meta, const char *dit_dir, pf_dtype dt, int Hl, int Wl, int T,
+                         pf_mem_estimate *e) {
     pf_dit_config dc;
     PF_TRY(pf_dit_config_read(dit_dir, &dc));
     pf_dit *dit = NULL;
@@ -257,7 +259,8 @@ static pf_status est_dit(pf_backend *meta, const char *dit_dir, pf_dtype dt, int
     for (int s = 0; s < S && rc == PF_OK; s++) {
         pf_hist_clip hc[PF_PIPE_STAGES + 1];
         int nh = pf_history_layout(k, s, S, hc, PF_PIPE_STAGES + 1);
-        pf_dit_inputs in = {.batch = B, .n_clips = nh + 1, .timestep = ts, .text = text, .text_mask = mask, .pooled = pooled};
+        pf_dit_inputs in = {
+            .batch = B, .n_clips = nh + 1, .timestep = ts, .text = text, .text_mask = mask, .pooled = pooled};
         size_t stage_hist = 0;
         for (int c = 0; c <= nh && rc == PF_OK; c++) {
             int lv = c < nh ? hc[c].level : s, t = c < nh ? hc[c].count : 1;

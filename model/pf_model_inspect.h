@@ -16,26 +16,26 @@
 typedef enum pf_comp_kind { PF_COMP_DIT = 0, PF_COMP_VAE, PF_COMP_TEXT_ENCODER, PF_COMP_TOKENIZER } pf_comp_kind;
 
 typedef struct pf_component {
-    char subdir[40];      /* "diffusion_transformer_384p", "causal_video_vae", "text_encoder_2", "tokenizer_2" */
-    char what[40];        /* "DiT 384p", "causal video VAE", "T5-XXL text encoder", "T5 tokenizer" */
+    char subdir[40]; /* "diffusion_transformer_384p", "causal_video_vae", "text_encoder_2", "tokenizer_2" */
+    char what[40];   /* "DiT 384p", "causal video VAE", "T5-XXL text encoder", "T5 tokenizer" */
     pf_comp_kind kind;
-    bool found;           /* the folder exists */
-    bool complete;        /* every file it needs is there and its headers read */
-    char problem[400];    /* when not complete: what is missing or wrong */
-    int64_t n_params;     /* elements of the weight files (encoders, DiT, VAE) */
+    bool found;                           /* the folder exists */
+    bool complete;                        /* every file it needs is there and its headers read */
+    char problem[400];                    /* when not complete: what is missing or wrong */
+    int64_t n_params;                     /* elements of the weight files (encoders, DiT, VAE) */
     int64_t dtype_params[PF_DTYPE_COUNT]; /* the same split by the dtype stored in the files */
-    char source[256];     /* the weight files ("dir/model.safetensors (+1 shard)") */
+    char source[256];                     /* the weight files ("dir/model.safetensors (+1 shard)") */
 } pf_component;
 
 typedef struct pf_model_inventory {
     char root[1024];
-    bool variant_known;     /* from a DiT config.json; else guessed from the text encoder folders */
+    bool variant_known; /* from a DiT config.json; else guessed from the text encoder folders */
     pf_dit_variant variant;
-    bool has_res[3];        /* diffusion_transformer_384p, _768p, _image folders */
+    bool has_res[3]; /* diffusion_transformer_384p, _768p, _image folders */
     int n;
     pf_component comp[PF_INV_MAX_COMPONENTS]; /* every DiT folder present (or the 384p one, missing), the
                                                  VAE, then the variant's text encoders and tokenizers */
-    bool tiny;              /* written by pf_tiny_model_write (random weights) */
+    bool tiny;                                /* written by pf_tiny_model_write (random weights) */
 } pf_model_inventory;
 
 /* Resolution names in the order of has_res: "384p", "768p", "image". */
@@ -62,16 +62,16 @@ const pf_component *pf_model_inventory_find(const pf_model_inventory *inv, const
 /* Planned memory of one text-to-video generation with classifier-free guidance, as
  * pf_model_open + pf_prompt_encode + pf_generate allocate it on one backend. */
 typedef struct pf_mem_estimate {
-    pf_dtype dtype;             /* weights and latents */
+    pf_dtype dtype; /* weights and latents */
     int width, height, temp;
-    size_t dit_weights;         /* as the pool holds them (SD3: + the f32 position table) */
+    size_t dit_weights; /* as the pool holds them (SD3: + the f32 position table) */
     size_t vae_weights;
-    size_t text_weights;        /* the largest text encoder (they are loaded one at a time) */
-    size_t dit_compute;         /* planned compute memory of the largest DiT call */
-    size_t latents;             /* the pipeline's persistent latents and the last unit's history clips */
-    size_t vae_compute;         /* VAE decode: largest chunk graph + causal caches */
-    size_t device_peak;         /* DiT + VAE weights + max(text encoder, DiT compute + latents + VAE decode) */
-    size_t host_video;          /* host: the decoded video (f32) and its uint8 frames */
+    size_t text_weights; /* the largest text encoder (they are loaded one at a time) */
+    size_t dit_compute;  /* planned compute memory of the largest DiT call */
+    size_t latents;      /* the pipeline's persistent latents and the last unit's history clips */
+    size_t vae_compute;  /* VAE decode: largest chunk graph + causal caches */
+    size_t device_peak;  /* DiT + VAE weights + max(text encoder, DiT compute + latents + VAE decode) */
+    size_t host_video;   /* host: the decoded video (f32) and its uint8 frames */
 } pf_mem_estimate;
 
 /* Estimate for the folder's DiT of `resolution` and its VAE at width x height, temp latent

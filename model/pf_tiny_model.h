@@ -18,11 +18,11 @@
 
 typedef struct pf_tiny_model_spec {
     pf_dit_variant variant;
-    pf_dit_config dit;       /* the sizes (n_params is filled in when written) */
+    pf_dit_config dit; /* the sizes (n_params is filled in when written) */
     pf_vae_config vae;
-    pf_tiny_text_spec text;  /* sized for dit.text_dim and dit.pooled_dim */
-    bool resolutions[3];     /* which diffusion_transformer_{384p,768p,image}/ to write (the
-                                same sizes, weights drawn with different seeds) */
+    pf_tiny_text_spec text; /* sized for dit.text_dim and dit.pooled_dim */
+    bool resolutions[3];    /* which diffusion_transformer_{384p,768p,image}/ to write (the
+                               same sizes, weights drawn with different seeds) */
 } pf_tiny_model_spec;
 
 /* The demo sizes: a DiT of 2 heads x 64 (miniFLUX: 1 double + 1 single block; SD3: 2

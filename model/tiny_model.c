@@ -72,8 +72,7 @@ static pf_status tiny_model_check_root(const char *root) {
 }
 
 pf_status pf_tiny_model_write(const char *root, const pf_tiny_model_spec *s, const char *tok_pack, uint64_t seed) {
-    if (!root || !*root || !s || !tok_pack)
-        return pf_error(PF_ERR_INVALID_ARG, "pf_tiny_model_write: NULL argument");
+    if (!root || !*root || !s || !tok_pack) return pf_error(PF_ERR_INVALID_ARG, "pf_tiny_model_write: NULL argument");
     if (!pf_dir_exists(tok_pack))
         return pf_error(PF_ERR_NOT_FOUND,
                         "tokenizer files not found at %s (the repository's data/tokenizers folder: pass its path)",

@@ -39,7 +39,8 @@ static void vae_put_ints(vae_sbuf *b, const char *key, const int *v, bool last) 
 
 static void vae_put_bools(vae_sbuf *b, const char *key, const bool *v) {
     vae_put(b, "  \"%s\": [\n", key);
-    for (int i = 0; i < VAE_BLOCKS; i++) vae_put(b, "    %s%s\n", v[i] ? "true" : "false", i + 1 < VAE_BLOCKS ? "," : "");
+    for (int i = 0; i < VAE_BLOCKS; i++)
+        vae_put(b, "    %s%s\n", v[i] ? "true" : "false", i + 1 < VAE_BLOCKS ? "," : "");
     vae_put(b, "  ],\n");
 }
 

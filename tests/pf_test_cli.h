@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 
 typedef struct pf_cli_run {
-    int status;   /* exit code; 128 + N when killed by signal N; -1 if it could not run */
-    char *out;    /* stdout */
-    char *err;    /* stderr */
+    int status; /* exit code; 128 + N when killed by signal N; -1 if it could not run */
+    char *out;  /* stdout */
+    char *err;  /* stderr */
     double wall_s;
 } pf_cli_run;
 
@@ -101,22 +101,22 @@ static inline int pf_cli_count_outputs(const char *dir) {
 }
 
 /* The command must exit with `code` and print `needle` on stderr. */
-#define CHECK_CLI_FAILS(r, code, needle)                                                                           \
-    do {                                                                                                           \
-        if ((r)->status != (code) || !strstr((r)->err, (needle))) {                                                \
-            fprintf(stderr, "  %s:%d: expected exit %d and '%s' on stderr; got exit %d, stderr:\n%s\n", __FILE__, \
-                    __LINE__, (code), (needle), (r)->status, (r)->err);                                            \
-            return PF_T_FAIL;                                                                                      \
-        }                                                                                                          \
+#define CHECK_CLI_FAILS(r, code, needle)                                                                               \
+    do {                                                                                                               \
+        if ((r)->status != (code) || !strstr((r)->err, (needle))) {                                                    \
+            fprintf(stderr, "  %s:%d: expected exit %d and '%s' on stderr; got exit %d, stderr:\n%s\n", __FILE__,      \
+                    __LINE__, (code), (needle), (r)->status, (r)->err);                                                \
+            return PF_T_FAIL;                                                                                          \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_CLI_OK(r)                                                                                         \
-    do {                                                                                                        \
-        if ((r)->status != 0) {                                                                                 \
-            fprintf(stderr, "  %s:%d: pflow exited %d; stderr:\n%s\nstdout:\n%s\n", __FILE__, __LINE__,         \
-                    (r)->status, (r)->err, (r)->out);                                                           \
-            return PF_T_FAIL;                                                                                   \
-        }                                                                                                       \
+#define CHECK_CLI_OK(r)                                                                                                \
+    do {                                                                                                               \
+        if ((r)->status != 0) {                                                                                        \
+            fprintf(stderr, "  %s:%d: pflow exited %d; stderr:\n%s\nstdout:\n%s\n", __FILE__, __LINE__, (r)->status,   \
+                    (r)->err, (r)->out);                                                                               \
+            return PF_T_FAIL;                                                                                          \
+        }                                                                                                              \
     } while (0)
 
 #endif /* PF_TEST_CLI_H */

@@ -51,8 +51,8 @@ static const char *avail_out(const char *stem) {
 /* pflow generate -m MODEL -p PROMPT [fast settings] EXTRA... [--temp 2 unless EXTRA sets the
  * length] [-o OUT]. */
 static void gen_to(pf_cli_run *r, const char *model, const char *out, const char *const *extra) {
-    const char *args[64] = {"generate", "-m", model, "-p", "a fox", "--steps", "1,1,1", "--video-steps", "1,1,1",
-                            "--width", "128", "--height", "128", "--threads", "1"};
+    const char *args[64] = {"generate", "-m",      model, "-p",       "a fox", "--steps",   "1,1,1", "--video-steps",
+                            "1,1,1",    "--width", "128", "--height", "128",   "--threads", "1"};
     int n = 15;
     bool len = false;
     for (int i = 0; extra[i] && n < 60; i++) {
@@ -72,11 +72,10 @@ static void gen_to(pf_cli_run *r, const char *model, const char *out, const char
 }
 
 /* Failed before loading anything, and left nothing behind. */
-#define CHECK_EARLY_AND_CLEAN(r)                                                                       \
-    do {                                                                                               \
-        CHECK_MSG(!strstr((r)->err, "loading the model"), "failed late:\n%s", (r)->err);               \
-        CHECK_MSG(pf_cli_count_outputs(g_out) == 0, "%d files left in %s", pf_cli_count_outputs(g_out), \
-                  g_out);                                                                              \
+#define CHECK_EARLY_AND_CLEAN(r)                                                                                       \
+    do {                                                                                                               \
+        CHECK_MSG(!strstr((r)->err, "loading the model"), "failed late:\n%s", (r)->err);                               \
+        CHECK_MSG(pf_cli_count_outputs(g_out) == 0, "%d files left in %s", pf_cli_count_outputs(g_out), g_out);        \
     } while (0)
 
 static pf_test_result test_missing_components(void) {
@@ -171,7 +170,9 @@ static pf_test_result test_output_not_writable(void) {
     if (!setup()) return PF_T_FAIL;
     pf_cli_run r;
     const char *none[] = {NULL};
-    const char *ext = pf_video_format_available(PF_VIDEO_GIF) ? "gif" : pf_video_format_available(PF_VIDEO_PNG) ? "png" : NULL;
+    const char *ext = pf_video_format_available(PF_VIDEO_GIF)   ? "gif"
+                      : pf_video_format_available(PF_VIDEO_PNG) ? "png"
+                                                                : NULL;
     if (!ext) SKIP("this build writes no output format");
     char bad[256];
     snprintf(bad, sizeof bad, "/nonexistent/pflow/dir/x%s.%s", strcmp(ext, "png") ? "" : "_%03d", ext);
@@ -362,8 +363,8 @@ static pf_test_result test_interrupt(void) {
     int pipefd[2];
     CHECK(pipe(pipefd) == 0);
     /* the README-size run: minutes, so it is surely still denoising when the signal comes */
-    char *argv[] = {(char *)pf_cli_binary(), "generate", "-m", g_model, "-p", "a fox", "--threads", "1", "-o",
-                    (char *)out, NULL};
+    char *argv[] = {
+        (char *)pf_cli_binary(), "generate", "-m", g_model, "-p", "a fox", "--threads", "1", "-o", (char *)out, NULL};
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);

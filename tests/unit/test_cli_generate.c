@@ -41,8 +41,9 @@ static char *outdir(const char *tag) {
 
 /* generate with the fast settings (1 step per stage, 1 thread) plus extra args. */
 static int gen(pf_cli_run *r, const char *const *extra) {
-    const char *args[64] = {"generate", "-m", g_model, "-p", "a red fox running through snow", "--steps", "1,1,1",
-                            "--video-steps", "1,1,1", "--threads", "1"};
+    const char *args[64] = {"generate", "-m",    g_model,         "-p",    "a red fox running through snow",
+                            "--steps",  "1,1,1", "--video-steps", "1,1,1", "--threads",
+                            "1"};
     int n = 11;
     for (int i = 0; extra[i] && n < 63; i++) args[n++] = extra[i];
     args[n] = NULL;
@@ -72,7 +73,10 @@ static pf_test_result test_mp4(void) {
     CHECK(!strchr(r.err, '\r'));
     pf_cli_run_free(&r);
     char probe[4096], v[64];
-    CHECK(pf_tm_ffprobe(out, "-count_frames -select_streams v:0 -show_entries stream=codec_name,width,height,r_frame_rate,nb_read_frames", probe, sizeof probe));
+    CHECK(pf_tm_ffprobe(
+        out,
+        "-count_frames -select_streams v:0 -show_entries stream=codec_name,width,height,r_frame_rate,nb_read_frames",
+        probe, sizeof probe));
     CHECK_MSG(!strcmp(pf_tm_field(probe, "codec_name", v, sizeof v), "h264"), "%s", probe);
     CHECK(!strcmp(pf_tm_field(probe, "width", v, sizeof v), "256"));
     CHECK(!strcmp(pf_tm_field(probe, "height", v, sizeof v), "128"));
@@ -110,7 +114,7 @@ static pf_test_result test_png_frames(void) {
     return PF_T_PASS;
 }
 
-static pf_test_result test_gif(void) {
+static pf_test_result test_gif_webm(void) {
     if (!setup()) return PF_T_FAIL;
     if (!pf_video_format_available(PF_VIDEO_GIF)) SKIP("no FFmpeg in this build");
     char *d = outdir("gif");
@@ -127,6 +131,18 @@ static pf_test_result test_gif(void) {
     CHECK_OK(pf_video_read(out, 0, &frames, &T, &H, &W));
     CHECK(T == 9 && H == 128 && W == 128);
     free(frames);
+    /* and WebM (VP9) */
+    char *webm = pf_tm_join(d, "fox.webm");
+    const char *extra2[] = {"--temp", "2", "--width", "192", "--height", "64", "--seed", "4", "-o", webm, NULL};
+    gen(&r, extra2);
+    CHECK_CLI_OK(&r);
+    CHECK(strstr(r.out, "9 frames, 192x64, 24 fps"));
+    pf_cli_run_free(&r);
+    CHECK_OK(pf_video_read(webm, 0, &frames, &T, &H, &W));
+    CHECK(T == 9 && H == 64 && W == 192);
+    free(frames);
+    free(webm);
+    CHECK(pf_tm_count_entries(d) == 2);
     free(out);
     free(d);
     return PF_T_PASS;
@@ -153,8 +169,8 @@ static pf_test_result test_i2v(void) {
     free(rgb);
     char *pattern = pf_tm_join(d, "v_%02d.png");
     pf_cli_run r;
-    const char *extra[] = {"--image", img, "--temp", "2", "--width", "192", "--height", "128", "--seed", "1", "-o",
-                           pattern, NULL};
+    const char *extra[] = {"--image", img,      "--temp", "2",  "--width", "192", "--height",
+                           "128",     "--seed", "1",      "-o", pattern,   NULL};
     gen(&r, extra);
     CHECK_CLI_OK(&r);
     CHECK(strstr(r.out, "image to video"));
@@ -249,7 +265,8 @@ static pf_test_result test_noise_replay(void) {
     char *n1 = pf_tm_join(g_dir, "noise1.safetensors"), *n2 = pf_tm_join(g_dir, "noise2.safetensors");
     CHECK(write_noise(n1, 1) && write_noise(n2, 2));
     char *a, *b, *c;
-    const char *x1[] = {"--noise", n1, NULL}, *x1s[] = {"--noise", n1, "--seed", "99", NULL}, *x2[] = {"--noise", n2, NULL};
+    const char *x1[] = {"--noise", n1, NULL}, *x1s[] = {"--noise", n1, "--seed", "99", NULL},
+               *x2[] = {"--noise", n2, NULL};
     CHECK(run_to("noise_a", x1, &a) == PF_T_PASS);
     CHECK(run_to("noise_b", x1s, &b) == PF_T_PASS); /* the seed does not matter with a file */
     CHECK(run_to("noise_c", x2, &c) == PF_T_PASS);
@@ -281,7 +298,8 @@ static pf_test_result test_defaults(void) {
         bool i2v;
         const char *want;
     } cases[] = {
-        {"384p", "2", false, "settings: steps 20,20,20, video steps 10,10,10, guidance 7, video guidance 5, VAE decode tiled 256 px"},
+        {"384p", "2", false,
+         "settings: steps 20,20,20, video steps 10,10,10, guidance 7, video guidance 5, VAE decode tiled 256 px"},
         {"768p", "2", false, "settings: steps 20,20,20, video steps 10,10,10, guidance 9, video guidance 5"},
         {"384p", "2", true, "settings: steps 10,10,10, guidance 7, video guidance 4"},
         {"image", NULL, false, "settings: steps 20,20,20, guidance 9, VAE decode"},
@@ -291,8 +309,22 @@ static pf_test_result test_defaults(void) {
     for (size_t i = 0; i < sizeof rgb; i++) rgb[i] = (uint8_t)(i * 7);
     CHECK_OK(pf_image_write_png(img, rgb, 64, 64));
     for (size_t i = 0; i < PF_ARRAY_LEN(cases); i++) {
-        const char *args[32] = {"generate", "-m", all, "-p", "a lighthouse at dawn", "--res", cases[i].res, "--width",
-                                "128", "--height", "128", "--threads", "1", "--dry-run", "-o", cases[i].temp ? pat : pic};
+        const char *args[32] = {"generate",
+                                "-m",
+                                all,
+                                "-p",
+                                "a lighthouse at dawn",
+                                "--res",
+                                cases[i].res,
+                                "--width",
+                                "128",
+                                "--height",
+                                "128",
+                                "--threads",
+                                "1",
+                                "--dry-run",
+                                "-o",
+                                cases[i].temp ? pat : pic};
         int n = 16;
         if (cases[i].temp) args[n++] = "--temp", args[n++] = cases[i].temp;
         if (cases[i].i2v) args[n++] = "--image", args[n++] = img;
@@ -305,8 +337,10 @@ static pf_test_result test_defaults(void) {
     }
     CHECK(pf_tm_count_entries(d) == 1); /* the dry runs wrote nothing (the input image is there) */
     /* the image checkpoint for real: one picture in a plain .png */
-    const char *t2i[] = {"generate", "-m", all, "-p", "a lighthouse at dawn", "--res", "image", "--width", "128",
-                         "--height", "128", "--steps", "1,1,1", "--threads", "1", "-o", pic, NULL};
+    const char *t2i[] = {"generate", "-m",      all,       "-p",        "a lighthouse at dawn",
+                         "--res",    "image",   "--width", "128",       "--height",
+                         "128",      "--steps", "1,1,1",   "--threads", "1",
+                         "-o",       pic,       NULL};
     pf_cli_exec(&r, g_dir, t2i);
     CHECK_CLI_OK(&r);
     CHECK(strstr(r.out, "text to image") && strstr(r.out, "1 image, 128x128"));
@@ -324,8 +358,8 @@ static pf_test_result test_defaults(void) {
     CHECK(strstr(r.out, "memory: about"));
     pf_cli_run_free(&r);
     /* --duration: whole latent frames at 24 fps, rounded up (1 s: temp 4, 25 frames) */
-    const char *dur[] = {"generate", "-m", all, "-p", "waves", "--duration", "1", "--width", "64", "--height", "64",
-                         "--steps", "1,1,1", "--video-steps", "1,1,1", "-o", pat, NULL};
+    const char *dur[] = {"generate", "-m", all,       "-p",    "waves",         "--duration", "1",  "--width", "64",
+                         "--height", "64", "--steps", "1,1,1", "--video-steps", "1,1,1",      "-o", pat,       NULL};
     pf_cli_exec(&r, g_dir, dur);
     CHECK_CLI_OK(&r);
     CHECK(strstr(r.out, "25 frames, 64x64"));
@@ -347,9 +381,14 @@ static pf_test_result test_info(void) {
     CHECK(strstr(r.out, "miniFLUX"));
     CHECK(strstr(r.out, "384p yes") && strstr(r.out, "768p no"));
     CHECK(strstr(r.out, "random weights"));
-    static const char *const comps[] = {"diffusion_transformer_384p", "causal_video_vae", "text_encoder ",
-                                        "text_encoder_2", "tokenizer ", "tokenizer_2"};
-    for (size_t i = 0; i < PF_ARRAY_LEN(comps); i++) CHECK_MSG(strstr(r.out, comps[i]), "no %s in\n%s", comps[i], r.out);
+    static const char *const comps[] = {"diffusion_transformer_384p",
+                                        "causal_video_vae",
+                                        "text_encoder ",
+                                        "text_encoder_2",
+                                        "tokenizer ",
+                                        "tokenizer_2"};
+    for (size_t i = 0; i < PF_ARRAY_LEN(comps); i++)
+        CHECK_MSG(strstr(r.out, comps[i]), "no %s in\n%s", comps[i], r.out);
     CHECK(strstr(r.out, "f32"));
     CHECK(strstr(r.out, "memory of a text-to-video generation at 384p: 640x384, temp 16 (121 frames)"));
     CHECK(strstr(r.out, "cpu      f32"));
@@ -397,21 +436,24 @@ static pf_test_result test_help(void) {
     const char *top[] = {"--help", NULL};
     pf_cli_exec(&r, g_dir, top);
     CHECK_CLI_OK(&r);
-    static const char *const sections[] = {"SYNOPSIS", "COMMANDS", "EXAMPLES", "EXIT STATUS", "ENVIRONMENT", "PF_LOG",
-                                           "PF_THREADS", "PF_CUDA_DEVICE", "PF_VK_DEVICE", "generate", "info",
-                                           "make-tiny-model", "devices", "check-golden", "bench"};
-    for (size_t i = 0; i < PF_ARRAY_LEN(sections); i++) CHECK_MSG(strstr(r.out, sections[i]), "pflow --help lacks %s", sections[i]);
+    static const char *const sections[] = {"SYNOPSIS",     "COMMANDS",     "EXAMPLES",   "EXIT STATUS",
+                                           "ENVIRONMENT",  "PF_LOG",       "PF_THREADS", "PF_CUDA_DEVICE",
+                                           "PF_VK_DEVICE", "generate",     "info",       "make-tiny-model",
+                                           "devices",      "check-golden", "bench"};
+    for (size_t i = 0; i < PF_ARRAY_LEN(sections); i++)
+        CHECK_MSG(strstr(r.out, sections[i]), "pflow --help lacks %s", sections[i]);
     pf_cli_run_free(&r);
     const char *g[] = {"generate", "--help", NULL};
     pf_cli_exec(&r, g_dir, g);
     CHECK_CLI_OK(&r);
     /* every option, with its default */
-    static const char *const opts[] = {"--model", "--prompt", "--negative", "--image", "--res", "--width", "--height",
-                                       "--duration", "--temp", "--steps", "--video-steps", "--cfg", "--video-cfg",
-                                       "--seed", "--noise", "--backend", "--dtype", "--vae-tiling", "--no-vae-tiling",
-                                       "--output", "--fps", "--threads", "--force", "--dry-run", "default 20,20,20",
-                                       "default 10,10,10", "default 24", "EXIT STATUS", "130", "ENVIRONMENT", "PF_LOG",
-                                       "PF_THREADS", "PF_CUDA_DEVICE", "PF_VK_DEVICE", "EXAMPLES", "frames_%04d.png"};
+    static const char *const opts[] = {
+        "--model",          "--prompt",         "--negative",     "--image",      "--res",         "--width",
+        "--height",         "--duration",       "--temp",         "--steps",      "--video-steps", "--cfg",
+        "--video-cfg",      "--seed",           "--noise",        "--backend",    "--dtype",       "--vae-tiling",
+        "--no-vae-tiling",  "--output",         "--fps",          "--threads",    "--force",       "--dry-run",
+        "default 20,20,20", "default 10,10,10", "default 24",     "EXIT STATUS",  "130",           "ENVIRONMENT",
+        "PF_LOG",           "PF_THREADS",       "PF_CUDA_DEVICE", "PF_VK_DEVICE", "EXAMPLES",      "frames_%04d.png"};
     for (size_t i = 0; i < PF_ARRAY_LEN(opts); i++)
         CHECK_MSG(strstr(r.out, opts[i]), "pflow generate --help lacks %s", opts[i]);
     pf_cli_run_free(&r);
@@ -432,6 +474,6 @@ static pf_test_result test_cleanup(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_mp4), PF_TEST(test_png_frames), PF_TEST(test_gif), PF_TEST(test_i2v),
-             PF_TEST(test_seed_determinism), PF_TEST(test_noise_replay), PF_TEST(test_defaults), PF_TEST(test_info), PF_TEST(test_devices),
-             PF_TEST(test_help), PF_TEST(test_cleanup))
+PF_TEST_MAIN(PF_TEST(test_mp4), PF_TEST(test_png_frames), PF_TEST(test_gif_webm), PF_TEST(test_i2v),
+             PF_TEST(test_seed_determinism), PF_TEST(test_noise_replay), PF_TEST(test_defaults), PF_TEST(test_info),
+             PF_TEST(test_devices), PF_TEST(test_help), PF_TEST(test_cleanup))

@@ -124,7 +124,8 @@ static pf_test_result dit_roundtrip(pf_dit_variant v, pf_dtype dt, const char *g
 static pf_test_result test_dit_roundtrip(void) {
     if (dit_roundtrip(PF_DIT_FLUX, PF_F32, "miniflux/diffusion_transformer_384p/config.json") != PF_T_PASS)
         return PF_T_FAIL;
-    if (dit_roundtrip(PF_DIT_MMDIT, PF_F32, "sd3/diffusion_transformer_384p/config.json") != PF_T_PASS) return PF_T_FAIL;
+    if (dit_roundtrip(PF_DIT_MMDIT, PF_F32, "sd3/diffusion_transformer_384p/config.json") != PF_T_PASS)
+        return PF_T_FAIL;
     return dit_roundtrip(PF_DIT_FLUX, PF_BF16, "miniflux/diffusion_transformer_384p/config.json");
 }
 
@@ -222,7 +223,8 @@ static pf_test_result test_inventory(void) {
     CHECK(inv->n == 6); /* DiT, VAE, 2 encoders, 2 tokenizers */
     CHECK_OK(pf_model_inventory_check(inv, NULL, true));
     CHECK_OK(pf_model_inventory_check(inv, "384p", true));
-    CHECK_ERR(pf_model_inventory_check(inv, "768p", false), PF_ERR_NOT_FOUND, "diffusion_transformer_768p/ (DiT 768p; the folder has 384p)");
+    CHECK_ERR(pf_model_inventory_check(inv, "768p", false), PF_ERR_NOT_FOUND,
+              "diffusion_transformer_768p/ (DiT 768p; the folder has 384p)");
     const pf_component *d = pf_model_inventory_find(inv, "diffusion_transformer_384p");
     CHECK(d && d->complete && d->n_params == d->dtype_params[PF_F32]);
     pf_dit_config dc;
@@ -313,5 +315,5 @@ static pf_test_result test_estimate(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_dit_roundtrip), PF_TEST(test_vae_roundtrip), PF_TEST(test_tiny_model), PF_TEST(test_inventory),
-             PF_TEST(test_estimate))
+PF_TEST_MAIN(PF_TEST(test_dit_roundtrip), PF_TEST(test_vae_roundtrip), PF_TEST(test_tiny_model),
+             PF_TEST(test_inventory), PF_TEST(test_estimate))
