@@ -58,19 +58,11 @@ void pf_cli_progress_init(pf_cli_progress *p, const pf_generate_params *gp, int 
     /* The DiT calls the pipeline will make, each weighted by its tokens: later frames carry
      * a longer history and cost more, so counting calls alone would promise too early an end. */
     pf_pipe_params pp;
-    pf_pipe_params_default(&pp, gp->mode == PF_MODE_I2V   ? PF_PIPE_I2V
-                                : gp->mode == PF_MODE_T2I ? PF_PIPE_T2I
-                                                          : PF_PIPE_T2V);
-    pp.width = width;
-    pp.height = height;
-    pp.temp = gp->temp;
-    for (int s = 0; s < 3; s++) {
-        pp.steps[s] = gp->steps[s];
-        pp.video_steps[s] = gp->video_steps[s];
-    }
-    pp.guidance = gp->guidance;
     pf_pipe_stats st;
-    if (pf_pipeline_count_calls(&pp, PF_T5_MAX_TOKENS, 2, &st) != PF_OK) {
+    memset(&st, 0, sizeof st);
+    if (pf_pipe_params_from_api(gp, width, height, &pp) != PF_OK ||
+        pf_pipeline_count_calls(&pp, PF_T5_MAX_TOKENS, 2, &st) != PF_OK) {
+        pf_pipe_stats_free(&st);
         pf_clear_error(); /* the estimate falls back to counting calls */
         return;
     }

@@ -3,6 +3,7 @@
  * and its statistics, on top of the DiT, the VAE and the pipeline.
  */
 #include "pf_model_dir.h"
+#include "pf_model_inspect.h"
 #include "pf_pipeline.h"
 
 #include <math.h>
@@ -129,11 +130,7 @@ void pf_model_free(pf_model *m) {
     free(m);
 }
 
-static void pf_api_default_size(const pf_model *m, int *w, int *h) {
-    if (!strcmp(m->dir.resolution, "768p")) *w = 1280, *h = 768;
-    else if (!strcmp(m->dir.resolution, "image")) *w = 1024, *h = 1024;
-    else *w = 640, *h = 384;
-}
+static void pf_api_default_size(const pf_model *m, int *w, int *h) { pf_model_default_size(m->dir.resolution, w, h); }
 
 pf_status pf_model_get_info(const pf_model *m, pf_model_info *info) {
     if (!m || !info) return pf_error(PF_ERR_INVALID_ARG, "pf_model_get_info: NULL argument");
@@ -142,7 +139,7 @@ pf_status pf_model_get_info(const pf_model *m, pf_model_info *info) {
     info->variant = m->variant == PF_DIT_MMDIT ? PF_VARIANT_SD3 : PF_VARIANT_MINIFLUX;
     snprintf(info->resolution, sizeof info->resolution, "%s", m->dir.resolution);
     pf_api_default_size(m, &info->default_width, &info->default_height);
-    info->max_temp = !strcmp(m->dir.resolution, "768p") ? 31 : !strcmp(m->dir.resolution, "image") ? 1 : 16;
+    info->max_temp = pf_model_max_temp(m->dir.resolution);
     info->has_text_encoders = m->dir.has_text;
     info->text_dim = c->text_dim;
     info->pooled_dim = c->pooled_dim;
@@ -274,9 +271,8 @@ static bool pf_api_progress(void *user, const pf_pipe_progress *pp) {
     return p->progress(p->progress_user, &pr);
 }
 
-/* The model-independent part of pf_generate_params -> the pipeline's settings, for a
- * video of w x h pixels, checked. */
-static pf_status pf_api_fill(const pf_generate_params *p, int w, int h, pf_pipe_params *pp) {
+/* pf_pipeline.h: the model-independent part of the mapping, for a video of w x h pixels. */
+pf_status pf_pipe_params_from_api(const pf_generate_params *p, int w, int h, pf_pipe_params *pp) {
     if (p->mode != PF_MODE_T2V && p->mode != PF_MODE_I2V && p->mode != PF_MODE_T2I)
         return pf_error(PF_ERR_INVALID_ARG, "generate: unknown mode %d", (int)p->mode);
     pf_pipe_params_default(pp, p->mode == PF_MODE_I2V ? PF_PIPE_I2V : p->mode == PF_MODE_T2I ? PF_PIPE_T2I : PF_PIPE_T2V);
@@ -304,7 +300,7 @@ pf_status pf_generate_params_check(const pf_generate_params *p) {
     if (p->width < 0 || p->height < 0) return pf_error(PF_ERR_INVALID_ARG, "generate: size %dx%d", p->width, p->height);
     pf_pipe_params pp;
     /* 0 stands for the model's default size, which is valid: check a valid stand-in */
-    return pf_api_fill(p, p->width ? p->width : 64, p->height ? p->height : 64, &pp);
+    return pf_pipe_params_from_api(p, p->width ? p->width : 64, p->height ? p->height : 64, &pp);
 }
 
 /* pf_generate_params -> the pipeline's settings, with the model's defaults filled in. */
@@ -326,7 +322,7 @@ static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, c
         if (!w) w = dw;
         if (!h) h = dh;
     }
-    return pf_api_fill(p, w, h, pp);
+    return pf_pipe_params_from_api(p, w, h, pp);
 }
 
 pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *image, const pf_generate_params *p,
