@@ -86,8 +86,7 @@ static void info_estimate(const pf_model_inventory *inv, const char *res, int W,
         int k = strcmp(name, "cpu") ? 1 : 0; /* the backend's default precision */
         char dev[320] = "";
         pf_backend *be = NULL;
-        pf_backend_options bo = {.device = -1, .threads = 1, .reference = false};
-        if (pf_backend_create(name, &bo, &be) == PF_OK) {
+        if (pf_backend_create(name, NULL, &be) == PF_OK) {
             pf_backend_info bi;
             pf_backend_get_info(be, &bi);
             char t[32];
