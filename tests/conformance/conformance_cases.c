@@ -300,6 +300,60 @@ static void add_conv(pf_conf_list *l) {
     memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
 }
 
+/* Shapes that cross the GPU kernels' tile and block boundaries: several query and key
+ * tiles with partial last ones, the causal early exit, input-channel chunks and a partial
+ * output-channel group in conv3d, rows longer than a block, a leading dimension no
+ * tensor-core GEMM takes (the reference-kernel fallback), a strided batch. */
+static void add_tiling(pf_conf_list *l) {
+    pf_conf_case *c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 none D128 [1,70,2,128] (tiles)");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_F32, 4, SHAPE(1, 70, 2, 128), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.08838835f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention f32 causal [1,100,2,64] (tiles)");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_F32, 4, SHAPE(1, 100, 2, 64), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_CAUSAL;
+    c->fp[0] = 0.125f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 frame mask [1,120,3,64] (tiles)");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_BF16, 4, SHAPE(1, 120, 3, 64), PF_FILL_RANDN);
+    for (int i = 0; i < 2; i++) {
+        pf_conf_input *m = pf_conf_in(c, PF_I32, 2, SHAPE(1, 120), PF_FILL_FRAME_META);
+        m->range = 24;
+        m->frames = 4;
+    }
+    c->ip[0] = PF_MASK_FRAME;
+    c->fp[0] = 0.125f;
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 k3 cache [1,40,2,5,6]->13 +b (chunks)");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 40, 2, 5, 6), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(13, 40, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(13), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 40, 2, 5, 6), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 1}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_LAYER_NORM, "layer_norm f32 [3,1000] affine (long rows)");
+    pf_conf_in(c, PF_F32, 2, SHAPE(3, 1000), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(1000), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(1000), PF_FILL_RANDN);
+    c->ip[1] = c->ip[2] = 1;
+    c->fp[0] = 1e-6f;
+    c = pf_conf_add(l, PF_OP_SOFTMAX, "softmax f32 [2,3000] (long rows)");
+    pf_conf_in(c, PF_F32, 2, SHAPE(2, 3000), PF_FILL_RANDN);
+    c->fp[0] = 1.0f;
+    c = pf_conf_add(l, PF_OP_GROUP_NORM, "group_norm f32 [1,64,2,9,9] g32 silu");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 64, 2, 9, 9), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(64), PF_FILL_RANDN);
+    c->ip[0] = 32;
+    c->ip[1] = 1;
+    c->fp[0] = 1e-6f;
+    c = pf_conf_add(l, PF_OP_LINEAR, "linear bf16 odd K [5,37]x[19,37]+b");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(5, 37), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 2, SHAPE(19, 37), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(19), PF_FILL_RANDN);
+    c = pf_conf_add(l, PF_OP_MATMUL, "matmul f32 strided batch [4,33,20]x[4,20,17]");
+    pf_conf_in(c, PF_F32, 3, SHAPE(4, 33, 20), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 3, SHAPE(4, 20, 17), PF_FILL_RANDN);
+    c->fp[0] = 1.0f;
+}
+
 void pf_conf_cases_ci(pf_conf_list *l) {
     add_cpy(l);
     add_concat(l);
@@ -310,4 +364,5 @@ void pf_conf_cases_ci(pf_conf_list *l) {
     add_attention(l);
     add_misc(l);
     add_conv(l);
+    add_tiling(l);
 }

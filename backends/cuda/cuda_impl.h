@@ -1,0 +1,183 @@
+/*
+ * CUDA backend internals shared by its host files:
+ *   cuda_backend.c   device selection, info, buffers, transfers, graph execution
+ *   cuda_alloc.c     caching device allocator
+ *   cuda_ops.c       op table: support predicates and launch glue of the non-GEMM ops
+ *   cuda_gemm.c      linear and matmul through cuBLASLt (reference kernel fallback)
+ * Kernels live in kernels/ (*.cu files) behind the C launchers of pf_cuda_kernels.h.
+ *
+ * Threading: a backend object (its stream, allocator and caches) is used by one
+ * host thread at a time, like every pflow backend.
+ */
+#ifndef PF_CUDA_IMPL_H
+#define PF_CUDA_IMPL_H
+
+#include "pf_cuda.h"
+#include "pf_cuda_kernels.h"
+#include "pf_graph_impl.h"
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+
+/* ---------------------------------------------------------------- errors */
+
+/* Record "CONTEXT: CALL failed: CUDA error N NAME (text)" and return PF_ERR_BACKEND
+ * (PF_ERR_OOM for cudaErrorMemoryAllocation). */
+pf_status pf_cuda_error(cudaError_t e, const char *call, const char *fmt, ...) PF_PRINTF(3, 4);
+pf_status pf_cublas_error(cublasStatus_t s, const char *call, const char *fmt, ...) PF_PRINTF(3, 4);
+
+/* Every CUDA runtime call goes through this: on failure, return a pf_status whose
+ * message names the call and the context given (op, node, sizes). */
+#define PF_CUDA_TRY(call, ...)                                                                                         \
+    do {                                                                                                               \
+        cudaError_t pf_cu_e_ = (call);                                                                                 \
+        if (pf_cu_e_ != cudaSuccess) return pf_cuda_error(pf_cu_e_, #call, __VA_ARGS__);                               \
+    } while (0)
+
+#define PF_CUBLAS_TRY(call, ...)                                                                                       \
+    do {                                                                                                               \
+        cublasStatus_t pf_cb_s_ = (call);                                                                              \
+        if (pf_cb_s_ != CUBLAS_STATUS_SUCCESS) return pf_cublas_error(pf_cb_s_, #call, __VA_ARGS__);                   \
+    } while (0)
+
+/* ---------------------------------------------------------------- allocator */
+
+/* Sizes up to 32 MiB round up to one of 8 classes per power of two (at most 12.5 %
+ * slack) with one free list per class; larger blocks round to 2 MiB and are reused
+ * best-fit from a size-sorted list when they waste at most 1/8. */
+#define PF_CUDA_SMALL_MAX ((size_t)32 << 20)
+#define PF_CUDA_N_CLASSES 129
+#define PF_CUDA_LARGE_ROUND ((size_t)2 << 20)
+
+typedef struct pf_cuda_block {
+    void *ptr;
+    size_t size;      /* bytes reserved on the device (rounded) */
+    size_t requested; /* bytes asked for */
+    int cls;          /* size class, -1 for large blocks */
+    struct pf_cuda_block *next;
+} pf_cuda_block;
+
+typedef struct pf_cuda_allocator {
+    cudaStream_t stream; /* all users of the memory run on it; synchronised before cudaFree */
+    pf_cuda_block *small[PF_CUDA_N_CLASSES];
+    pf_cuda_block **large; /* free large blocks, ascending size */
+    int n_large, cap_large;
+    size_t in_use, requested, cached, peak;
+    unsigned long long n_malloc, n_free, n_hits;
+} pf_cuda_allocator;
+
+/* Size class of a request and its rounded size (class -1: large). */
+int pf_cuda_size_class(size_t size, size_t *rounded);
+/* A device block of at least `size` bytes; `what` names the use in OOM messages. */
+pf_status pf_cuda_alloc(pf_cuda_allocator *a, size_t size, const char *what, pf_cuda_block **out);
+/* Give a block back to the cache. Safe while work that uses it is still queued on
+ * the allocator's stream: later users are queued behind it. */
+void pf_cuda_release(pf_cuda_allocator *a, pf_cuda_block *b);
+/* cudaFree every cached block (after synchronising the stream). */
+pf_status pf_cuda_trim(pf_cuda_allocator *a);
+void pf_cuda_allocator_destroy(pf_cuda_allocator *a);
+
+/* ---------------------------------------------------------------- context */
+
+#define PF_CUDA_STAGING_BYTES ((size_t)4 << 20) /* per pinned staging buffer (two of them) */
+#define PF_CUDA_PLAN_CACHE 64
+
+typedef struct pf_cuda_gemm_key {
+    int32_t ab_type, d_type, bias_type; /* cudaDataType; bias_type -1: no bias */
+    int32_t transa;
+    uint64_t m, n, k;
+    int64_t lda, ldb, ldd;
+    int32_t batch;
+    int64_t stride_a, stride_b, stride_d;
+    uint32_t align_a, align_b, align_d, align_bias;
+} pf_cuda_gemm_key;
+
+typedef struct pf_cuda_gemm_plan {
+    pf_cuda_gemm_key key;
+    bool valid; /* entry in use */
+    bool lt_ok; /* cuBLASLt has an algorithm; else the reference kernel runs */
+    cublasLtMatmulDesc_t desc;
+    cublasLtMatrixLayout_t la, lb, ld;
+    cublasLtMatmulAlgo_t algo;
+    size_t workspace;
+} pf_cuda_gemm_plan;
+
+typedef struct pf_cuda_ctx {
+    int device;
+    char name[128];
+    int cc_major, cc_minor, sm_count;
+    int driver_version, runtime_version;
+    size_t total_mem;
+    cudaStream_t stream;
+    pf_cuda_allocator alloc;
+
+    /* pinned staging for uploads/downloads: two buffers used in turn, each with the
+     * event of the last copy that reads or writes it */
+    void *pinned[2];
+    cudaEvent_t pinned_ev[2];
+    bool pinned_busy[2];
+    int pinned_next;
+
+    /* device-side error record (4 int64: code, node, value, limit) and its pinned copy */
+    pf_cuda_block *err_block;
+    int64_t *err_host;
+
+    /* cuBLASLt */
+    cublasLtHandle_t lt;
+    pf_cuda_block *workspace;
+    size_t workspace_size;
+    pf_cuda_gemm_plan plans[PF_CUDA_PLAN_CACHE];
+    int plan_next;
+
+    /* options from the environment */
+    bool sync_each; /* PF_CUDA_SYNC=1: synchronise after every node (error localisation) */
+    bool gemm_ref;  /* PF_CUDA_GEMM=ref: reference GEMM kernel instead of cuBLASLt */
+
+    /* the node being computed (error messages, device error tags) */
+    const pf_tensor *cur;
+    int cur_index;
+    char cur_graph[64];
+} pf_cuda_ctx;
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Device address of t's first element (t planned or external on this backend). */
+void *pf_cuda_ptr(const pf_tensor *t);
+/* Scratch memory for one node (release with pf_cuda_release after enqueueing its users). */
+pf_status pf_cuda_scratch(pf_cuda_ctx *c, size_t bytes, const char *what, pf_cuda_block **out);
+/* Check a kernel launch; the message names the kernel, the op, the node and its shape. */
+pf_status pf_cuda_launched(pf_cuda_ctx *c, cudaError_t e, const char *kernel);
+/* Shape/stride descriptors for the kernels (right-aligned to PF_CU_DIMS). */
+pf_cu_out pf_cuda_out(const pf_tensor *shape, void *ptr);
+pf_cu_view pf_cuda_view(const pf_tensor *src, const pf_tensor *space);
+/* "[2, 3, 4] bf16" for messages. */
+const char *pf_cuda_desc(const pf_tensor *t, char *buf, size_t n);
+
+/* ---------------------------------------------------------------- op table */
+
+typedef bool (*pf_cuda_supports_fn)(const pf_cuda_ctx *c, const pf_tensor *n);
+typedef pf_status (*pf_cuda_run_fn)(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
+
+/* Which inputs may share memory with the output: an input that aliases the output
+ * element for element (same first byte, dtype and dense layout) is safe for ops that
+ * read element i only to write element i (PF_CUDA_ALIAS_ANY), or only for src0 in
+ * row-wise ops that finish reading a row before writing it (PF_CUDA_ALIAS_SRC0).
+ * Any other overlap is computed into a temporary and copied. */
+enum { PF_CUDA_ALIAS_NONE = 0, PF_CUDA_ALIAS_SRC0 = 1, PF_CUDA_ALIAS_ANY = 2 };
+
+typedef struct pf_cuda_op_entry {
+    pf_cuda_supports_fn supports;
+    pf_cuda_run_fn run;
+    int alias;
+} pf_cuda_op_entry;
+
+extern const pf_cuda_op_entry pf_cuda_ops[PF_OP_COUNT];
+
+/* cuda_gemm.c */
+bool pf_cuda_supports_linear(const pf_cuda_ctx *c, const pf_tensor *n);
+bool pf_cuda_supports_matmul(const pf_cuda_ctx *c, const pf_tensor *n);
+pf_status pf_cuda_run_linear(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
+pf_status pf_cuda_run_matmul(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
+void pf_cuda_gemm_destroy(pf_cuda_ctx *c);
+
+#endif /* PF_CUDA_IMPL_H */

@@ -1,0 +1,31 @@
+/*
+ * CUDA backend specifics beyond the generic backend interface (pf_backend.h):
+ * memory statistics of the caching allocator and cache control. Declared only
+ * in builds with CUDA (PF_HAVE_CUDA); the backend itself is created with
+ * pf_backend_create("cuda", ...).
+ */
+#ifndef PF_CUDA_H
+#define PF_CUDA_H
+
+#include "pf_backend.h"
+
+typedef struct pf_cuda_mem_stats {
+    size_t in_use;       /* bytes of live buffers (rounded to the allocator's size classes) */
+    size_t requested;    /* bytes the live buffers asked for */
+    size_t cached;       /* bytes held in the free lists, ready for reuse */
+    size_t peak_in_use;  /* highest in_use so far */
+    size_t device_total; /* cudaMemGetInfo at the time of the call */
+    size_t device_free;
+    unsigned long long n_device_allocs; /* cudaMalloc calls */
+    unsigned long long n_device_frees;  /* cudaFree calls */
+    unsigned long long n_cache_hits;    /* allocations served from the free lists */
+} pf_cuda_mem_stats;
+
+/* Whether be is a CUDA backend. */
+bool pf_backend_is_cuda(const pf_backend *be);
+/* Allocator statistics (PF_ERR_INVALID_ARG if be is not a CUDA backend). */
+pf_status pf_cuda_memory_stats(pf_backend *be, pf_cuda_mem_stats *out);
+/* Return every cached (free) block to the device (waits for the stream first). */
+pf_status pf_cuda_empty_cache(pf_backend *be);
+
+#endif /* PF_CUDA_H */

@@ -1,0 +1,190 @@
+/*
+ * CUDA kernel launchers: the C interface between the CUDA backend's host code
+ * (the .c files of backends/cuda, plain C11) and the kernels (the .cu files of
+ * kernels/, CUDA C).
+ *
+ * Conventions shared by every launcher:
+ *  - Element types are the pf_dtype numbers (PF_CU_F32 == PF_F32, ...; the host
+ *    side checks the equality at compile time). Floats are loaded as f32, every
+ *    sum is accumulated in f32, results are rounded once to the output type with
+ *    the same rounding as the CPU reference (bf16: nearest even, NaN kept quiet).
+ *  - Shapes use int64 and are right-aligned to PF_CU_DIMS dimensions (a 3-D
+ *    tensor [a, b, c] is [1, 1, a, b, c]); strides are in elements.
+ *  - Every launcher enqueues on `stream`, launches nothing for empty tensors and
+ *    returns the launch status (cudaGetLastError), so the caller can name the op.
+ *  - Outputs are contiguous. Inputs are contiguous unless a pf_cu_view says otherwise.
+ */
+#ifndef PF_CUDA_KERNELS_H
+#define PF_CUDA_KERNELS_H
+
+#include <cuda_runtime_api.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PF_CU_DIMS 5
+
+/* Same numbering as pf_dtype (runtime/pf_dtype.h). */
+enum {
+    PF_CU_F32 = 0,
+    PF_CU_BF16 = 1,
+    PF_CU_F16 = 2,
+    PF_CU_I32 = 3,
+    PF_CU_I64 = 4,
+    PF_CU_U8 = 5,
+    PF_CU_BOOL = 6,
+    PF_CU_F64 = 7,
+};
+
+/* A strided, possibly broadcast input over an iteration space of PF_CU_DIMS dims.
+ * st[d] is 0 on broadcast dims. dense != 0: element i of the iteration space is at
+ * offset i (contiguous and not broadcast), which skips the index arithmetic. */
+typedef struct pf_cu_view {
+    const void *data;
+    int32_t dtype;
+    int32_t dense;
+    int64_t ne[PF_CU_DIMS];
+    int64_t st[PF_CU_DIMS];
+} pf_cu_view;
+
+/* A contiguous output; ne is also the iteration space of element-wise kernels. */
+typedef struct pf_cu_out {
+    void *data;
+    int32_t dtype;
+    int64_t ne[PF_CU_DIMS];
+} pf_cu_out;
+
+/* ---- copies (copy.cu) ---- */
+
+/* cudaSuccess when this build's kernels have an image for the current device. */
+cudaError_t pf_cu_probe(void);
+
+/* dst[i] = convert(src[i]), both contiguous, n elements (GEMM operand conversion). */
+cudaError_t pf_cu_convert(void *dst, int dst_dtype, const void *src, int src_dtype, int64_t n, cudaStream_t stream);
+/* dst = convert(src): src any strides, same shape as dst; float <-> int casts truncate like C. */
+cudaError_t pf_cu_cpy(const pf_cu_out *dst, const pf_cu_view *src, cudaStream_t stream);
+/* One part of a concatenation: copy src (any strides, its own shape in src->ne) into dst
+ * (contiguous, shape dst->ne) at offset `base` along dimension `dim` (of the right-aligned
+ * shapes). Same dtype on both sides; bytes are copied. */
+cudaError_t pf_cu_concat_part(const pf_cu_out *dst, const pf_cu_view *src, int dim, int64_t base, cudaStream_t stream);
+/* out[i, :] = table[ids[i], :]; table [V, D] with elem_size-byte elements; ids i32 or i64.
+ * An id outside [0, V) writes zeros and records (PF_CU_ERR_EMBEDDING_ID, tag, id, V) in err. */
+cudaError_t pf_cu_embedding(void *out, const void *table, int elem_size, const void *ids, int ids_dtype, int64_t n_ids,
+                            int64_t V, int64_t D, int64_t *err, int64_t tag, cudaStream_t stream);
+
+/* Device-side error record (4 x int64 words): code, tag (the node index), value, limit.
+ * The first error wins; the host reads it at synchronize. */
+enum { PF_CU_ERR_NONE = 0, PF_CU_ERR_EMBEDDING_ID = 1 };
+
+/* ---- element-wise (elementwise.cu) ---- */
+
+enum { PF_CU_BIN_ADD = 0, PF_CU_BIN_SUB = 1, PF_CU_BIN_MUL = 2 };
+/* dst = a op b (b broadcast, both any strides), computed in f32 and rounded once. */
+cudaError_t pf_cu_binary(int op, const pf_cu_out *dst, const pf_cu_view *a, const pf_cu_view *b, cudaStream_t stream);
+
+enum { PF_CU_TER_MODULATE = 0, PF_CU_TER_GATED_ADD = 1 };
+/* MODULATE: dst = x * (1 + s2) + s1 (x, shift, scale); GATED_ADD: dst = x + s1 * s2 (x, gate, y).
+ * Each operation rounded in f32 as PyTorch does (no fused multiply-add). */
+cudaError_t pf_cu_ternary(int op, const pf_cu_out *dst, const pf_cu_view *x, const pf_cu_view *s1, const pf_cu_view *s2,
+                          cudaStream_t stream);
+/* dst[i] = src[i] * mul + add (contiguous). */
+cudaError_t pf_cu_scale(void *dst, int dst_dtype, const void *src, int src_dtype, int64_t n, float mul, float add,
+                        cudaStream_t stream);
+/* dst[i] = f(src[i]) with f a pf_unary (silu, gelu_tanh, gelu_erf, quick_gelu). */
+cudaError_t pf_cu_unary(void *dst, int dst_dtype, const void *src, int src_dtype, int64_t n, int fn,
+                        cudaStream_t stream);
+
+/* ---- row and group reductions (norm.cu) ---- */
+
+/* Rows of length D: y = (x - mean) / sqrt(var + eps) [* w] [+ b]. w, b may be NULL. */
+cudaError_t pf_cu_layer_norm(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
+                             const void *b, int b_dtype, int64_t rows, int64_t D, float eps, cudaStream_t stream);
+/* Rows of length D: y = x / sqrt(mean(x^2) + eps) [* w]. */
+cudaError_t pf_cu_rms_norm(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype, int64_t rows,
+                           int64_t D, float eps, cudaStream_t stream);
+/* Rows of length D: y = softmax(scale * x). */
+cudaError_t pf_cu_softmax(void *y, int y_dtype, const void *x, int x_dtype, int64_t rows, int64_t D, float scale,
+                          cudaStream_t stream);
+/* x [B, C, T, HW]: statistics per (b, group, t) over (C/G channels, HW); optional SiLU. */
+cudaError_t pf_cu_group_norm(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
+                             const void *b, int b_dtype, int64_t B, int64_t C, int64_t T, int64_t HW, int64_t groups,
+                             float eps, int silu, cudaStream_t stream);
+
+/* ---- RoPE (rope.cu) ---- */
+
+/* x [B, N, H, D] (D even), table f32 [N, D/2, 2] (cos, sin): rotate interleaved pairs. */
+cudaError_t pf_cu_rope(void *y, int y_dtype, const void *x, int x_dtype, const float *table, int64_t B, int64_t N,
+                       int64_t H, int64_t D, cudaStream_t stream);
+
+/* ---- attention (attention.cu) ---- */
+
+typedef struct pf_cu_attn_args {
+    const void *q, *k, *v; /* [B, Nq, H, D], [B, Nk, H, D], [B, Nk, H, Dv] */
+    void *o;               /* [B, Nq, H, Dv] */
+    const int32_t *q_meta; /* [B, Nq] frame*2+valid, or NULL */
+    const int32_t *k_meta; /* [B, Nk], or NULL */
+    const float *bias;     /* [H, Nq, Nk], or NULL */
+    int32_t q_dtype, k_dtype, v_dtype, o_dtype;
+    int32_t mode; /* pf_mask_mode */
+    float scale;
+    int64_t B, Nq, Nk, H, D, Dv;
+} pf_cu_attn_args;
+
+/* Query and key tile sizes the kernel uses for head dims D, Dv (0 when unsupported),
+ * and the shared memory it needs. */
+int pf_cu_attention_tiles(int64_t D, int64_t Dv, int *bq, int *bk, size_t *smem_bytes);
+cudaError_t pf_cu_attention(const pf_cu_attn_args *a, cudaStream_t stream);
+
+/* ---- causal conv3d (conv3d.cu) ---- */
+
+typedef struct pf_cu_conv3d_args {
+    const void *x;     /* [B, Ci, T, H, W] */
+    const void *w;     /* [Co, Ci, kt, kh, kw] */
+    const void *bias;  /* [Co] or NULL */
+    const void *front; /* [B, Ci, pad_t, H, W] or NULL (zeros) */
+    void *y;           /* [B, Co, To, Ho, Wo] */
+    int32_t x_dtype, w_dtype, bias_dtype, front_dtype, y_dtype;
+    int64_t B, Ci, T, H, W, Co, kt, kh, kw, To, Ho, Wo;
+    int32_t pad_t, pad_h, pad_w, st, sh, sw;
+} pf_cu_conv3d_args;
+
+/* Largest kt*kh*kw the kernel takes. */
+int64_t pf_cu_conv3d_max_taps(void);
+cudaError_t pf_cu_conv3d(const pf_cu_conv3d_args *a, cudaStream_t stream);
+
+/* ---- resampling (resample.cu) ---- */
+
+/* PF_D2S_SPACE (mode 0) / PF_D2S_TIME (mode 1, drop_first) on [B, C', T, H, W] -> [B, C, To, Ho, Wo]; bytes copied. */
+cudaError_t pf_cu_depth_to_space(void *y, const void *x, int elem_size, int mode, int drop_first, int64_t B, int64_t C,
+                                 int64_t To, int64_t Ho, int64_t Wo, int64_t Ci, int64_t Ti, int64_t Hi, int64_t Wi,
+                                 cudaStream_t stream);
+/* Nearest 2x over the last two dims: planes of [Ho/2, Wo/2] -> [Ho, Wo]; bytes copied. */
+cudaError_t pf_cu_upsample2x(void *y, const void *x, int elem_size, int64_t planes, int64_t Ho, int64_t Wo,
+                             cudaStream_t stream);
+/* Bilinear 1/2 (align_corners=False) over the last two dims, times mul, in PyTorch's order. */
+cudaError_t pf_cu_downsample2x(void *y, int y_dtype, const void *x, int x_dtype, int64_t planes, int64_t Ho, int64_t Wo,
+                               float mul, cudaStream_t stream);
+
+/* ---- reference GEMM (gemm_ref.cu) ---- */
+
+/* C[bt, m, n] = alpha * sum_k A[bt, m, k] * B'[bt, k, n] (+ bias[n]); B' = B^T when trans_b
+ * (B [Bb, N, K]) else B ([Bb, K, N]); Bb is 1 (broadcast) or Bt. All contiguous, any float
+ * dtypes, f32 accumulation. The fallback when cuBLASLt cannot take a problem. */
+typedef struct pf_cu_gemm_args {
+    const void *a, *b, *bias;
+    void *c;
+    int32_t a_dtype, b_dtype, bias_dtype, c_dtype;
+    int32_t trans_b;
+    int64_t Bt, Bb, M, N, K;
+    float alpha;
+} pf_cu_gemm_args;
+
+cudaError_t pf_cu_gemm_ref(const pf_cu_gemm_args *g, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PF_CUDA_KERNELS_H */

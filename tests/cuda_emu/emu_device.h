@@ -1,0 +1,54 @@
+/* Force-included into each kernel file: CUDA device-side builtins on the host.
+ * Blocks run one after another; the threads of a block run concurrently as
+ * std::threads with a std::barrier for __syncthreads and per-warp barriers for
+ * shuffles, so barrier misuse deadlocks and races show up (TSan). */
+#pragma once
+#include "cuda_runtime_api.h"
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <math.h>
+#include <tuple>
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __restrict__ __restrict
+#define __shared__ static
+struct dim3 {
+    unsigned x, y, z;
+    dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
+};
+extern thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;
+void __syncthreads();
+void __syncwarp(unsigned mask = 0xffffffffu);
+float emu_shfl_xor(float v, int o);
+void *emu_dyn_smem();
+static inline float __shfl_xor_sync(unsigned m, float v, int o) {
+    (void)m;
+    return emu_shfl_xor(v, o);
+}
+static inline uint32_t __float_as_uint(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static inline float __uint_as_float(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static inline float __fadd_rn(float a, float b) { return a + b; }
+static inline float __fsub_rn(float a, float b) { return a - b; }
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline unsigned long long atomicCAS(unsigned long long *p, unsigned long long cmp, unsigned long long val) {
+    __atomic_compare_exchange_n(p, &cmp, val, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return cmp;
+}
+void emu_launch_impl(dim3 grid, dim3 block, size_t smem, cudaStream_t s, std::function<void()> body);
+template <class K, class... A> void emu_launch(dim3 grid, dim3 block, size_t smem, cudaStream_t s, K k, A... args) {
+    auto t = std::make_tuple(args...); /* arguments evaluated and copied at launch, as CUDA does */
+    emu_launch_impl(grid, block, smem, s, [k, t]() { std::apply(k, t); });
+}

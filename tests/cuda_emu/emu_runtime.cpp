@@ -1,0 +1,531 @@
+/*
+ * Host emulation of the CUDA runtime and cuBLASLt subset the CUDA backend uses
+ * (tests/cuda_emu/run.sh; verification harness, not a GPU result).
+ *  - Device memory is host memory (aligned_alloc, filled with garbage like fresh device
+ *    memory); ASan then sees out-of-bounds kernel accesses.
+ *  - A stream is a worker thread running queued work in order, after a short delay that
+ *    widens race windows: host code that reuses a staging buffer before its copy ran,
+ *    or reads results before synchronising, gets wrong data.
+ *  - A kernel runs block by block; the threads of a block run concurrently (one
+ *    std::thread per CUDA thread) with a barrier for __syncthreads and per-warp barriers
+ *    for shuffles: a barrier not reached by every thread deadlocks, and a missing one is
+ *    a data race TSan reports. Shared memory starts as NaN bytes. Invalid launch
+ *    configurations (block > 1024 threads, grid y/z > 65535, > 48 KB dynamic shared
+ *    memory) fail as on the device.
+ *  - cublasLtMatmul computes D = alpha op(A) op(B) + beta C (+ bias) in column-major
+ *    order with cuBLASLt's shape, batch and type checks, so a wrong argument mapping
+ *    fails; the heuristic declines 16-bit operands with leading dimensions or pointers
+ *    not 16-byte aligned, which exercises the reference-kernel fallback.
+ */
+#include "cublasLt.h"
+#include "cuda_fp16.h"
+#include "emu_device.h"
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;
+static thread_local cudaError_t last_error = cudaSuccess;
+static bool emu_no_device = getenv("EMU_NO_DEVICE") != nullptr;
+
+/* ---- block execution ---- */
+struct warp_state {
+    std::barrier<> bar{32};
+    float val[32];
+};
+struct block_state {
+    std::barrier<> *bar;
+    std::vector<std::unique_ptr<warp_state>> warps;
+    void *smem;
+};
+static thread_local block_state *cur_block;
+static thread_local int cur_lane, cur_warp;
+void __syncthreads() { cur_block->bar->arrive_and_wait(); }
+void __syncwarp(unsigned) { cur_block->warps[cur_warp]->bar.arrive_and_wait(); }
+float emu_shfl_xor(float v, int o) {
+    warp_state &w = *cur_block->warps[cur_warp];
+    w.val[cur_lane] = v;
+    w.bar.arrive_and_wait();
+    float r = w.val[cur_lane ^ o];
+    w.bar.arrive_and_wait();
+    return r;
+}
+void *emu_dyn_smem() { return cur_block->smem; }
+
+static void run_kernel(dim3 grid, dim3 block, size_t smem, const std::function<void()> &body) {
+    unsigned nt = block.x * block.y * block.z;
+    std::vector<unsigned char> sm(smem + 16, 0xFF); /* poison: uninitialised floats read as NaN */
+    for (unsigned bz = 0; bz < grid.z; bz++)
+        for (unsigned by = 0; by < grid.y; by++)
+            for (unsigned bx = 0; bx < grid.x; bx++) {
+                std::barrier<> bar((std::ptrdiff_t)nt);
+                block_state bs;
+                bs.bar = &bar;
+                bs.smem = sm.data();
+                for (unsigned w = 0; w < (nt + 31) / 32; w++) bs.warps.emplace_back(new warp_state);
+                std::vector<std::thread> th;
+                for (unsigned t = 0; t < nt; t++)
+                    th.emplace_back([&, t]() {
+                        cur_block = &bs;
+                        cur_lane = (int)(t % 32);
+                        cur_warp = (int)(t / 32);
+                        threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+                        blockIdx = dim3(bx, by, bz);
+                        blockDim = block;
+                        gridDim = grid;
+                        body();
+                    });
+                for (auto &x : th) x.join();
+            }
+}
+
+/* ---- streams ---- */
+struct emu_stream {
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<std::function<void()>> q;
+    bool stop = false, busy = false;
+    std::thread worker;
+    emu_stream() {
+        worker = std::thread([this]() { loop(); });
+    }
+    void loop() {
+        for (;;) {
+            std::function<void()> f;
+            {
+                std::unique_lock<std::mutex> l(m);
+                cv.wait(l, [&] { return stop || !q.empty(); });
+                if (q.empty()) return;
+                f = std::move(q.front());
+                q.pop_front();
+                busy = true;
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(100)); /* widen race windows */
+            f();
+            {
+                std::lock_guard<std::mutex> l(m);
+                busy = false;
+            }
+            cv.notify_all();
+        }
+    }
+    void push(std::function<void()> f) {
+        {
+            std::lock_guard<std::mutex> l(m);
+            q.push_back(std::move(f));
+        }
+        cv.notify_all();
+    }
+    void sync() {
+        std::unique_lock<std::mutex> l(m);
+        cv.wait(l, [&] { return q.empty() && !busy; });
+    }
+    ~emu_stream() {
+        {
+            std::lock_guard<std::mutex> l(m);
+            stop = true;
+        }
+        cv.notify_all();
+        worker.join();
+    }
+};
+static std::mutex streams_m;
+static std::vector<emu_stream *> streams;
+static void sync_all() {
+    std::lock_guard<std::mutex> l(streams_m);
+    for (auto *s : streams) s->sync();
+}
+
+void emu_launch_impl(dim3 grid, dim3 block, size_t smem, cudaStream_t s, std::function<void()> body) {
+    unsigned nt = block.x * block.y * block.z;
+    if (nt == 0 || nt > 1024 || grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.y > 65535 || grid.z > 65535 ||
+        smem > 48 * 1024) {
+        last_error = cudaErrorInvalidConfiguration;
+        fprintf(stderr, "EMU: bad launch config\n");
+        return;
+    }
+    if (!s) {
+        fprintf(stderr, "EMU: launch on the legacy stream\n");
+        abort();
+    }
+    s->push([=]() { run_kernel(grid, block, smem, body); });
+}
+
+extern "C" {
+cudaError_t emu_func_attributes(void) { return cudaSuccess; }
+cudaError_t cudaGetDeviceCount(int *n) {
+    if (emu_no_device) {
+        *n = 0;
+        return cudaErrorInsufficientDriver;
+    }
+    *n = 1;
+    return cudaSuccess;
+}
+cudaError_t cudaDriverGetVersion(int *v) {
+    *v = emu_no_device ? 0 : 13000;
+    return cudaSuccess;
+}
+cudaError_t cudaRuntimeGetVersion(int *v) {
+    *v = 13000;
+    return cudaSuccess;
+}
+const char *cudaGetErrorString(cudaError_t e) {
+    return e == cudaSuccess ? "no error" : e == cudaErrorMemoryAllocation ? "out of memory" : "emulated error";
+}
+const char *cudaGetErrorName(cudaError_t e) {
+    static char b[32];
+    snprintf(b, sizeof b, "cudaError%d", (int)e);
+    return b;
+}
+cudaError_t cudaGetLastError(void) {
+    cudaError_t e = last_error;
+    last_error = cudaSuccess;
+    return e;
+}
+cudaError_t cudaSetDevice(int d) { return d == 0 ? cudaSuccess : cudaErrorInvalidDevice; }
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int d) {
+    (void)d;
+    memset(p, 0, sizeof *p);
+    strcpy(p->name, "Emulated GPU");
+    p->totalGlobalMem = (size_t)16 << 30;
+    p->major = 9;
+    p->minor = 0;
+    p->multiProcessorCount = 4;
+    return cudaSuccess;
+}
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned) {
+    *s = new emu_stream;
+    std::lock_guard<std::mutex> l(streams_m);
+    streams.push_back(*s);
+    return cudaSuccess;
+}
+cudaError_t cudaStreamDestroy(cudaStream_t s) {
+    s->sync();
+    {
+        std::lock_guard<std::mutex> l(streams_m);
+        for (size_t i = 0; i < streams.size(); i++)
+            if (streams[i] == s) streams.erase(streams.begin() + (long)i);
+    }
+    delete s;
+    return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+    s->sync();
+    return cudaSuccess;
+}
+cudaError_t cudaHostAlloc(void **p, size_t n, unsigned) {
+    *p = malloc(n);
+    return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+cudaError_t cudaFreeHost(void *p) {
+    free(p);
+    return cudaSuccess;
+}
+}
+struct emu_event {
+    std::mutex m;
+    std::condition_variable cv;
+    uint64_t recorded = 0, done = 0;
+};
+extern "C" {
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned) {
+    *e = new emu_event;
+    return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t e) {
+    delete e;
+    return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
+    uint64_t g;
+    {
+        std::lock_guard<std::mutex> l(e->m);
+        g = ++e->recorded;
+    }
+    s->push([e, g]() {
+        {
+            std::lock_guard<std::mutex> l(e->m);
+            if (g > e->done) e->done = g;
+        }
+        e->cv.notify_all();
+    });
+    return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t e) {
+    std::unique_lock<std::mutex> l(e->m);
+    uint64_t g = e->recorded;
+    e->cv.wait(l, [&] { return e->done >= g; });
+    return cudaSuccess;
+}
+}
+static std::mutex mem_m;
+static std::map<void *, size_t> allocs;
+static size_t mem_used;
+static const size_t mem_total = (size_t)16 << 30;
+extern "C" {
+cudaError_t cudaMalloc(void **p, size_t n) {
+    std::lock_guard<std::mutex> l(mem_m);
+    if (n > mem_total - mem_used) {
+        *p = nullptr;
+        last_error = cudaErrorMemoryAllocation;
+        return cudaErrorMemoryAllocation;
+    }
+    *p = aligned_alloc(256, (n + 255) / 256 * 256);
+    if (!*p) return cudaErrorMemoryAllocation;
+    memset(*p, 0xCD, n); /* garbage, like fresh device memory */
+    allocs[*p] = n;
+    mem_used += n;
+    return cudaSuccess;
+}
+cudaError_t cudaFree(void *p) {
+    sync_all();
+    std::lock_guard<std::mutex> l(mem_m);
+    auto it = allocs.find(p);
+    if (it == allocs.end()) {
+        fprintf(stderr, "EMU: cudaFree of unknown %p\n", p);
+        abort();
+    }
+    mem_used -= it->second;
+    allocs.erase(it);
+    free(p);
+    return cudaSuccess;
+}
+cudaError_t cudaMemGetInfo(size_t *fr, size_t *tot) {
+    std::lock_guard<std::mutex> l(mem_m);
+    *fr = mem_total - mem_used;
+    *tot = mem_total;
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, enum cudaMemcpyKind, cudaStream_t st) {
+    st->push([=]() { memmove(d, s, n); });
+    return cudaSuccess;
+}
+cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t st) {
+    st->push([=]() { memset(d, v, n); });
+    return cudaSuccess;
+}
+}
+
+/* ---- cuBLASLt ---- */
+struct emu_lt {
+    int x;
+};
+struct emu_desc {
+    int transa = 0, transb = 0, epi = CUBLASLT_EPILOGUE_DEFAULT, bias_type = -1;
+    const void *bias = nullptr;
+};
+struct emu_layout {
+    cudaDataType t;
+    uint64_t rows, cols;
+    int64_t ld;
+    int32_t batch = 1;
+    int64_t stride = 0;
+};
+struct emu_pref {
+    uint64_t ws = 0;
+    uint32_t align[4] = {256, 256, 256, 256};
+};
+static size_t tsize(cudaDataType t) { return t == CUDA_R_32F ? 4 : 2; }
+static float ldv(const void *p, cudaDataType t, int64_t i) {
+    if (t == CUDA_R_32F) return ((const float *)p)[i];
+    uint16_t h = ((const uint16_t *)p)[i];
+    if (t == CUDA_R_16BF) {
+        uint32_t u = (uint32_t)h << 16;
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
+    }
+    return __half2float(__ushort_as_half(h));
+}
+static void stv(void *p, cudaDataType t, int64_t i, float v) {
+    if (t == CUDA_R_32F) {
+        ((float *)p)[i] = v;
+        return;
+    }
+    if (t == CUDA_R_16BF) {
+        uint32_t u;
+        memcpy(&u, &v, 4);
+        u += 0x7fffu + ((u >> 16) & 1u);
+        ((uint16_t *)p)[i] = (uint16_t)(u >> 16);
+        return;
+    }
+    fprintf(stderr, "EMU: f16 store not emulated\n");
+    abort();
+}
+extern "C" {
+const char *cublasLtGetStatusName(cublasStatus_t s) {
+    static char b[32];
+    snprintf(b, sizeof b, "STATUS_%d", (int)s);
+    return b;
+}
+const char *cublasLtGetStatusString(cublasStatus_t s) { return s ? "emulated failure" : "success"; }
+cublasStatus_t cublasLtCreate(cublasLtHandle_t *h) {
+    *h = new emu_lt;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtDestroy(cublasLtHandle_t h) {
+    delete h;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t *d, cublasComputeType_t ct, cudaDataType st) {
+    if (ct != CUBLAS_COMPUTE_32F || st != CUDA_R_32F) return CUBLAS_STATUS_NOT_SUPPORTED;
+    *d = new emu_desc;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t d) {
+    delete d;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t a, const void *v,
+                                              size_t n) {
+    switch (a) {
+    case CUBLASLT_MATMUL_DESC_TRANSA:
+        if (n != 4) return CUBLAS_STATUS_INVALID_VALUE;
+        d->transa = *(const int32_t *)v;
+        break;
+    case CUBLASLT_MATMUL_DESC_TRANSB:
+        if (n != 4) return CUBLAS_STATUS_INVALID_VALUE;
+        d->transb = *(const int32_t *)v;
+        break;
+    case CUBLASLT_MATMUL_DESC_EPILOGUE:
+        if (n != 4) return CUBLAS_STATUS_INVALID_VALUE;
+        d->epi = *(const int32_t *)v;
+        break;
+    case CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE:
+        if (n != 4) return CUBLAS_STATUS_INVALID_VALUE;
+        d->bias_type = *(const int32_t *)v;
+        break;
+    case CUBLASLT_MATMUL_DESC_BIAS_POINTER:
+        if (n != sizeof(void *)) return CUBLAS_STATUS_INVALID_VALUE;
+        d->bias = *(const void *const *)v;
+        break;
+    default: return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *l, cudaDataType t, uint64_t rows, uint64_t cols,
+                                          int64_t ld) {
+    if (ld < (int64_t)rows || rows == 0 || cols == 0) return CUBLAS_STATUS_INVALID_VALUE;
+    *l = new emu_layout;
+    (*l)->t = t;
+    (*l)->rows = rows;
+    (*l)->cols = cols;
+    (*l)->ld = ld;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t l) {
+    delete l;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t l, cublasLtMatrixLayoutAttribute_t a,
+                                                const void *v, size_t n) {
+    if (a == CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT) {
+        if (n != 4) return CUBLAS_STATUS_INVALID_VALUE;
+        l->batch = *(const int32_t *)v;
+    } else if (a == CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET) {
+        if (n != 8) return CUBLAS_STATUS_INVALID_VALUE;
+        l->stride = *(const int64_t *)v;
+    } else
+        return CUBLAS_STATUS_INVALID_VALUE;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t *p) {
+    *p = new emu_pref;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t p) {
+    delete p;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t p,
+                                                    cublasLtMatmulPreferenceAttributes_t a, const void *v, size_t n) {
+    if (a == CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES) {
+        if (n != 8) return CUBLAS_STATUS_INVALID_VALUE;
+        p->ws = *(const uint64_t *)v;
+    } else if (a >= CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES && a <= CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES) {
+        if (n != 4) return CUBLAS_STATUS_INVALID_VALUE;
+        p->align[a - 5] = *(const uint32_t *)v;
+    } else
+        return CUBLAS_STATUS_INVALID_VALUE;
+    return CUBLAS_STATUS_SUCCESS;
+}
+}
+/* shapes as cuBLASLt checks them: op(A) m x k, op(B) k x n, C and D m x n */
+static cublasStatus_t check(const emu_desc *d, const emu_layout *a, const emu_layout *b, const emu_layout *c,
+                            const emu_layout *dd, uint64_t *m, uint64_t *n, uint64_t *k) {
+    *m = d->transa ? a->cols : a->rows;
+    *k = d->transa ? a->rows : a->cols;
+    uint64_t kb = d->transb ? b->cols : b->rows;
+    *n = d->transb ? b->rows : b->cols;
+    if (kb != *k || c->rows != *m || c->cols != *n || dd->rows != *m || dd->cols != *n) {
+        fprintf(stderr, "EMU: Lt shape mismatch\n");
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    if (a->batch != dd->batch || b->batch != dd->batch || c->batch != dd->batch) {
+        fprintf(stderr, "EMU: Lt batch mismatch\n");
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    if (a->t != b->t || c->t != dd->t) return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (a->t == CUDA_R_32F && dd->t != CUDA_R_32F) return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (a->t != CUDA_R_32F && dd->t != CUDA_R_32F && dd->t != a->t) return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (d->epi == CUBLASLT_EPILOGUE_BIAS && d->bias_type != (int)dd->t) return CUBLAS_STATUS_NOT_SUPPORTED;
+    return CUBLAS_STATUS_SUCCESS;
+}
+extern "C" {
+cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t, cublasLtMatmulDesc_t d, cublasLtMatrixLayout_t a,
+                                              cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c,
+                                              cublasLtMatrixLayout_t dd, cublasLtMatmulPreference_t p, int req,
+                                              cublasLtMatmulHeuristicResult_t *res, int *found) {
+    uint64_t m, n, k;
+    *found = 0;
+    cublasStatus_t s = check(d, a, b, c, dd, &m, &n, &k);
+    if (s) return s;
+    if (req < 1) return CUBLAS_STATUS_INVALID_VALUE;
+    /* like the tensor-core kernels: 16-bit operands need 16-byte aligned leading dims and pointers */
+    if (a->t != CUDA_R_32F && ((a->ld * 2) % 16 || (b->ld * 2) % 16 || p->align[0] < 16 || p->align[1] < 16))
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    memset(res, 0, sizeof *res);
+    res->workspaceSize = p->ws < 1024 ? p->ws : 1024;
+    res->state = CUBLAS_STATUS_SUCCESS;
+    *found = 1;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t d, const void *alpha, const void *A,
+                              cublasLtMatrixLayout_t la, const void *B, cublasLtMatrixLayout_t lb, const void *beta,
+                              const void *C, cublasLtMatrixLayout_t lc, void *D, cublasLtMatrixLayout_t ld,
+                              const cublasLtMatmulAlgo_t *, void *ws, size_t wss, cudaStream_t st) {
+    uint64_t m, n, k;
+    cublasStatus_t s = check(d, la, lb, lc, ld, &m, &n, &k);
+    if (s) return s;
+    if (wss && !ws) return CUBLAS_STATUS_INVALID_VALUE;
+    emu_desc dc = *d;
+    emu_layout a = *la, b = *lb, c = *lc, o = *ld;
+    float al = *(const float *)alpha, be = *(const float *)beta;
+    st->push([=]() {
+        for (int32_t bt = 0; bt < o.batch; bt++)
+            for (uint64_t j = 0; j < n; j++)
+                for (uint64_t i = 0; i < m; i++) {
+                    float acc = 0.0f;
+                    for (uint64_t p = 0; p < k; p++) {
+                        int64_t ia = dc.transa ? (int64_t)(p + i * a.ld) : (int64_t)(i + p * a.ld);
+                        int64_t ib = dc.transb ? (int64_t)(j + p * b.ld) : (int64_t)(p + j * b.ld);
+                        acc += ldv(A, a.t, bt * a.stride + ia) * ldv(B, b.t, bt * b.stride + ib);
+                    }
+                    float v = al * acc;
+                    if (be != 0.0f) v += be * ldv(C, c.t, bt * c.stride + (int64_t)(i + j * c.ld));
+                    if (dc.epi == CUBLASLT_EPILOGUE_BIAS) v += ldv(dc.bias, (cudaDataType)dc.bias_type, (int64_t)i);
+                    stv(D, o.t, bt * o.stride + (int64_t)(i + j * o.ld), v);
+                }
+    });
+    return CUBLAS_STATUS_SUCCESS;
+}
+}

@@ -1,0 +1,494 @@
+/*
+ * The CUDA backend on a real device: device info, the caching allocator (reuse,
+ * statistics, the out-of-memory message), transfers, ops against hand-computed
+ * values, in-place and aliasing graphs and both GEMM paths against the CPU
+ * reference. Without a device (or in a build without CUDA) every test skips with
+ * the reason, so the binary exits 77.
+ */
+#include "pf_backend.h"
+#include "pf_test.h"
+
+#ifdef PF_HAVE_CUDA
+#include "pf_cuda.h"
+
+#include <stdlib.h>
+
+static char g_why[1024];
+
+/* A CUDA backend, or NULL with the reason in g_why. A reason that does not say what is
+ * wrong with CUDA is itself a failure (reported through *bad). */
+static pf_backend *cuda_backend(bool *bad) {
+    pf_backend *be = NULL;
+    *bad = false;
+    pf_status rc = pf_backend_create("cuda", NULL, &be);
+    if (rc == PF_OK) return be;
+    snprintf(g_why, sizeof g_why, "%s", pf_last_error());
+    *bad = !strstr(g_why, "CUDA") || (rc != PF_ERR_UNSUPPORTED && rc != PF_ERR_INVALID_ARG);
+    return NULL;
+}
+
+#define NEED_CUDA(be)                                                                                                  \
+    bool bad_;                                                                                                         \
+    pf_backend *be = cuda_backend(&bad_);                                                                              \
+    do {                                                                                                               \
+        if (!be) {                                                                                                     \
+            CHECK_MSG(!bad_, "CUDA backend creation failed without a CUDA reason: %s", g_why);                         \
+            SKIP("no CUDA device: %s", g_why);                                                                         \
+        }                                                                                                              \
+    } while (0)
+
+static pf_backend *cpu_ref(void) {
+    pf_backend *be = NULL;
+    pf_backend_options o = {.device = -1, .threads = 1, .reference = true};
+    return pf_backend_create("cpu", &o, &be) == PF_OK ? be : NULL;
+}
+
+/* ---------------------------------------------------------------- graph helper */
+
+typedef struct {
+    pf_dtype dt;
+    int ndim;
+    int64_t ne[PF_MAX_DIMS];
+    const float *data; /* f32 values, converted to dt on upload */
+} t_in;
+
+typedef pf_tensor *(*build_fn)(pf_graph *g, pf_tensor **in, const void *arg);
+
+/* Build f over inputs on backend be, compute, and read the output as f32. */
+static pf_status run_graph(pf_backend *be, build_fn f, const void *arg, const t_in *ins, int n_in, float *out,
+                           size_t n_out, pf_plan_stats *st) {
+    pf_graph *g = pf_graph_new("cuda_test");
+    pf_tensor *in[PF_MAX_SRC] = {0};
+    for (int i = 0; i < n_in; i++) in[i] = pf_input(g, ins[i].dt, ins[i].ndim, ins[i].ne, "in");
+    pf_tensor *y = f(g, in, arg);
+    pf_output(g, y);
+    pf_arena *a = NULL;
+    pf_status rc = pf_graph_status(g);
+    if (rc != PF_OK) rc = pf_error(rc, "%s", pf_graph_error(g));
+    if (rc == PF_OK) rc = pf_arena_create(be, &a);
+    if (rc == PF_OK) rc = pf_graph_plan(g, a, st);
+    for (int i = 0; i < n_in && rc == PF_OK; i++)
+        rc = pf_tensor_set_as(in[i], ins[i].data, PF_F32, (size_t)pf_nelem(in[i]));
+    if (rc == PF_OK) rc = pf_graph_compute(g);
+    if (rc == PF_OK && (size_t)pf_nelem(y) != n_out)
+        rc = pf_error(PF_ERR_SHAPE, "output has %lld elements, expected %zu", (long long)pf_nelem(y), n_out);
+    if (rc == PF_OK) rc = pf_tensor_get_as(y, out, PF_F32, n_out);
+    pf_graph_free(g);
+    pf_arena_free(a);
+    return rc;
+}
+
+static double max_diff(const float *a, const float *b, size_t n) {
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (isnan(a[i]) || isnan(b[i])) return INFINITY;
+        if (d > m) m = d;
+    }
+    return m;
+}
+
+/* Deterministic values in [-1, 1). */
+static void fill(float *p, size_t n, unsigned seed) {
+    uint32_t s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        p[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f;
+    }
+}
+
+/* ---------------------------------------------------------------- device and memory */
+
+static pf_test_result test_device_info(void) {
+    NEED_CUDA(be);
+    pf_backend_info info;
+    pf_backend_get_info(be, &info);
+    CHECK(!strcmp(info.name, "cuda"));
+    CHECK_MSG(strstr(info.device, "sm_") != NULL, "device '%s'", info.device);
+    CHECK(info.mem_total > 0 && info.mem_free > 0 && info.mem_free <= info.mem_total);
+    CHECK(info.alignment == 256 && info.max_buffer_size >= ((size_t)1 << 30));
+    CHECK(pf_backend_is_cuda(be));
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+static pf_test_result test_device_selection(void) {
+    NEED_CUDA(be);
+    pf_backend_free(be);
+    pf_backend_options o = {.device = 0};
+    CHECK_OK(pf_backend_create("cuda", &o, &be));
+    pf_backend_free(be);
+    o.device = 4096;
+    CHECK_ERR(pf_backend_create("cuda", &o, &be), PF_ERR_INVALID_ARG, "CUDA device 4096 requested");
+    const char *old = getenv("PF_CUDA_DEVICE");
+    char saved[64] = "";
+    if (old) snprintf(saved, sizeof saved, "%s", old);
+    setenv("PF_CUDA_DEVICE", "gpu0", 1);
+    pf_status rc = pf_backend_create("cuda", NULL, &be);
+    if (old)
+        setenv("PF_CUDA_DEVICE", saved, 1);
+    else
+        unsetenv("PF_CUDA_DEVICE");
+    CHECK_MSG(rc == PF_ERR_INVALID_ARG && strstr(pf_last_error(), "PF_CUDA_DEVICE='gpu0'"), "%s", pf_last_error());
+    return PF_T_PASS;
+}
+
+static pf_test_result test_allocator_reuse(void) {
+    NEED_CUDA(be);
+    pf_cuda_mem_stats s0, s1;
+    CHECK_OK(pf_cuda_memory_stats(be, &s0));
+    pf_buffer *b;
+    CHECK_OK(pf_buffer_alloc(be, 1000, &b)); /* class 1024 */
+    CHECK_OK(pf_cuda_memory_stats(be, &s1));
+    CHECK(s1.n_device_allocs == s0.n_device_allocs + 1);
+    CHECK(s1.in_use == s0.in_use + 1024 && s1.requested == s0.requested + 1000);
+    pf_buffer_free(b);
+    CHECK_OK(pf_cuda_memory_stats(be, &s1));
+    CHECK(s1.in_use == s0.in_use && s1.cached == s0.cached + 1024);
+    CHECK_OK(pf_buffer_alloc(be, 970, &b)); /* same class (961..1024 bytes): from the cache */
+    CHECK_OK(pf_cuda_memory_stats(be, &s1));
+    CHECK(s1.n_cache_hits == s0.n_cache_hits + 1 && s1.n_device_allocs == s0.n_device_allocs + 1);
+    CHECK(b->size == 970);
+    pf_buffer_free(b);
+
+    /* large blocks: 40 MiB freed, 39 MiB + 1 reuses it (rounds to 40 MiB); 20 MiB does not */
+    size_t mib = (size_t)1 << 20;
+    CHECK_OK(pf_buffer_alloc(be, 40 * mib, &b));
+    pf_buffer_free(b);
+    CHECK_OK(pf_cuda_memory_stats(be, &s0));
+    CHECK_OK(pf_buffer_alloc(be, 39 * mib + 1, &b));
+    CHECK_OK(pf_cuda_memory_stats(be, &s1));
+    CHECK(s1.n_cache_hits == s0.n_cache_hits + 1 && s1.n_device_allocs == s0.n_device_allocs);
+    pf_buffer_free(b);
+    pf_buffer *c;
+    CHECK_OK(pf_buffer_alloc(be, 20 * mib, &c)); /* a small class (<= 32 MiB) */
+    pf_buffer_free(c);
+
+    CHECK_OK(pf_cuda_empty_cache(be));
+    CHECK_OK(pf_cuda_memory_stats(be, &s1));
+    CHECK(s1.cached == 0 && s1.n_device_frees >= s0.n_device_frees + 2);
+    CHECK(s1.peak_in_use >= 40 * mib);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+static pf_test_result test_out_of_memory_message(void) {
+    NEED_CUDA(be);
+    pf_buffer *b = NULL;
+    CHECK_ERR(pf_buffer_alloc(be, (size_t)1 << 52, &b), PF_ERR_OOM, "asked for");
+    CHECK_MSG(strstr(pf_last_error(), "free of") && strstr(pf_last_error(), "4096.00 TiB"), "%s", pf_last_error());
+    CHECK(b == NULL);
+    /* the backend still works afterwards */
+    CHECK_OK(pf_buffer_alloc(be, 4096, &b));
+    pf_buffer_free(b);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+static pf_test_result test_upload_download(void) {
+    NEED_CUDA(be);
+    /* below, at and across the 4 MiB staging chunks, at odd offsets */
+    const size_t sizes[] = {1, 1000, (4u << 20) - 1, (4u << 20) + 3, (9u << 20) + 7};
+    const size_t offs[] = {0, 1, 7};
+    for (size_t si = 0; si < PF_ARRAY_LEN(sizes); si++)
+        for (size_t oi = 0; oi < PF_ARRAY_LEN(offs); oi++) {
+            size_t n = sizes[si], off = offs[oi];
+            pf_buffer *b;
+            CHECK_OK(pf_buffer_alloc(be, n + off + 5, &b));
+            unsigned char *src = malloc(n), *dst = malloc(n);
+            CHECK(src && dst);
+            for (size_t i = 0; i < n; i++) src[i] = (unsigned char)(i * 131 + si * 7 + oi);
+            CHECK_OK(be->ops->upload(be, b, off, src, n));
+            memset(src, 0, n); /* the upload must not read the caller's buffer later */
+            memset(dst, 0xEE, n);
+            CHECK_OK(be->ops->download(be, b, off, dst, n));
+            for (size_t i = 0; i < n; i++)
+                if (dst[i] != (unsigned char)(i * 131 + si * 7 + oi)) {
+                    free(src);
+                    free(dst);
+                    CHECK_MSG(0, "size %zu offset %zu: byte %zu differs", n, off, i);
+                }
+            free(src);
+            free(dst);
+            CHECK_ERR(be->ops->upload(be, b, n + off + 1, "xxxxx", 5), PF_ERR_INTERNAL, "outside");
+            pf_buffer_free(b);
+        }
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+/* ---------------------------------------------------------------- ops, hand-computed */
+
+static pf_tensor *b_add(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_add(g, in[0], in[1]);
+}
+
+static pf_tensor *b_linear(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_linear(g, in[0], in[1], in[2]);
+}
+
+static pf_tensor *b_layer_norm(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_layer_norm(g, in[0], NULL, NULL, 0.0f);
+}
+
+static pf_tensor *b_attention(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_attention(g, in[0], in[1], in[2], 1.0f, PF_MASK_NONE, NULL, NULL, NULL);
+}
+
+static pf_tensor *b_matmul_bcast(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_matmul(g, in[0], in[1], false, 2.0f);
+}
+
+static pf_tensor *b_conv_1x1(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_conv3d(g, in[0], in[1], in[2], NULL, 0, 0, 0, 1, 1, 1);
+}
+
+static pf_test_result test_ops_by_hand(void) {
+    NEED_CUDA(be);
+    float out[16];
+    /* add with a broadcast row */
+    const float a[6] = {1, 2, 3, 4, 5, 6}, row[3] = {10, 20, 30};
+    t_in add_in[2] = {{PF_F32, 2, {2, 3}, a}, {PF_F32, 1, {3}, row}};
+    CHECK_OK(run_graph(be, b_add, NULL, add_in, 2, out, 6, NULL));
+    const float add_exp[6] = {11, 22, 33, 14, 25, 36};
+    CHECK(max_diff(out, add_exp, 6) == 0.0);
+
+    /* linear in f32 and in bf16 (values exact in bf16) */
+    const float x[6] = {1, 2, 3, -1, 0, 2}, w[6] = {1, 0, -1, 2, 1, 0.5f}, bias[2] = {0.5f, -1};
+    const float lin_exp[4] = {1 - 3 + 0.5f, 2 + 2 + 1.5f - 1, -1 - 2 + 0.5f, -2 + 1 - 1};
+    for (int d = 0; d < 2; d++) {
+        pf_dtype dt = d ? PF_BF16 : PF_F32;
+        t_in lin_in[3] = {{dt, 2, {2, 3}, x}, {dt, 2, {2, 3}, w}, {dt, 1, {2}, bias}};
+        CHECK_OK(run_graph(be, b_linear, NULL, lin_in, 3, out, 4, NULL));
+        CHECK_MSG(max_diff(out, lin_exp, 4) == 0.0, "linear %s: %g %g %g %g", pf_dtype_name(dt), out[0], out[1], out[2],
+                  out[3]);
+    }
+
+    /* layer norm of [1, 2, 3, 4]: mean 2.5, variance 1.25 */
+    const float ln[4] = {1, 2, 3, 4};
+    t_in ln_in[1] = {{PF_F32, 2, {1, 4}, ln}};
+    CHECK_OK(run_graph(be, b_layer_norm, NULL, ln_in, 1, out, 4, NULL));
+    for (int i = 0; i < 4; i++) CHECK_NEAR(out[i], (ln[i] - 2.5) / sqrt(1.25), 1e-6);
+
+    /* attention, one query and two keys: scores 1 and 0 */
+    const float q[2] = {1, 0}, k[4] = {1, 0, 0, 1}, v[4] = {1, 2, 3, 4};
+    t_in at_in[3] = {{PF_F32, 4, {1, 1, 1, 2}, q}, {PF_F32, 4, {1, 2, 1, 2}, k}, {PF_F32, 4, {1, 2, 1, 2}, v}};
+    CHECK_OK(run_graph(be, b_attention, NULL, at_in, 3, out, 2, NULL));
+    double p0 = exp(1.0) / (exp(1.0) + 1.0), p1 = 1.0 - p0;
+    CHECK_NEAR(out[0], p0 * 1 + p1 * 3, 1e-6);
+    CHECK_NEAR(out[1], p0 * 2 + p1 * 4, 1e-6);
+
+    /* matmul with a shared B and alpha 2: [2, 1, 2] x [1, 2, 2] */
+    const float ma[4] = {1, 2, 3, 4}, mb[4] = {1, 0, 1, 1};
+    t_in mm_in[2] = {{PF_F32, 3, {2, 1, 2}, ma}, {PF_F32, 3, {1, 2, 2}, mb}};
+    CHECK_OK(run_graph(be, b_matmul_bcast, NULL, mm_in, 2, out, 4, NULL));
+    const float mm_exp[4] = {2 * 3, 2 * 2, 2 * 7, 2 * 4};
+    CHECK(max_diff(out, mm_exp, 4) == 0.0);
+
+    /* 1x1x1 conv: y[co] = bias[co] + sum_ci w[co, ci] x[ci] */
+    const float cx[4] = {1, 2, 3, 4}, cw[4] = {1, 1, 2, -1}, cb[2] = {0.5f, 0};
+    t_in cv_in[3] = {{PF_F32, 5, {1, 2, 1, 1, 2}, cx}, {PF_F32, 5, {2, 2, 1, 1, 1}, cw}, {PF_F32, 1, {2}, cb}};
+    CHECK_OK(run_graph(be, b_conv_1x1, NULL, cv_in, 3, out, 4, NULL));
+    const float cv_exp[4] = {1 + 3 + 0.5f, 2 + 4 + 0.5f, 2 - 3, 4 - 4};
+    CHECK(max_diff(out, cv_exp, 4) == 0.0);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+static pf_tensor *b_frame_attention(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_attention(g, in[0], in[1], in[2], 1.0f, PF_MASK_FRAME, in[3], in[4], NULL);
+}
+
+/* A query whose frame precedes every key's sees nothing and gives zeros. */
+static pf_test_result test_attention_no_visible_key(void) {
+    NEED_CUDA(be);
+    float q[2 * 4], k[3 * 4], v[3 * 4], out[8];
+    fill(q, 8, 1);
+    fill(k, 12, 2);
+    fill(v, 12, 3);
+    const float qm[2] = {1, 2 * 2 + 1}, km[3] = {1 * 2 + 1, 1 * 2 + 1, 2 * 2 + 1}; /* q frames 0, 2; k frames 1, 1, 2 */
+    t_in in[5] = {{PF_F32, 4, {1, 2, 1, 4}, q},
+                  {PF_F32, 4, {1, 3, 1, 4}, k},
+                  {PF_F32, 4, {1, 3, 1, 4}, v},
+                  {PF_I32, 2, {1, 2}, qm},
+                  {PF_I32, 2, {1, 3}, km}};
+    CHECK_OK(run_graph(be, b_frame_attention, NULL, in, 5, out, 8, NULL));
+    for (int e = 0; e < 4; e++) CHECK(out[e] == 0.0f);
+    pf_backend *ref = cpu_ref();
+    CHECK(ref);
+    float expect[8];
+    CHECK_OK(run_graph(ref, b_frame_attention, NULL, in, 5, expect, 8, NULL));
+    CHECK_MSG(max_diff(out, expect, 8) < 1e-6, "differs from the CPU by %g", max_diff(out, expect, 8));
+    pf_backend_free(ref);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+static pf_tensor *b_embedding(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_embedding(g, in[0], in[1]);
+}
+
+static pf_test_result test_embedding_bad_id(void) {
+    NEED_CUDA(be);
+    const float tab[6] = {1, 2, 3, 4, 5, 6}, ok_ids[3] = {2, 0, 1}, bad_ids[3] = {0, 3, 1};
+    float out[6];
+    t_in in[2] = {{PF_F32, 2, {3, 2}, tab}, {PF_I32, 1, {3}, ok_ids}};
+    CHECK_OK(run_graph(be, b_embedding, NULL, in, 2, out, 6, NULL));
+    const float expect[6] = {5, 6, 1, 2, 3, 4};
+    CHECK(max_diff(out, expect, 6) == 0.0);
+    in[1].data = bad_ids;
+    CHECK_ERR(run_graph(be, b_embedding, NULL, in, 2, out, 6, NULL), PF_ERR_INVALID_ARG, "id 3 outside [0, 3)");
+    /* the error was reported once; the next graph runs clean */
+    in[1].data = ok_ids;
+    CHECK_OK(run_graph(be, b_embedding, NULL, in, 2, out, 6, NULL));
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+/* ---------------------------------------------------------------- graphs vs the CPU */
+
+/* x -> linear -> layer norm -> gelu -> scale -> rope -> gated add with x' -> softmax:
+ * most nodes run in place on the CUDA arena. */
+static pf_tensor *b_chain(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    pf_tensor *x = in[0], *w = in[1], *tab = in[2], *gate = in[3];
+    int64_t ne4[4] = {2, 5, 3, 8};
+    pf_tensor *h = pf_linear(g, x, w, NULL); /* [2, 5, 24] */
+    h = pf_layer_norm(g, h, NULL, NULL, 1e-5f);
+    h = pf_gelu_tanh(g, h);
+    h = pf_scale(g, h, 1.5f, 0.25f);
+    h = pf_rope(g, pf_reshape(g, h, 4, ne4), tab);
+    h = pf_reshape(g, h, 3, (int64_t[]){2, 5, 24});
+    h = pf_gated_add(g, h, gate, pf_linear(g, x, w, NULL));
+    return pf_softmax(g, h, 0.7f);
+}
+
+static pf_test_result test_inplace_chain_vs_cpu(void) {
+    NEED_CUDA(be);
+    float x[2 * 5 * 16], w[24 * 16], tab[5 * 4 * 2], gate[24], out[240], expect[240];
+    fill(x, PF_ARRAY_LEN(x), 4);
+    fill(w, PF_ARRAY_LEN(w), 5);
+    fill(gate, PF_ARRAY_LEN(gate), 6);
+    for (int i = 0; i < 20; i++) {
+        tab[2 * i] = cosf(0.3f * (float)i);
+        tab[2 * i + 1] = sinf(0.3f * (float)i);
+    }
+    t_in in[4] = {
+        {PF_F32, 3, {2, 5, 16}, x}, {PF_F32, 2, {24, 16}, w}, {PF_F32, 3, {5, 4, 2}, tab}, {PF_F32, 1, {24}, gate}};
+    pf_plan_stats st;
+    CHECK_OK(run_graph(be, b_chain, NULL, in, 4, out, 240, &st));
+    CHECK_MSG(st.n_inplace >= 4, "only %d nodes ran in place", st.n_inplace);
+    pf_backend *ref = cpu_ref();
+    CHECK(ref);
+    CHECK_OK(run_graph(ref, b_chain, NULL, in, 4, expect, 240, NULL));
+    CHECK_MSG(max_diff(out, expect, 240) < 1e-5, "differs from the CPU by %g", max_diff(out, expect, 240));
+    /* bf16 storage: same graph, looser bound */
+    for (int i = 0; i < 4; i++) in[i].dt = i == 2 ? PF_F32 : PF_BF16;
+    CHECK_OK(run_graph(be, b_chain, NULL, in, 4, out, 240, NULL));
+    CHECK_OK(run_graph(ref, b_chain, NULL, in, 4, expect, 240, NULL));
+    CHECK_MSG(max_diff(out, expect, 240) < 2e-2, "bf16: differs from the CPU by %g", max_diff(out, expect, 240));
+    pf_backend_free(ref);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+/* A causal cache rolled in place: new = concat(cache[1:], x) written into cache itself.
+ * The concat reads rows the output overwrites, so the backend must compute it aside. */
+static pf_test_result test_overlapping_output_into(void) {
+    NEED_CUDA(be);
+    pf_pool *pool;
+    CHECK_OK(pf_pool_create(be, 0, &pool));
+    int64_t cne[2] = {4, 8};
+    pf_tensor *cache = pf_pool_tensor(pool, PF_F32, 2, cne, "cache");
+    CHECK(cache);
+    float init[32], xin[8], got[32];
+    for (int i = 0; i < 32; i++) init[i] = (float)i;
+    for (int i = 0; i < 8; i++) xin[i] = 100.0f + (float)i;
+    CHECK_OK(pf_tensor_set(cache, init, sizeof init));
+    pf_graph *g = pf_graph_new("roll");
+    pf_tensor *c = pf_external(g, cache);
+    pf_tensor *x = pf_input(g, PF_F32, 2, (int64_t[]){1, 8}, "x");
+    pf_tensor *parts[2] = {pf_slice(g, c, 0, 1, 3), x};
+    pf_tensor *y = pf_concat(g, parts, 2, 0);
+    pf_output_into(g, y, cache);
+    pf_arena *a;
+    CHECK_OK(pf_graph_status(g));
+    CHECK_OK(pf_arena_create(be, &a));
+    CHECK_OK(pf_graph_plan(g, a, NULL));
+    CHECK_OK(pf_tensor_set(x, xin, sizeof xin));
+    CHECK_OK(pf_graph_compute(g));
+    CHECK_OK(pf_tensor_get(cache, got, sizeof got));
+    for (int i = 0; i < 24; i++) CHECK_MSG(got[i] == (float)(i + 8), "row %d col %d: %g", i / 8, i % 8, got[i]);
+    for (int i = 0; i < 8; i++) CHECK(got[24 + i] == xin[i]);
+    pf_graph_free(g);
+    pf_arena_free(a);
+    pf_pool_free(pool);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+static pf_tensor *b_mlp(pf_graph *g, pf_tensor **in, const void *arg) {
+    const int *bias = arg;
+    pf_tensor *h = pf_linear(g, in[0], in[1], *bias ? in[2] : NULL);
+    h = pf_gelu_tanh(g, h);
+    return pf_linear(g, h, in[3], NULL);
+}
+
+/* Linear layers on cuBLASLt and on the reference kernel (PF_CUDA_GEMM=ref), odd sizes
+ * and mixed dtypes, against the CPU. */
+static pf_test_result test_gemm_paths_vs_cpu(void) {
+    NEED_CUDA(be);
+    pf_backend_free(be);
+    pf_backend *ref = cpu_ref();
+    CHECK(ref);
+    enum { R = 37, K = 45, N = 29, N2 = 19 };
+    static float x[R * K], w1[N * K], b1[N], w2[N2 * N], out[R * N2], expect[R * N2];
+    fill(x, PF_ARRAY_LEN(x), 7);
+    fill(w1, PF_ARRAY_LEN(w1), 8);
+    fill(b1, PF_ARRAY_LEN(b1), 9);
+    fill(w2, PF_ARRAY_LEN(w2), 10);
+    const pf_dtype combos[][2] = {
+        {PF_F32, PF_F32}, {PF_F32, PF_BF16}, {PF_BF16, PF_BF16}, {PF_F32, PF_F16}, {PF_BF16, PF_F32}};
+    for (int path = 0; path < 2; path++) {
+        if (path) setenv("PF_CUDA_GEMM", "ref", 1);
+        bool bad;
+        pf_backend *cu = cuda_backend(&bad);
+        if (path) unsetenv("PF_CUDA_GEMM");
+        CHECK_MSG(cu, "%s", g_why);
+        for (size_t ci = 0; ci < PF_ARRAY_LEN(combos); ci++)
+            for (int with_bias = 0; with_bias < 2; with_bias++) {
+                pf_dtype xd = combos[ci][0], wd = combos[ci][1];
+                t_in in[4] = {{xd, 2, {R, K}, x}, {wd, 2, {N, K}, w1}, {wd, 1, {N}, b1}, {wd, 2, {N2, N}, w2}};
+                CHECK_OK(run_graph(cu, b_mlp, &with_bias, in, 4, out, R * N2, NULL));
+                CHECK_OK(run_graph(ref, b_mlp, &with_bias, in, 4, expect, R * N2, NULL));
+                double tol = (xd == PF_F32 && wd == PF_F32) ? 1e-4 : 5e-2;
+                double d = max_diff(out, expect, R * N2);
+                CHECK_MSG(d < tol, "%s: x %s w %s bias %d: differs from the CPU by %g",
+                          path ? "reference kernel" : "cuBLASLt", pf_dtype_name(xd), pf_dtype_name(wd), with_bias, d);
+            }
+        pf_backend_free(cu);
+    }
+    pf_backend_free(ref);
+    return PF_T_PASS;
+}
+
+PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(test_allocator_reuse),
+             PF_TEST(test_out_of_memory_message), PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand),
+             PF_TEST(test_attention_no_visible_key), PF_TEST(test_embedding_bad_id), PF_TEST(test_inplace_chain_vs_cpu),
+             PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu))
+
+#else /* no CUDA in this build */
+
+static pf_test_result test_cuda_backend(void) { SKIP("built without CUDA (PF_CUDA=OFF or no CUDA toolkit)"); }
+
+PF_TEST_MAIN(PF_TEST(test_cuda_backend))
+
+#endif
