@@ -4,8 +4,8 @@
 set -euo pipefail
 
 PACKAGES=(
-  # build
-  cmake ninja-build pkg-config gcc g++ clang libclang-rt-14-dev
+  # build (python3 drives the CUDA emulation test's source translation)
+  cmake ninja-build pkg-config gcc g++ clang libclang-rt-14-dev python3
   # required libraries
   libcjson-dev libutf8proc-dev
   # CPU GEMM

@@ -15,6 +15,13 @@ cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DPF_WERROR=ON
 cmake --build build/ci -j "$JOBS"
 (cd build/ci && ctest --output-on-failure -j "$JOBS" -L 'unit|golden|conformance|fuzz' -LE conformance_full)
 
+# The CUDA backend's host code and kernels, run on the CPU through the emulated CUDA
+# runtime (logic only, not a GPU result; CI has no GPU): catches indexing, tiling and
+# barrier mistakes on every commit.
+if [ "${PF_CI_CUDA_EMU:-1}" != "0" ]; then
+  tests/cuda_emu/run.sh build/ci-cuda-emu
+fi
+
 if [ "${PF_CI_SANITIZE:-1}" != "0" ]; then
   # CUDA code is compiled by the release pass; the sanitizer pass checks host code.
   cmake -S . -B build/ci-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPF_WERROR=ON -DPF_SANITIZE=ON -DPF_CUDA=OFF

@@ -56,7 +56,8 @@ typedef struct pf_model pf_model;
 typedef enum pf_precision { PF_PRECISION_AUTO = 0, PF_PRECISION_F32, PF_PRECISION_BF16 } pf_precision;
 
 typedef struct pf_model_options {
-    const char *backend;    /* "cpu", "cuda", "vulkan"; NULL: the first compiled-in backend with a device */
+    const char *backend;    /* "cpu", "cuda", "vulkan"; NULL: the first compiled-in backend with a device,
+                               passing over a GPU API that runs on the CPU (Mesa lavapipe) for "cpu" */
     int device;             /* device index, -1: the default */
     int threads;            /* CPU threads, 0: all cores */
     pf_precision precision;
@@ -168,6 +169,11 @@ typedef struct pf_generate_params {
  * [10,10,10], guidance 7, video guidance 5; i2v temp 16, steps [10,10,10], video
  * guidance 4; t2i temp 1, guidance 9; seed 0, VAE tiled 256 px, window 1. */
 void pf_generate_params_default(pf_generate_params *p, pf_mode mode);
+
+/* Check settings before any model is loaded: sizes (multiples of 64; the message names
+ * the nearest valid ones), temp, steps, guidance, VAE tiles. A size of 0 (the model's
+ * default) passes; the i2v image and the noise file are checked by pf_generate. */
+pf_status pf_generate_params_check(const pf_generate_params *p);
 
 /* Frames out, [frames, height, width, 3] uint8 RGB. */
 typedef struct pf_video {

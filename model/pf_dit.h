@@ -33,6 +33,14 @@ typedef struct pf_dit_config {
 pf_status pf_dit_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_dit **out);
 /* Build a DiT with random weights from a config (benchmarks at the released sizes). */
 pf_status pf_dit_create_random(const pf_dit_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, pf_dit **out);
+/* Read a diffusion_transformer_* folder's config.json only (no weights): the variant,
+ * the sizes and n_params, with the same checks as pf_dit_load. */
+pf_status pf_dit_config_read(const char *dir, pf_dit_config *cfg);
+/* Write the DiT as an official folder: dir/config.json (the released key set of its
+ * variant) and dir/diffusion_pytorch_model.safetensors (official names, the weights'
+ * dtype). dir and its parents are created; files are replaced atomically. Needs host
+ * memory for all weights at once. pf_dit_load gives back the same config and bytes. */
+pf_status pf_dit_save(const pf_dit *dit, const char *dir);
 /* The released configs: miniFLUX and SD3 (384p/768p configs are identical). */
 void pf_dit_config_released(pf_dit_variant v, pf_dit_config *cfg);
 void pf_dit_free(pf_dit *dit);

@@ -55,6 +55,10 @@ void pf_pipe_params_default(pf_pipe_params *p, pf_pipe_mode mode);
  * steps and guidance settings. */
 pf_status pf_pipe_params_check(const pf_pipe_params *p);
 
+/* The public pf_generate_params for a video of width x height pixels -> the pipeline's
+ * settings (model/pflow_api.c), checked with pf_pipe_params_check. */
+pf_status pf_pipe_params_from_api(const pf_generate_params *p, int width, int height, pf_pipe_params *pp);
+
 /* What the pipeline needs from a DiT: pf_pipe_denoiser_from_dit() fills it from a
  * pf_dit; tests substitute their own. All latents live on `backend`. */
 typedef struct pf_pipe_denoiser {

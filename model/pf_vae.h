@@ -34,6 +34,13 @@ pf_status pf_vae_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_vae **
  * nothing is filled and only the *_predict functions work (768p plans without memory). */
 pf_status pf_vae_create_random(const pf_vae_config *cfg, pf_backend *be, pf_dtype dtype, uint64_t seed, pf_vae **out);
 void pf_vae_config_released(pf_vae_config *cfg);
+/* Read a causal_video_vae folder's config.json only (no weights), n_params included. */
+pf_status pf_vae_config_read(const char *dir, pf_vae_config *cfg);
+/* Write the VAE as an official causal_video_vae folder: dir/config.json (the released
+ * key set) and dir/diffusion_pytorch_model.safetensors (official names, the weights'
+ * dtype). dir and its parents are created; files are replaced atomically. pf_vae_load
+ * gives back the same config and bytes. */
+pf_status pf_vae_save(const pf_vae *vae, const char *dir);
 void pf_vae_free(pf_vae *vae);
 const pf_vae_config *pf_vae_get_config(const pf_vae *vae);
 

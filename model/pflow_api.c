@@ -3,6 +3,7 @@
  * and its statistics, on top of the DiT, the VAE and the pipeline.
  */
 #include "pf_model_dir.h"
+#include "pf_model_inspect.h"
 #include "pf_pipeline.h"
 
 #include <math.h>
@@ -33,14 +34,39 @@ void pf_model_options_default(pf_model_options *o) {
     o->precision = PF_PRECISION_AUTO;
 }
 
+/* A GPU API implemented on the CPU (Mesa's lavapipe/llvmpipe, SwiftShader): slower than the
+ * CPU backend, so the automatic choice passes it over. The Vulkan backend tags such devices
+ * "(CPU, ..." in its description. */
+static bool pf_api_software_device(const pf_backend *be) {
+    if (!strcmp(pf_backend_name(be), "cpu")) return false;
+    pf_backend_info bi;
+    pf_backend_get_info((pf_backend *)be, &bi);
+    return strstr(bi.device, "(CPU") || strstr(bi.device, "llvmpipe") || strstr(bi.device, "SwiftShader");
+}
+
 static pf_status pf_api_backend(const pf_model_options *o, pf_backend **out) {
     pf_backend_options bo = {.device = o->device, .threads = o->threads, .reference = false};
     if (o->backend && *o->backend) return pf_backend_create(o->backend, &bo, out);
     char tried[512] = "";
+    pf_backend *soft = NULL; /* kept in case nothing better works */
     for (int i = 0; i < pf_backend_count(); i++) {
         const char *name = pf_backend_name_at(i);
-        if (pf_backend_create(name, &bo, out) == PF_OK) return PF_OK;
+        if (pf_backend_create(name, &bo, out) == PF_OK) {
+            if (!pf_api_software_device(*out)) {
+                if (soft) PF_INFO("using the %s backend rather than %s on a CPU device", name, pf_backend_name(soft));
+                pf_backend_free(soft);
+                return PF_OK;
+            }
+            if (!soft) soft = *out;
+            else pf_backend_free(*out);
+            *out = NULL;
+            continue;
+        }
         snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s: %s", i ? "; " : "", name, pf_last_error());
+    }
+    if (soft) {
+        *out = soft;
+        return PF_OK;
     }
     return pf_error(PF_ERR_UNSUPPORTED, "no usable backend (%s)", tried[0] ? tried : "none compiled in");
 }
@@ -104,11 +130,7 @@ void pf_model_free(pf_model *m) {
     free(m);
 }
 
-static void pf_api_default_size(const pf_model *m, int *w, int *h) {
-    if (!strcmp(m->dir.resolution, "768p")) *w = 1280, *h = 768;
-    else if (!strcmp(m->dir.resolution, "image")) *w = 1024, *h = 1024;
-    else *w = 640, *h = 384;
-}
+static void pf_api_default_size(const pf_model *m, int *w, int *h) { pf_model_default_size(m->dir.resolution, w, h); }
 
 pf_status pf_model_get_info(const pf_model *m, pf_model_info *info) {
     if (!m || !info) return pf_error(PF_ERR_INVALID_ARG, "pf_model_get_info: NULL argument");
@@ -117,7 +139,7 @@ pf_status pf_model_get_info(const pf_model *m, pf_model_info *info) {
     info->variant = m->variant == PF_DIT_MMDIT ? PF_VARIANT_SD3 : PF_VARIANT_MINIFLUX;
     snprintf(info->resolution, sizeof info->resolution, "%s", m->dir.resolution);
     pf_api_default_size(m, &info->default_width, &info->default_height);
-    info->max_temp = !strcmp(m->dir.resolution, "768p") ? 31 : !strcmp(m->dir.resolution, "image") ? 1 : 16;
+    info->max_temp = pf_model_max_temp(m->dir.resolution);
     info->has_text_encoders = m->dir.has_text;
     info->text_dim = c->text_dim;
     info->pooled_dim = c->pooled_dim;
@@ -249,28 +271,11 @@ static bool pf_api_progress(void *user, const pf_pipe_progress *pp) {
     return p->progress(p->progress_user, &pr);
 }
 
-/* pf_generate_params -> the pipeline's settings, with the model's defaults filled in. */
-static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, const pf_rgb_image *image, pf_pipe_params *pp) {
+/* pf_pipeline.h: the model-independent part of the mapping, for a video of w x h pixels. */
+pf_status pf_pipe_params_from_api(const pf_generate_params *p, int w, int h, pf_pipe_params *pp) {
     if (p->mode != PF_MODE_T2V && p->mode != PF_MODE_I2V && p->mode != PF_MODE_T2I)
         return pf_error(PF_ERR_INVALID_ARG, "generate: unknown mode %d", (int)p->mode);
     pf_pipe_params_default(pp, p->mode == PF_MODE_I2V ? PF_PIPE_I2V : p->mode == PF_MODE_T2I ? PF_PIPE_T2I : PF_PIPE_T2V);
-    int w = p->width, h = p->height;
-    if (w < 0 || h < 0) return pf_error(PF_ERR_INVALID_ARG, "generate: size %dx%d", w, h);
-    if (p->mode == PF_MODE_I2V) {
-        if (!image || !image->rgb) return pf_error(PF_ERR_INVALID_ARG, "generate: image-to-video needs an image");
-        if ((w && w != image->width) || (h && h != image->height))
-            return pf_error(PF_ERR_INVALID_ARG,
-                            "generate: the image is %dx%d but %dx%d was asked for (scale and crop the image to the video "
-                            "size first)",
-                            image->width, image->height, w, h);
-        w = image->width;
-        h = image->height;
-    } else {
-        int dw, dh;
-        pf_api_default_size(m, &dw, &dh);
-        if (!w) w = dw;
-        if (!h) h = dh;
-    }
     pp->width = w;
     pp->height = h;
     pp->temp = p->temp;
@@ -288,6 +293,36 @@ static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, c
         return pf_error(PF_ERR_INVALID_ARG, "generate: VAE tile size %d must be a positive multiple of 32 pixels",
                         p->vae_tile_size);
     return pf_pipe_params_check(pp);
+}
+
+pf_status pf_generate_params_check(const pf_generate_params *p) {
+    if (!p) return pf_error(PF_ERR_INVALID_ARG, "pf_generate_params_check: NULL parameters");
+    if (p->width < 0 || p->height < 0) return pf_error(PF_ERR_INVALID_ARG, "generate: size %dx%d", p->width, p->height);
+    pf_pipe_params pp;
+    /* 0 stands for the model's default size, which is valid: check a valid stand-in */
+    return pf_pipe_params_from_api(p, p->width ? p->width : 64, p->height ? p->height : 64, &pp);
+}
+
+/* pf_generate_params -> the pipeline's settings, with the model's defaults filled in. */
+static pf_status pf_api_params(const pf_model *m, const pf_generate_params *p, const pf_rgb_image *image, pf_pipe_params *pp) {
+    int w = p->width, h = p->height;
+    if (w < 0 || h < 0) return pf_error(PF_ERR_INVALID_ARG, "generate: size %dx%d", w, h);
+    if (p->mode == PF_MODE_I2V) {
+        if (!image || !image->rgb) return pf_error(PF_ERR_INVALID_ARG, "generate: image-to-video needs an image");
+        if ((w && w != image->width) || (h && h != image->height))
+            return pf_error(PF_ERR_INVALID_ARG,
+                            "generate: the image is %dx%d but %dx%d was asked for (scale and crop the image to the video "
+                            "size first)",
+                            image->width, image->height, w, h);
+        w = image->width;
+        h = image->height;
+    } else {
+        int dw, dh;
+        pf_api_default_size(m, &dw, &dh);
+        if (!w) w = dw;
+        if (!h) h = dh;
+    }
+    return pf_pipe_params_from_api(p, w, h, pp);
 }
 
 pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *image, const pf_generate_params *p,

@@ -177,6 +177,8 @@ void pf_pool_free(pf_pool *p) {
 
 size_t pf_pool_bytes(const pf_pool *p) { return p->bytes; }
 pf_backend *pf_pool_backend(const pf_pool *p) { return p->be; }
+int pf_pool_count(const pf_pool *p) { return p ? p->n_tensors : 0; }
+pf_tensor *pf_pool_at(const pf_pool *p, int i) { return p && i >= 0 && i < p->n_tensors ? p->tensors[i] : NULL; }
 
 static pf_status pf_pool_push_buf(pf_pool *p, size_t size, pf_buffer **out) {
     pf_buffer **nb = realloc(p->bufs, (size_t)(p->n_bufs + 1) * sizeof *nb);

@@ -104,6 +104,9 @@ void pf_pool_free(pf_pool *p);
 pf_tensor *pf_pool_tensor(pf_pool *p, pf_dtype dt, int ndim, const int64_t *ne, const char *name);
 size_t pf_pool_bytes(const pf_pool *p);
 pf_backend *pf_pool_backend(const pf_pool *p);
+/* The pool's tensors in allocation order (model writers walk a model's weights with it). */
+int pf_pool_count(const pf_pool *p);
+pf_tensor *pf_pool_at(const pf_pool *p, int i);
 
 /* ---- arenas and the planner ---- */
 pf_status pf_arena_create(pf_backend *be, pf_arena **out);
