@@ -19,13 +19,10 @@ static bool conv_direct(const pf_vk_ctx *c, const pf_tensor *n) {
     return n->ne[1] <= CONV_DIRECT_MAX_CO && 16 * kvol <= (int64_t)conv_direct_wcap(c);
 }
 
-/* GEMM tile shape (shaders/conv3d.comp TM x TN outputs per invocation, 16 x 16
- * invocations): 64 channels x 64 positions. */
-static void conv_tiles(int64_t Co, uint32_t *tm, uint32_t *tn) {
-    (void)Co;
-    *tm = 4u;
-    *tn = 4u;
-}
+/* GEMM path: TM x TN outputs per invocation of 16 x 16 (shaders/conv3d.comp), so
+ * 64 output channels x 64 positions per workgroup. */
+#define CONV_TM 4u
+#define CONV_TN 4u
 
 static bool conv_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) {
     if (!pf_vk_check_float_srcs(n, 4, why, len) || !pf_vk_check_sizes(n, why, len)) return false;
@@ -44,8 +41,7 @@ static bool conv_check(pf_vk_ctx *c, const pf_tensor *n, char *why, size_t len) 
                                      : (double)K / 16.0 * 2.0 + 16.0;
     if (!pf_vk_check_loops(c, loops, why, len)) return false;
     uint64_t npos = (uint64_t)(n->ne[2] * n->ne[3] * n->ne[4]);
-    uint32_t tm, tn;
-    conv_tiles(n->ne[1], &tm, &tn);
+    const uint32_t tm = CONV_TM, tn = CONV_TN;
     uint64_t tiles = conv_direct(c, n)
                          ? (npos + 255) / 256
                          : ((npos + 16 * tn - 1) / (16 * tn)) * (((uint64_t)n->ne[1] + 16 * tm - 1) / (16 * tm));
@@ -61,8 +57,7 @@ static pf_status conv_record(pf_vk_ctx *c, const pf_tensor *n) {
     const pf_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2], *f = n->src[3];
     if (pf_nelem(n) == 0) return PF_OK;
     uint64_t npos = (uint64_t)(n->ne[2] * n->ne[3] * n->ne[4]);
-    uint32_t tm, tn;
-    conv_tiles(n->ne[1], &tm, &tn);
+    uint32_t tm = CONV_TM, tn = CONV_TN;
     bool direct = conv_direct(c, n);
     if (direct) tm = tn = 1; /* the GEMM tiles are not used: keep their shared memory small */
     uint32_t n_tiles = (uint32_t)((npos + 16 * tn - 1) / (16 * tn)), m_tiles = (uint32_t)((n->ne[1] + 16 * tm - 1) / (16 * tm));
