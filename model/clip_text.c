@@ -298,14 +298,14 @@ pf_status pf_clip_create_random(const pf_clip_config *cfg_in, pf_backend *be, pf
     int64_t D = cfg.hidden, I = cfg.intermediate;
     int64_t s_tok[2] = {cfg.vocab_size, D}, s_pos[2] = {cfg.max_positions, D}, s_d[1] = {D}, s_dd[2] = {D, D};
     int64_t s_fc1[2] = {I, D}, s_i[1] = {I}, s_fc2[2] = {D, I}, s_proj[2] = {cfg.projection_dim, D};
-    pf_text_rand rng = {.rng = seed};
-    bool meta = pf_backend_is_meta(be); /* sizes only: nothing to fill */
+    pf_random_fill rf = {.seed = seed};
+    uint64_t stream = 0; /* one per tensor */
     pf_status rc = PF_OK;
 #define CLIP_RAND(dst, dt, nd, shape, nm, mean, std)                                                                   \
     do {                                                                                                               \
         if (rc != PF_OK) break;                                                                                        \
         (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                                                    \
-        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor(&rng, (dst), (mean), (std));                   \
+        rc = !(dst) ? PF_ERR_OOM : pf_random_fill_tensor(&rf, (dst), stream++, (mean), (std));                         \
     } while (0)
     float sd = 1.0f / sqrtf((float)D), si = 1.0f / sqrtf((float)I);
     CLIP_RAND(m->tok_emb, dtype, 2, s_tok, "token_embedding.weight", 0.0f, 1.0f);
@@ -333,7 +333,7 @@ pf_status pf_clip_create_random(const pf_clip_config *cfg_in, pf_backend *be, pf
     CLIP_RAND(m->final_b, PF_F32, 1, s_d, "final_layer_norm.bias", 0.0f, 0.05f);
     if (cfg.projection_dim > 0) CLIP_RAND(m->proj, dtype, 2, s_proj, "text_projection.weight", 0.0f, sd);
 #undef CLIP_RAND
-    pf_text_rand_free(&rng);
+    pf_random_fill_free(&rf);
     if (rc != PF_OK) {
         pf_clip_free(m);
         return pf_error_wrap(rc, "random CLIP text encoder");

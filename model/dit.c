@@ -117,8 +117,10 @@ pf_status pf_dit_create_random(const pf_dit_config *cfg, pf_backend *be, pf_dtyp
     c.hidden = c.heads * c.head_dim;
     pf_dit *dit = NULL;
     PF_TRY(dit_alloc(&c, be, dtype, "random DiT", &dit));
-    dit_wsource src = {.pool = dit->pool, .dtype = dtype, .seed = seed};
+    pf_random_fill rf = {.seed = seed};
+    dit_wsource src = {.pool = dit->pool, .dtype = dtype, .rand = &rf};
     pf_status rc = dit_weights_declare(dit, &src);
+    pf_random_fill_free(&rf);
     if (rc != PF_OK) {
         pf_dit_free(dit);
         return pf_error_wrap(rc, "random DiT");

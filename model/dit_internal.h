@@ -5,7 +5,7 @@
  * Files:
  *   dit_config.c   config.json -> pf_dit_config (+ the pipeline's hard-coded overrides)
  *   dit_weights.c  every tensor of both variants by its official name, loaded or random
- *   dit_random.c   pf_dit_create_random: seeded random weights at any size
+ *                  (pf_random_fill: seeded random weights at any size)
  *   dit_embed.c    timestep sinusoid, RoPE ids/tables, SD3 sin-cos table and crops,
  *                  patch packing, image-token embedding, unpatchify
  *   dit_mask.c     per-token attention metadata (frame * 2 + valid)
@@ -18,6 +18,7 @@
 #define PF_DIT_INTERNAL_H
 
 #include "pf_dit.h"
+#include "pf_random_fill.h"
 #include "pf_weights.h"
 
 /* Pipeline constants (facts §1, §3). */
@@ -143,7 +144,7 @@ typedef struct dit_wsource {
     pf_loader *loader; /* file mode */
     pf_pool *pool;     /* random mode */
     pf_dtype dtype;
-    uint64_t seed;    /* random mode: per-tensor streams derive from it */
+    pf_random_fill *rand; /* random mode: per-tensor streams of its seed */
     int64_t n_params; /* elements of every declared weight (the pos_embed buffer excluded) */
     int n_tensors;
     pf_status status; /* random mode: first allocation failure */
@@ -154,10 +155,6 @@ typedef struct dit_wsource {
 pf_status dit_weights_declare(pf_dit *dit, dit_wsource *src);
 /* Weights of a config (the pos_embed buffer excluded); -1 if the config is invalid. */
 int64_t dit_count_params(const pf_dit_config *cfg);
-
-/* ---- dit_random.c ---- */
-/* Fill a pool tensor with N(0, std^2) values (or `value` + N(0, std^2)) drawn from stream `stream` of `seed`. */
-pf_status dit_random_fill(pf_tensor *t, uint64_t seed, uint64_t stream, float mean, float std);
 
 /* ---- dit_embed.c (host tables) ---- */
 /* get_timestep_embedding(t, 256, flip_sin_to_cos=True, shift=0) in f32: out [B, 256] = [cos | sin]. */

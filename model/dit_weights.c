@@ -38,7 +38,7 @@ static pf_tensor *dit_w(dit_wsource *s, pf_dtype dt, dit_init init, int ndim, co
         s->status = PF_ERR_OOM;
         return NULL;
     }
-    if (init == DIT_INIT_NONE || pf_backend_is_meta(pf_pool_backend(s->pool))) return t; /* no values (meta) */
+    if (init == DIT_INIT_NONE) return t; /* the caller sets its values */
     int64_t fan_in = 1;
     for (int i = 1; i < ndim; i++) fan_in *= shape[i];
     float mean = 0.0f, std;
@@ -48,7 +48,7 @@ static pf_tensor *dit_w(dit_wsource *s, pf_dtype dt, dit_init init, int ndim, co
     case DIT_INIT_BIAS: std = 0.02f; break;
     default: mean = 1.0f, std = 0.1f; break; /* RMSNorm weights */
     }
-    pf_status rc = dit_random_fill(t, s->seed, stream, mean, std);
+    pf_status rc = pf_random_fill_tensor(s->rand, t, stream, mean, std);
     if (rc != PF_OK) s->status = rc;
     return t;
 }

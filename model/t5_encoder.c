@@ -287,15 +287,15 @@ pf_status pf_t5_create_random(const pf_t5_config *cfg_in, pf_backend *be, pf_dty
     int64_t D = cfg.d_model, inner = (int64_t)cfg.num_heads * cfg.d_kv, F = cfg.d_ff;
     int64_t s_emb[2] = {cfg.vocab_size, D}, s_rel[2] = {cfg.rel_buckets, cfg.num_heads};
     int64_t s_d[1] = {D}, s_in[2] = {inner, D}, s_o[2] = {D, inner}, s_wi[2] = {F, D}, s_wo[2] = {D, F};
-    pf_text_rand rng = {.rng = seed};
-    bool meta = pf_backend_is_meta(be); /* sizes only: nothing to fill */
+    pf_random_fill rf = {.seed = seed};
+    uint64_t stream = 0; /* one per tensor */
     pf_status rc = PF_OK;
     /* matrices with std 1/sqrt(fan_in) keep the residual stream finite through 24 blocks */
 #define T5_RAND(dst, dt, nd, shape, nm, mean, std)                                                                     \
     do {                                                                                                               \
         if (rc != PF_OK) break;                                                                                        \
         (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                                                    \
-        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor(&rng, (dst), (mean), (std));                   \
+        rc = !(dst) ? PF_ERR_OOM : pf_random_fill_tensor(&rf, (dst), stream++, (mean), (std));                         \
     } while (0)
     T5_RAND(m->embed, dtype, 2, s_emb, "shared.weight", 0.0f, 1.0f);
     T5_RAND(m->rel_bias, PF_F32, 2, s_rel, "relative_attention_bias.weight", 0.0f, 1.0f);
@@ -314,7 +314,7 @@ pf_status pf_t5_create_random(const pf_t5_config *cfg_in, pf_backend *be, pf_dty
     }
     T5_RAND(m->final_ln, PF_F32, 1, s_d, "final_layer_norm.weight", 1.0f, 0.1f);
 #undef T5_RAND
-    pf_text_rand_free(&rng);
+    pf_random_fill_free(&rf);
     if (rc != PF_OK) {
         pf_t5_free(m);
         return pf_error_wrap(rc, "random T5 encoder");

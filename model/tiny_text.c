@@ -15,7 +15,7 @@ typedef struct tiny_list {
     char **names;
     float **data;
     int n, cap;
-    uint64_t rng;
+    uint64_t seed; /* tensor i is stream i of it */
     pf_status rc;
 } tiny_list;
 
@@ -54,8 +54,8 @@ static void tiny_add(tiny_list *l, int ndim, int64_t d0, int64_t d1, float mean,
         l->rc = pf_error(PF_ERR_OOM, "out of host memory (tiny weights)");
         return;
     }
-    pf_text_random_values(data, n, mean, std, &l->rng);
     int i = l->n++;
+    pf_random_values(data, PF_F32, n, l->seed, (uint64_t)i, mean, std, NULL);
     l->shapes[i][0] = d0;
     l->shapes[i][1] = d1;
     l->names[i] = nm;
@@ -157,7 +157,7 @@ pf_status pf_tiny_t5_write(const char *dir, const pf_t5_config *c, uint64_t seed
 
     int64_t D = c->d_model, inner = (int64_t)c->num_heads * c->d_kv, F = c->d_ff;
     float sd = 1.0f / sqrtf((float)D), si = 1.0f / sqrtf((float)inner), sf = 1.0f / sqrtf((float)F);
-    tiny_list l = {.rng = seed};
+    tiny_list l = {.seed = seed};
     /* tensors in module order (readers look names up, the order does not matter) */
     tiny_add(&l, 2, c->vocab_size, D, 0.0f, 1.0f, "shared.weight");
     for (int i = 0; i < c->num_layers; i++) {
@@ -220,7 +220,7 @@ pf_status pf_tiny_clip_write(const char *dir, const pf_clip_config *c, uint64_t 
 
     int64_t D = c->hidden, I = c->intermediate;
     float sd = 1.0f / sqrtf((float)D), si = 1.0f / sqrtf((float)I);
-    tiny_list l = {.rng = seed};
+    tiny_list l = {.seed = seed};
     const char *p = "text_model";
     tiny_add(&l, 2, c->vocab_size, D, 0.0f, 1.0f, "%s.embeddings.token_embedding.weight", p);
     tiny_add(&l, 2, c->max_positions, D, 0.0f, 1.0f, "%s.embeddings.position_embedding.weight", p);
