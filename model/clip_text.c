@@ -179,6 +179,13 @@ static void clip_declare(pf_clip *m, pf_loader *L, const char *pre) {
 #undef CLIP_NAME
 }
 
+/* Bytes of the weights: position embedding, norms and biases in f32, the rest in dtype. */
+static size_t clip_weight_bytes(const pf_clip_config *c, pf_dtype dtype) {
+    int64_t D = c->hidden;
+    int64_t f32 = (int64_t)c->max_positions * D + c->layers * (9 * D + c->intermediate) + 2 * D;
+    return (size_t)(c->n_params - f32) * pf_dtype_size(dtype) + (size_t)f32 * sizeof(float);
+}
+
 static pf_status clip_alloc(const pf_clip_config *cfg, pf_backend *be, pf_dtype dtype, const char *label,
                             pf_clip **out) {
     *out = NULL;
@@ -194,7 +201,9 @@ static pf_status clip_alloc(const pf_clip_config *cfg, pf_backend *be, pf_dtype 
         return pf_error(PF_ERR_OOM, "out of host memory (CLIP text encoder)");
     }
     if (be) {
-        pf_status rc = pf_pool_create(be, 0, &m->pool);
+        /* embeddings, final norm, projection and 16 tensors per layer */
+        int64_t n_tensors = 4 + 16 * (int64_t)cfg->layers + (cfg->projection_dim > 0);
+        pf_status rc = pf_pool_create_for(be, clip_weight_bytes(cfg, dtype), n_tensors, &m->pool);
         if (rc == PF_OK) rc = pf_arena_create(be, &m->arena);
         if (rc != PF_OK) {
             pf_clip_free(m);

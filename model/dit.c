@@ -31,7 +31,15 @@ static pf_status dit_alloc(const pf_dit_config *cfg, pf_backend *be, pf_dtype dt
         dit->single_blocks = pf_calloc((size_t)PF_MAX(cfg->n_single, 1), sizeof *dit->single_blocks, "DiT blocks");
         if (!dit->blocks || !dit->single_blocks) rc = PF_ERR_OOM;
     }
-    if (rc == PF_OK) rc = pf_pool_create(be, 0, &dit->pool);
+    if (rc == PF_OK) {
+        /* a pool sized to the weights: a tiny model allocates what it holds */
+        size_t bytes = 0;
+        int n_tensors = 0;
+        if (dit_count_weights(&dit->cfg, dtype, &bytes, &n_tensors) < 0)
+            rc = pf_pool_create(be, 0, &dit->pool);
+        else
+            rc = pf_pool_create_for(be, bytes, n_tensors, &dit->pool);
+    }
     if (rc == PF_OK) rc = pf_arena_create(be, &dit->arena);
     if (rc != PF_OK) {
         pf_dit_free(dit);

@@ -147,14 +147,17 @@ typedef struct dit_wsource {
     pf_random_fill *rand; /* random mode: per-tensor streams of its seed */
     int64_t n_params; /* elements of every declared weight (the pos_embed buffer excluded) */
     int n_tensors;
+    size_t bytes; /* of every declared tensor, in its dtype (the pos_embed buffer included) */
     pf_status status; /* random mode: first allocation failure */
     char **names;     /* file mode: every declared name (to spot unexpected tensors) */
     int n_names, cap_names;
 } dit_wsource;
 /* Declare (load or create) every tensor of the config's variant into dit. */
 pf_status dit_weights_declare(pf_dit *dit, dit_wsource *src);
-/* Weights of a config (the pos_embed buffer excluded); -1 if the config is invalid. */
-int64_t dit_count_params(const pf_dit_config *cfg);
+/* Weights of a config (the pos_embed buffer excluded); -1 if the config is invalid.
+ * bytes / n_tensors (may be NULL): what the model holds with weights in dtype dt. */
+int64_t dit_count_weights(const pf_dit_config *cfg, pf_dtype dt, size_t *bytes, int *n_tensors);
+static inline int64_t dit_count_params(const pf_dit_config *cfg) { return dit_count_weights(cfg, PF_F32, NULL, NULL); }
 
 /* ---- dit_embed.c (host tables) ---- */
 /* get_timestep_embedding(t, 256, flip_sin_to_cos=True, shift=0) in f32: out [B, 256] = [cos | sin]. */

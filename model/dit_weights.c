@@ -16,6 +16,7 @@ static pf_tensor *dit_w(dit_wsource *s, pf_dtype dt, dit_init init, int ndim, co
     for (int i = 0; i < ndim; i++) n *= shape[i];
     uint64_t stream = (uint64_t)s->n_tensors++;
     if (init != DIT_INIT_NONE) s->n_params += n;
+    s->bytes += (size_t)n * pf_dtype_size(dt);
     if (s->loader) {
         if (s->n_names == s->cap_names) {
             int cap = s->cap_names ? 2 * s->cap_names : 256;
@@ -169,6 +170,7 @@ pf_status dit_weights_declare(pf_dit *dit, dit_wsource *src) {
     int64_t D = c->hidden;
     src->n_params = 0;
     src->n_tensors = 0;
+    src->bytes = 0;
     src->status = PF_OK;
     if (c->variant == PF_DIT_FLUX) {
         dit_decl_time_text(dit, src);
@@ -189,20 +191,22 @@ pf_status dit_weights_declare(pf_dit *dit, dit_wsource *src) {
     return src->status;
 }
 
-int64_t dit_count_params(const pf_dit_config *cfg) {
+int64_t dit_count_weights(const pf_dit_config *cfg, pf_dtype dt, size_t *bytes, int *n_tensors) {
     pf_dit tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.cfg = *cfg;
     tmp.cfg.hidden = cfg->heads * cfg->head_dim;
-    tmp.wdtype = PF_F32;
+    tmp.wdtype = dt;
     if (dit_config_finish(&tmp, "DiT config") != PF_OK) return -1;
     tmp.blocks = calloc((size_t)PF_MAX(cfg->n_double, 1), sizeof *tmp.blocks);
     tmp.single_blocks = calloc((size_t)PF_MAX(cfg->n_single, 1), sizeof *tmp.single_blocks);
     int64_t n = -1;
     if (tmp.blocks && tmp.single_blocks) {
-        dit_wsource src = {.dtype = PF_F32}; /* neither a loader nor a pool: count only */
+        dit_wsource src = {.dtype = dt}; /* neither a loader nor a pool: count only */
         dit_weights_declare(&tmp, &src);
         n = src.n_params;
+        if (bytes) *bytes = src.bytes;
+        if (n_tensors) *n_tensors = src.n_tensors;
     }
     free(tmp.blocks);
     free(tmp.single_blocks);

@@ -192,6 +192,12 @@ static void t5_declare(pf_t5 *m, pf_loader *L) {
     m->final_ln = pf_load_as(L, PF_F32, "encoder.final_layer_norm.weight", 1, s_d);
 }
 
+/* Bytes of the weights: the relative bias and the norms in f32, the rest in dtype. */
+static size_t t5_weight_bytes(const pf_t5_config *c, pf_dtype dtype) {
+    int64_t f32 = (int64_t)c->rel_buckets * c->num_heads + (2 * (int64_t)c->num_layers + 1) * c->d_model;
+    return (size_t)(c->n_params - f32) * pf_dtype_size(dtype) + (size_t)f32 * sizeof(float);
+}
+
 static pf_status t5_alloc(const pf_t5_config *cfg, pf_backend *be, pf_dtype dtype, const char *label, pf_t5 **out) {
     *out = NULL;
     pf_t5 *m = calloc(1, sizeof *m);
@@ -206,7 +212,8 @@ static pf_status t5_alloc(const pf_t5_config *cfg, pf_backend *be, pf_dtype dtyp
         return pf_error(PF_ERR_OOM, "out of host memory (T5 encoder)");
     }
     if (be) {
-        pf_status rc = pf_pool_create(be, 0, &m->pool);
+        /* embedding, relative bias, final norm and 9 tensors per block */
+        pf_status rc = pf_pool_create_for(be, t5_weight_bytes(cfg, dtype), 3 + 9 * (int64_t)cfg->num_layers, &m->pool);
         if (rc == PF_OK) rc = pf_arena_create(be, &m->arena);
         if (rc != PF_OK) {
             pf_t5_free(m);

@@ -84,11 +84,10 @@ void pf_vae_free(pf_vae *vae) {
 
 const pf_vae_config *pf_vae_get_config(const pf_vae *vae) { return &vae->cfg; }
 
-/* A pool chunk a little larger than the weights (the default 256 MiB would be
- * mostly empty for small models). */
-static size_t vae_pool_chunk(const pf_vae *v) {
-    size_t bytes = (size_t)v->cfg.n_params * pf_dtype_size(v->dtype) + ((size_t)1 << 16) * 4;
-    return PF_MIN(bytes, (size_t)256 << 20);
+/* A pool sized to the weights (the default 256 MiB chunk would be mostly empty for small models). */
+static pf_status vae_pool_create(pf_vae *v, pf_backend *be) {
+    return pf_pool_create_for(be, (size_t)v->cfg.n_params * pf_dtype_size(v->dtype), vae_config_tensors(&v->cfg),
+                              &v->pool);
 }
 
 pf_status pf_vae_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_vae **out) {
@@ -107,7 +106,7 @@ pf_status pf_vae_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_vae **
     if (rc != PF_OK) return pf_error_wrap(rc, "loading the VAE from %s", dir);
     pf_vae *v = NULL;
     rc = vae_new(&cfg, be, dtype, ds, &v);
-    if (rc == PF_OK) rc = pf_pool_create(be, vae_pool_chunk(v), &v->pool);
+    if (rc == PF_OK) rc = vae_pool_create(v, be);
     if (rc == PF_OK) {
         pf_loader L;
         pf_loader_init(&L, w, v->pool, dtype, "VAE");
@@ -131,7 +130,7 @@ pf_status pf_vae_create_random(const pf_vae_config *cfg, pf_backend *be, pf_dtyp
     PF_TRY(vae_config_check(cfg, "VAE config"));
     pf_vae *v = NULL;
     PF_TRY(vae_new(cfg, be, dtype, 8, &v));
-    pf_status rc = pf_pool_create(be, vae_pool_chunk(v), &v->pool);
+    pf_status rc = vae_pool_create(v, be);
     if (rc == PF_OK) rc = vae_weights_build(v, VAE_W_RANDOM, NULL, seed);
     if (rc != PF_OK) {
         pf_vae_free(v);

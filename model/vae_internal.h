@@ -119,6 +119,8 @@ pf_status vae_config_load(const char *path, pf_vae_config *cfg, int *downsample_
 pf_status vae_config_check(const pf_vae_config *cfg, const char *label);
 /* Elements of every tensor of the model (weights and biases). */
 int64_t vae_config_params(const pf_vae_config *cfg);
+/* Tensors of the model (every conv and norm has a weight and a bias). */
+int64_t vae_config_tensors(const pf_vae_config *cfg);
 
 /* ---- vae_weights.c ---- */
 typedef enum { VAE_W_LOAD = 0, VAE_W_RANDOM } vae_w_mode;
