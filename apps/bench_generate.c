@@ -11,6 +11,7 @@
 #include "pf_backend.h"
 #include "pf_pipeline.h"
 #include "pf_rng.h"
+#include "pf_tiny_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ static void bench_generate_usage(FILE *f) {
             "  --temp T         latent frames (default 16: 121 frames, 5 s at 24 fps)\n"
             "  --steps a,b,c    first-frame steps per stage (default 20,20,20)\n"
             "  --video-steps    later-frame steps per stage (default 10,10,10)\n"
-            "  --tiny           a tiny DiT (2 heads x 64) and VAE (8 channels) instead of the released sizes\n"
+            "  --tiny           the sizes of pflow make-tiny-model (a DiT of 2 heads x 64, a VAE of 4 channels)\n"
             "  --dry            count DiT calls and tokens only (no weights, no compute)\n"
             "  --backend B      cpu (default: the first usable), cuda, vulkan\n"
             "  --dtype D        weights and latents (default: bf16 on GPUs, f32 on the CPU)\n"
@@ -52,26 +53,6 @@ static size_t bench_peak_rss(void) {
 
 static bool bench_parse3(const char *s, int *v) {
     return sscanf(s, "%d,%d,%d", &v[0], &v[1], &v[2]) == 3 && v[0] > 0 && v[1] > 0 && v[2] > 0;
-}
-
-static void bench_tiny_dit(pf_dit_variant v, pf_dit_config *c) {
-    pf_dit_config_released(v, c);
-    c->heads = 2; /* head_dim stays 64: miniFLUX's RoPE axes are 16 + 24 + 24 */
-    c->hidden = c->heads * c->head_dim;
-    c->n_double = 2;
-    c->n_single = v == PF_DIT_FLUX ? 2 : 0;
-    c->text_dim = 64;
-    c->pooled_dim = v == PF_DIT_FLUX ? 32 : 48;
-}
-
-static void bench_tiny_vae(pf_vae_config *c) {
-    pf_vae_config_released(c);
-    for (int i = 0; i < 4; i++) {
-        c->enc_channels[i] = c->dec_channels[i] = 8;
-        c->enc_layers[i] = 1;
-        c->dec_layers[i] = 1;
-    }
-    c->norm_groups = c->dec_norm_groups = 2;
 }
 
 static void bench_print_table(const pf_pipe_stats *st) {
@@ -224,9 +205,15 @@ int pf_bench_generate(int argc, char **argv) {
 
     pf_dit_config dc;
     pf_vae_config vc;
-    if (tiny) {
-        bench_tiny_dit(v, &dc);
-        bench_tiny_vae(&vc);
+    if (tiny) { /* the sizes of pflow make-tiny-model */
+        pf_tiny_model_spec spec;
+        if (pf_tiny_model_spec_default(v, &spec) != PF_OK) {
+            fprintf(stderr, "pflow bench generate: %s\n", pf_last_error());
+            pf_backend_free(be);
+            return 1;
+        }
+        dc = spec.dit;
+        vc = spec.vae;
     } else {
         pf_dit_config_released(v, &dc);
         pf_vae_config_released(&vc);
