@@ -4,8 +4,9 @@
  * batch 2, 128 T5 tokens). Prints the conditions, time per call, FLOPs, FLOP/s and the
  * planner's peak compute memory.
  */
-#include "pflow_cli.h"
+#include "bench_common.h"
 #include "pf_dit.h"
+#include "pflow_cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,17 +30,6 @@ static void bench_dit_usage(FILE *f) {
                "batch 2 (CFG) and 128 text tokens. --dtype is the weight dtype (default bf16), --act the\n"
                "activation dtype (default f32). The first call (graph build and planning) is timed apart.\n"
                "--backend meta plans the call without running it (FLOPs and memory only).\n");
-}
-
-static int bench_dit_int(const char *s, int lo, int hi, const char *what, int *out) {
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!s[0] || *end || v < lo || v > hi) {
-        fprintf(stderr, "pflow bench dit: %s must be an integer in [%d, %d] (got '%s')\n", what, lo, hi, s);
-        return 2;
-    }
-    *out = (int)v;
-    return 0;
 }
 
 static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
@@ -71,13 +61,13 @@ static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
         else if (!strcmp(a, "--backend"))
             o->backend = v;
         else if (!strcmp(a, "--unit"))
-            rc = bench_dit_int(v, 0, 63, "--unit", &o->unit);
+            rc = pf_bench_int("dit", a, v, 0, 63, &o->unit) ? 0 : 2;
         else if (!strcmp(a, "--stage"))
-            rc = bench_dit_int(v, 0, 2, "--stage", &o->stage);
+            rc = pf_bench_int("dit", a, v, 0, 2, &o->stage) ? 0 : 2;
         else if (!strcmp(a, "--reps"))
-            rc = bench_dit_int(v, 1, 1000, "--reps", &o->reps);
+            rc = pf_bench_int("dit", a, v, 1, 1000, &o->reps) ? 0 : 2;
         else if (!strcmp(a, "--threads"))
-            rc = bench_dit_int(v, 0, 1024, "--threads", &o->threads);
+            rc = pf_bench_int("dit", a, v, 0, 1024, &o->threads) ? 0 : 2;
         else if (!strcmp(a, "--dtype") || !strcmp(a, "--act")) {
             pf_dtype dt;
             if (pf_dtype_parse(v, &dt) != PF_OK || (dt != PF_F32 && dt != PF_BF16 && dt != PF_F16)) {
