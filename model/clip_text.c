@@ -92,14 +92,14 @@ pf_status pf_clip_config_load(const char *path, pf_clip_config *cfg) {
     const char *act = NULL;
     /* the sizes must be there (every saved config has them; CLIPTextConfig's defaults fit
      * neither released tower); the other keys take CLIPTextConfig's defaults (4.39) */
-    if ((rc = pf_text_cfg_int(j, k[0], true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
-        (rc = pf_text_cfg_int(j, k[1], true, 0, 1, big, &cfg->hidden)) ||
-        (rc = pf_text_cfg_int(j, k[2], true, 0, 1, 4096, &cfg->heads)) ||
-        (rc = pf_text_cfg_int(j, k[3], true, 0, 1, big, &cfg->intermediate)) ||
-        (rc = pf_text_cfg_int(j, k[4], true, 0, 1, 4096, &cfg->layers)) ||
-        (rc = pf_text_cfg_int(j, k[5], false, 77, 1, 1 << 16, &cfg->max_positions)) ||
-        (rc = pf_text_cfg_int(j, k[6], false, 512, 1, big, &cfg->projection_dim)) ||
-        (rc = pf_text_cfg_int(j, k[7], false, 49407, 0, 1 << 24, &cfg->eos_token_id)) ||
+    if ((rc = pf_json_int_in(j, k[0], true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
+        (rc = pf_json_int_in(j, k[1], true, 0, 1, big, &cfg->hidden)) ||
+        (rc = pf_json_int_in(j, k[2], true, 0, 1, 4096, &cfg->heads)) ||
+        (rc = pf_json_int_in(j, k[3], true, 0, 1, big, &cfg->intermediate)) ||
+        (rc = pf_json_int_in(j, k[4], true, 0, 1, 4096, &cfg->layers)) ||
+        (rc = pf_json_int_in(j, k[5], false, 77, 1, 1 << 16, &cfg->max_positions)) ||
+        (rc = pf_json_int_in(j, k[6], false, 512, 1, big, &cfg->projection_dim)) ||
+        (rc = pf_json_int_in(j, k[7], false, 49407, 0, 1 << 24, &cfg->eos_token_id)) ||
         (rc = pf_text_cfg_eps(j, k_eps, 1e-5, &cfg->eps)))
         goto done;
     act = pf_json_opt_str(j, k_act, "quick_gelu", &rc_opt);

@@ -87,14 +87,14 @@ pf_status pf_t5_config_load(const char *path, pf_t5_config *cfg) {
     pf_status rc = PF_OK;
     pf_status rc_opt = PF_OK;
     const char *ff = NULL;
-    if ((rc = pf_text_cfg_int(j, "vocab_size", true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
-        (rc = pf_text_cfg_int(j, "d_model", true, 0, 1, big, &cfg->d_model)) ||
-        (rc = pf_text_cfg_int(j, "d_kv", true, 0, 1, big, &cfg->d_kv)) ||
-        (rc = pf_text_cfg_int(j, "num_heads", true, 0, 1, 4096, &cfg->num_heads)) ||
-        (rc = pf_text_cfg_int(j, "d_ff", true, 0, 1, big, &cfg->d_ff)) ||
-        (rc = pf_text_cfg_int(j, "num_layers", true, 0, 1, 4096, &cfg->num_layers)) ||
-        (rc = pf_text_cfg_int(j, "relative_attention_num_buckets", false, 32, 1, 1 << 16, &cfg->rel_buckets)) ||
-        (rc = pf_text_cfg_int(j, "relative_attention_max_distance", false, 128, 1, 1 << 24, &cfg->rel_max_distance)) ||
+    if ((rc = pf_json_int_in(j, "vocab_size", true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
+        (rc = pf_json_int_in(j, "d_model", true, 0, 1, big, &cfg->d_model)) ||
+        (rc = pf_json_int_in(j, "d_kv", true, 0, 1, big, &cfg->d_kv)) ||
+        (rc = pf_json_int_in(j, "num_heads", true, 0, 1, 4096, &cfg->num_heads)) ||
+        (rc = pf_json_int_in(j, "d_ff", true, 0, 1, big, &cfg->d_ff)) ||
+        (rc = pf_json_int_in(j, "num_layers", true, 0, 1, 4096, &cfg->num_layers)) ||
+        (rc = pf_json_int_in(j, "relative_attention_num_buckets", false, 32, 1, 1 << 16, &cfg->rel_buckets)) ||
+        (rc = pf_json_int_in(j, "relative_attention_max_distance", false, 128, 1, 1 << 24, &cfg->rel_max_distance)) ||
         (rc = pf_text_cfg_eps(j, "layer_norm_epsilon", 1e-6, &cfg->eps)))
         goto done;
     if ((int64_t)cfg->num_heads * cfg->d_kv > big) {

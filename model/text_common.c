@@ -1,21 +1,6 @@
 /* Helpers shared by the text encoders: config keys, activations, ids. */
 #include "text_impl.h"
 
-pf_status pf_text_cfg_int(const pf_json *j, const char *key, bool required, int64_t def, int64_t lo, int64_t hi,
-                          int *out) {
-    int64_t v = def;
-    if (pf_json_has(j, key)) {
-        PF_TRY(pf_json_int(j, key, &v));
-    } else if (required) {
-        return pf_error(PF_ERR_FORMAT, "%s: missing key \"%s\"", pf_json_label(j), key);
-    }
-    if (v < lo || v > hi)
-        return pf_error(PF_ERR_FORMAT, "%s: \"%s\" is %lld, expected %lld..%lld", pf_json_label(j), key, (long long)v,
-                        (long long)lo, (long long)hi);
-    *out = (int)v;
-    return PF_OK;
-}
-
 pf_status pf_text_cfg_eps(const pf_json *j, const char *key, double def, float *out) {
     double v = def;
     if (pf_json_has(j, key)) PF_TRY(pf_json_num(j, key, &v));

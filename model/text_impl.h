@@ -11,11 +11,7 @@
 #include "pf_text.h"
 #include "pf_weights.h"
 
-/* An integer config key into *out, checked to lie in [lo, hi]. `def` is used when the
- * key is absent and `required` is false. Errors name the file and the key. */
-pf_status pf_text_cfg_int(const pf_json *j, const char *key, bool required, int64_t def, int64_t lo, int64_t hi,
-                          int *out);
-/* A positive float config key (absent: def). */
+/* Integer config keys: pf_json_int_in. A positive float config key below 1 (absent: def). */
 pf_status pf_text_cfg_eps(const pf_json *j, const char *key, double def, float *out);
 
 /* transformers ACT2FN names -> unary op: gelu_new / gelu_pytorch_tanh / gelu_fast -> GELU_TANH,

@@ -144,13 +144,7 @@ static pf_status vae_json_bools(const pf_json *j, const char *key, bool *out, co
 }
 
 static pf_status vae_json_int(const pf_json *j, const char *key, int def, int *out) {
-    pf_status rc = PF_OK;
-    int64_t v = pf_json_opt_int(j, key, def, &rc);
-    if (rc != PF_OK) return rc;
-    if (v < INT32_MIN || v > INT32_MAX)
-        return pf_error(PF_ERR_FORMAT, "%s: \"%s\" is out of range", pf_json_label(j), key);
-    *out = (int)v;
-    return PF_OK;
+    return pf_json_int_in(j, key, false, def, INT32_MIN, INT32_MAX, out);
 }
 
 /* Every entry of a string array must be `want` (the only block type this port knows). */
