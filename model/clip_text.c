@@ -434,8 +434,7 @@ static pf_status clip_build(pf_clip *m, clip_graph *cg) {
     }
     pf_status rc = pf_graph_status(g);
     if (rc != PF_OK) return pf_error(rc, "%s: building the graph for [%d, %d]: %s", m->label, B, L, pf_graph_error(g));
-    cg->flops = 0.0;
-    for (int i = 0; i < pf_graph_n_nodes(g); i++) cg->flops += pf_node_flops(pf_graph_node(g, i));
+    cg->flops = pf_graph_flops(g);
     rc = pf_graph_plan(g, m->arena, &cg->stats);
     if (rc != PF_OK) return pf_error_wrap(rc, "%s: planning the graph for [%d, %d]", m->label, B, L);
     return PF_OK;

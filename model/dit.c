@@ -406,7 +406,7 @@ static pf_status dit_layout_build(pf_dit *dit, const dit_layout_key *key, const 
     }
     lay->vel_buffer = lay->vel_slot->buffer;
     lay->vel_offset = lay->vel_slot->offset;
-    for (int i = 0; i < pf_graph_n_nodes(g); i++) lay->flops += pf_node_flops(pf_graph_node(g, i));
+    lay->flops = pf_graph_flops(g);
     dit->n_built++;
     char b1[32], b2[32];
     PF_DEBUG("DiT layout %s: %d image + %d text tokens, %d nodes, planned peak %s (arena %s), %.2f GFLOP", desc,

@@ -409,8 +409,7 @@ static pf_status t5_build(pf_t5 *m, t5_graph *tg) {
     tg->out = x;
     pf_status rc = pf_graph_status(g);
     if (rc != PF_OK) return pf_error(rc, "%s: building the graph for [%d, %d]: %s", m->label, B, L, pf_graph_error(g));
-    tg->flops = 0.0;
-    for (int i = 0; i < pf_graph_n_nodes(g); i++) tg->flops += pf_node_flops(pf_graph_node(g, i));
+    tg->flops = pf_graph_flops(g);
 
     tg->bucket_ids = malloc(sizeof(int32_t) * (size_t)L * (size_t)L);
     if (!tg->bucket_ids) return pf_error(PF_ERR_OOM, "out of host memory (T5 buckets)");

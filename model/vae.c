@@ -239,10 +239,7 @@ static pf_status vae_run_graph(vae_run *R, vae_tmode mode, int64_t t, int64_t h,
     }
     vae_graph *e = &R->graphs[R->n_graphs++];
     *e = (vae_graph){.mode = mode, .t = t, .h = h, .w = w, .g = g, .in = in, .out = y};
-    for (int i = 0; i < pf_graph_n_nodes(g); i++) {
-        pf_tensor *n = pf_graph_node(g, i);
-        if (n->op != PF_OP_NONE && n->op != PF_OP_VIEW) e->flops += pf_node_flops(n);
-    }
+    e->flops = pf_graph_flops(g);
     *out = e;
     return PF_OK;
 }
