@@ -532,6 +532,26 @@ static void vae_fill_mem(const pf_vae *vae, const vae_job *J, pf_vae_mem *mem) {
     mem->flops = vae->last_flops;
 }
 
+/* Plan job J dry into *mem (plus extra_host bytes of host buffers) and free it; the figures
+ * of the last real call are kept. */
+static pf_status vae_predict_job(pf_vae *vae, vae_job *J, size_t extra_host, pf_vae_mem *mem) {
+    size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
+    int n = vae->last_graphs, nr = vae->last_runs;
+    double fl = vae->last_flops;
+    pf_status rc = vae_job_run(vae, J, true);
+    if (rc == PF_OK) {
+        vae_fill_mem(vae, J, mem);
+        mem->host_bytes += extra_host;
+    }
+    vae->last_arena_bytes = a;
+    vae->last_cache_bytes = c;
+    vae->last_graphs = n;
+    vae->last_runs = nr;
+    vae->last_flops = fl;
+    vae_job_free(J);
+    return rc;
+}
+
 pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_vae_opts *opts, pf_vae_mem *mem) {
     pf_vae_opts def;
     pf_vae_opts_default(&def);
@@ -540,19 +560,7 @@ pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_v
     memset(mem, 0, sizeof *mem);
     vae_job J;
     PF_TRY(vae_decode_job(vae, NULL, T, h, w, o, &J));
-    /* the memory of the last real call is kept */
-    size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
-    int n = vae->last_graphs, nr = vae->last_runs;
-    double fl = vae->last_flops;
-    pf_status rc = vae_job_run(vae, &J, true);
-    if (rc == PF_OK) vae_fill_mem(vae, &J, mem);
-    vae->last_arena_bytes = a;
-    vae->last_cache_bytes = c;
-    vae->last_graphs = n;
-    vae->last_runs = nr;
-    vae->last_flops = fl;
-    vae_job_free(&J);
-    return rc;
+    return vae_predict_job(vae, &J, 0, mem);
 }
 
 pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_vae_opts *opts, pf_vae_mem *mem) {
@@ -563,21 +571,8 @@ pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_v
     memset(mem, 0, sizeof *mem);
     vae_job J;
     PF_TRY(vae_encode_job(vae, NULL, T, H, W, o, &J));
-    size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
-    int n = vae->last_graphs, nr = vae->last_runs;
-    double fl = vae->last_flops;
-    pf_status rc = vae_job_run(vae, &J, true);
-    if (rc == PF_OK) {
-        vae_fill_mem(vae, &J, mem);
-        mem->host_bytes += (size_t)(J.cout * J.Tout * J.tiling.rows.total * J.tiling.cols.total) * sizeof(float);
-    }
-    vae->last_arena_bytes = a;
-    vae->last_cache_bytes = c;
-    vae->last_graphs = n;
-    vae->last_runs = nr;
-    vae->last_flops = fl;
-    vae_job_free(&J);
-    return rc;
+    size_t out_bytes = (size_t)(J.cout * J.Tout * J.tiling.rows.total * J.tiling.cols.total) * sizeof(float);
+    return vae_predict_job(vae, &J, out_bytes, mem);
 }
 
 pf_status pf_vae_decode_predict(pf_vae *vae, int T, int h, int w, const pf_vae_opts *opts, size_t *peak_bytes) {
