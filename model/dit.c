@@ -97,7 +97,7 @@ pf_status pf_dit_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_dit **
     snprintf(dit->source, sizeof dit->source, "%s", pf_weights_source(w));
     pf_loader L;
     pf_loader_init(&L, w, dit->pool, dtype, "DiT");
-    dit_wsource src = {.loader = &L, .dtype = dtype};
+    dit_wsource src = {.loader = &L};
     dit_weights_declare(dit, &src);
     rc = pf_loader_finish(&L); /* every missing or mis-shaped tensor in one message */
     if (rc == PF_OK) dit_warn_unused(w, &src, dir);
@@ -126,7 +126,7 @@ pf_status pf_dit_create_random(const pf_dit_config *cfg, pf_backend *be, pf_dtyp
     pf_dit *dit = NULL;
     PF_TRY(dit_alloc(&c, be, dtype, "random DiT", &dit));
     pf_random_fill rf = {.seed = seed};
-    dit_wsource src = {.pool = dit->pool, .dtype = dtype, .rand = &rf};
+    dit_wsource src = {.pool = dit->pool, .rand = &rf};
     pf_status rc = dit_weights_declare(dit, &src);
     pf_random_fill_free(&rf);
     if (rc != PF_OK) {

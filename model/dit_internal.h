@@ -12,6 +12,7 @@
  *   dit_layers.c   graph helpers shared by the blocks (adaLN chunks, qk-norm, attention, FF)
  *   dit_flux.c     miniFLUX: FluxTransformerBlock, FluxSingleTransformerBlock, the forward graph
  *   dit_mmdit.c    SD3: JointTransformerBlock, the forward graph
+ *   dit_save.c     pf_dit_save: the model back into an official folder
  *   dit.c          load/free, the layout cache, pf_dit_forward, statistics
  */
 #ifndef PF_DIT_INTERNAL_H
@@ -141,15 +142,14 @@ pf_status dit_config_finish(pf_dit *dit, const char *what);
 /* ---- dit_weights.c ---- */
 /* Where tensors come from: a weight file (through pf_loader) or a random generator. */
 typedef struct dit_wsource {
-    pf_loader *loader; /* file mode */
-    pf_pool *pool;     /* random mode */
-    pf_dtype dtype;
+    pf_loader *loader;    /* file mode */
+    pf_pool *pool;        /* random mode */
     pf_random_fill *rand; /* random mode: per-tensor streams of its seed */
-    int64_t n_params; /* elements of every declared weight (the pos_embed buffer excluded) */
+    int64_t n_params;     /* elements of every declared weight (the pos_embed buffer excluded) */
     int n_tensors;
-    size_t bytes; /* of every declared tensor, in its dtype (the pos_embed buffer included) */
-    pf_status status; /* random mode: first allocation failure */
-    char **names;     /* file mode: every declared name (to spot unexpected tensors) */
+    size_t bytes;         /* of every declared tensor, in its dtype (the pos_embed buffer included) */
+    pf_status status;     /* random mode: first allocation failure */
+    char **names;         /* file mode: every declared name (to spot unexpected tensors) */
     int n_names, cap_names;
 } dit_wsource;
 /* Declare (load or create) every tensor of the config's variant into dit. */

@@ -202,7 +202,7 @@ int64_t dit_count_weights(const pf_dit_config *cfg, pf_dtype dt, size_t *bytes, 
     tmp.single_blocks = calloc((size_t)PF_MAX(cfg->n_single, 1), sizeof *tmp.single_blocks);
     int64_t n = -1;
     if (tmp.blocks && tmp.single_blocks) {
-        dit_wsource src = {.dtype = dt}; /* neither a loader nor a pool: count only */
+        dit_wsource src = {0}; /* neither a loader nor a pool: count only */
         dit_weights_declare(&tmp, &src);
         n = src.n_params;
         if (bytes) *bytes = src.bytes;
