@@ -1,20 +1,44 @@
 /* Shared benchmark helpers (bench_common.h). */
 #include "bench_common.h"
 #include "pf_threads.h"
+#include "pflow_cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static int pf_bench_int(const char *opt, const char *val, int lo, int *out) {
-    char *end = NULL;
-    long v = val ? strtol(val, &end, 10) : 0;
-    if (!val || !*val || *end || v < lo || v > 1000000) {
-        fprintf(stderr, "pflow bench: %s needs an integer >= %d\n", opt, lo);
-        return 2;
-    }
-    *out = (int)v;
-    return 0;
+/* "bench KIND" for messages */
+static const char *pf_bench_cmd(const char *kind, char *buf, size_t n) {
+    snprintf(buf, n, "bench%s%s", kind ? " " : "", kind ? kind : "");
+    return buf;
+}
+
+bool pf_bench_int(const char *kind, const char *opt, const char *val, int lo, int hi, int *out) {
+    char cmd[64];
+    pf_bench_cmd(kind, cmd, sizeof cmd);
+    if (!val) return pf_cli_error(PF_EXIT_USAGE, cmd, "%s needs a value", opt) == 0;
+    return pf_cli_int(cmd, opt, val, lo, hi, out);
+}
+
+bool pf_bench_u64(const char *kind, const char *opt, const char *val, uint64_t *out) {
+    char cmd[64];
+    pf_bench_cmd(kind, cmd, sizeof cmd);
+    if (!val) return pf_cli_error(PF_EXIT_USAGE, cmd, "%s needs a value", opt) == 0;
+    return pf_cli_u64(cmd, opt, val, out);
+}
+
+size_t pf_bench_peak_rss(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    size_t kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) {
+            kb = (size_t)strtoull(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb * 1024;
 }
 
 int pf_bench_parse(int argc, char **argv, pf_bench_opts *o, const char *usage, pf_bench_extra_fn extra, void *ctx) {
@@ -26,10 +50,10 @@ int pf_bench_parse(int argc, char **argv, pf_bench_opts *o, const char *usage, p
         } else if (!strcmp(a, "--quick")) {
             o->quick = true;
         } else if (!strcmp(a, "--threads")) {
-            if (pf_bench_int(a, i + 1 < argc ? argv[i + 1] : NULL, 0, &o->threads)) return 2;
+            if (!pf_bench_int(argv[0], a, i + 1 < argc ? argv[i + 1] : NULL, 0, 1000000, &o->threads)) return 2;
             i++;
         } else if (!strcmp(a, "--reps")) {
-            if (pf_bench_int(a, i + 1 < argc ? argv[i + 1] : NULL, 1, &o->reps)) return 2;
+            if (!pf_bench_int(argv[0], a, i + 1 < argc ? argv[i + 1] : NULL, 1, 1000000, &o->reps)) return 2;
             i++;
         } else if (!strcmp(a, "--backend")) {
             if (i + 1 >= argc) {

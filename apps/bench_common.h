@@ -24,6 +24,14 @@ typedef struct pf_bench_opts {
 typedef int (*pf_bench_extra_fn)(int argc, char **argv, int i, void *ctx);
 int pf_bench_parse(int argc, char **argv, pf_bench_opts *o, const char *usage, pf_bench_extra_fn extra, void *ctx);
 
+/* The value of option `opt` (NULL: missing) as a whole number in [lo, hi] (pf_cli_int), or
+ * a seed; on failure prints "pflow bench KIND: ..." and returns false. */
+bool pf_bench_int(const char *kind, const char *opt, const char *val, int lo, int hi, int *out);
+bool pf_bench_u64(const char *kind, const char *opt, const char *val, uint64_t *out);
+
+/* Peak resident set of this process (VmHWM), bytes; 0 if unknown. */
+size_t pf_bench_peak_rss(void);
+
 /* Time fn(ctx) once to warm up, then reps times; median and minimum in seconds. */
 typedef pf_status (*pf_bench_fn)(void *ctx);
 pf_status pf_bench_time(pf_bench_fn fn, void *ctx, int reps, double *median_s, double *min_s);

@@ -4,8 +4,9 @@
  * batch 2, 128 T5 tokens). Prints the conditions, time per call, FLOPs, FLOP/s and the
  * planner's peak compute memory.
  */
-#include "pflow_cli.h"
+#include "bench_common.h"
 #include "pf_dit.h"
+#include "pflow_cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,17 +34,6 @@ static void bench_dit_usage(FILE *f) {
                "--backend meta plans the call without running it (FLOPs and memory only).\n"
                "--blocks keeps only D double (joint) and S single blocks at the released width: a per-block\n"
                "profile (e.g. PF_VK_PROFILE=1 ... --backend vulkan --blocks 1,0) without the whole model.\n");
-}
-
-static int bench_dit_int(const char *s, int lo, int hi, const char *what, int *out) {
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!s[0] || *end || v < lo || v > hi) {
-        fprintf(stderr, "pflow bench dit: %s must be an integer in [%d, %d] (got '%s')\n", what, lo, hi, s);
-        return 2;
-    }
-    *out = (int)v;
-    return 0;
 }
 
 static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
@@ -77,19 +67,19 @@ static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
         else if (!strcmp(a, "--backend"))
             o->backend = v;
         else if (!strcmp(a, "--unit"))
-            rc = bench_dit_int(v, 0, 63, "--unit", &o->unit);
+            rc = pf_bench_int("dit", a, v, 0, 63, &o->unit) ? 0 : 2;
         else if (!strcmp(a, "--stage"))
-            rc = bench_dit_int(v, 0, 2, "--stage", &o->stage);
+            rc = pf_bench_int("dit", a, v, 0, 2, &o->stage) ? 0 : 2;
         else if (!strcmp(a, "--reps"))
-            rc = bench_dit_int(v, 1, 1000, "--reps", &o->reps);
+            rc = pf_bench_int("dit", a, v, 1, 1000, &o->reps) ? 0 : 2;
         else if (!strcmp(a, "--threads"))
-            rc = bench_dit_int(v, 0, 1024, "--threads", &o->threads);
+            rc = pf_bench_int("dit", a, v, 0, 1024, &o->threads) ? 0 : 2;
         else if (!strcmp(a, "--blocks")) {
             char d[16] = "", *comma = strchr(v, ',');
             snprintf(d, sizeof d, "%.*s", comma ? (int)(comma - v) : (int)strlen(v), v);
-            rc = bench_dit_int(d, 0, 64, "--blocks (double)", &o->blocks_double);
+            rc = pf_bench_int("dit", "--blocks (double)", d, 0, 64, &o->blocks_double) ? 0 : 2;
             o->blocks_single = 0;
-            if (!rc && comma) rc = bench_dit_int(comma + 1, 0, 64, "--blocks (single)", &o->blocks_single);
+            if (!rc && comma) rc = pf_bench_int("dit", "--blocks (single)", comma + 1, 0, 64, &o->blocks_single) ? 0 : 2;
         }
         else if (!strcmp(a, "--dtype") || !strcmp(a, "--act")) {
             pf_dtype dt;

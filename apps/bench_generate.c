@@ -6,11 +6,13 @@
  * (from the pipeline's own bookkeeping) and the memory. --dry counts the DiT calls
  * without weights or compute.
  */
+#include "bench_common.h"
 #include "pflow_cli.h"
 
 #include "pf_backend.h"
 #include "pf_pipeline.h"
 #include "pf_rng.h"
+#include "pf_tiny_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,50 +30,12 @@ static void bench_generate_usage(FILE *f) {
             "  --temp T         latent frames (default 16: 121 frames, 5 s at 24 fps)\n"
             "  --steps a,b,c    first-frame steps per stage (default 20,20,20)\n"
             "  --video-steps    later-frame steps per stage (default 10,10,10)\n"
-            "  --tiny           a tiny DiT (2 heads x 64) and VAE (8 channels) instead of the released sizes\n"
+            "  --tiny           the sizes of pflow make-tiny-model (a DiT of 2 heads x 64, a VAE of 4 channels)\n"
             "  --dry            count DiT calls and tokens only (no weights, no compute)\n"
             "  --backend B      cpu (default: the first usable), cuda, vulkan\n"
             "  --dtype D        weights and latents (default: bf16 on GPUs, f32 on the CPU)\n"
             "  --tile PX        VAE decode tile size (default 256)\n"
             "  --force          run the released size even if it exceeds the free memory reported\n");
-}
-
-static size_t bench_peak_rss(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) {
-            kb = (size_t)strtoull(line + 6, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb * 1024;
-}
-
-static bool bench_parse3(const char *s, int *v) {
-    return sscanf(s, "%d,%d,%d", &v[0], &v[1], &v[2]) == 3 && v[0] > 0 && v[1] > 0 && v[2] > 0;
-}
-
-static void bench_tiny_dit(pf_dit_variant v, pf_dit_config *c) {
-    pf_dit_config_released(v, c);
-    c->heads = 2; /* head_dim stays 64: miniFLUX's RoPE axes are 16 + 24 + 24 */
-    c->hidden = c->heads * c->head_dim;
-    c->n_double = 2;
-    c->n_single = v == PF_DIT_FLUX ? 2 : 0;
-    c->text_dim = 64;
-    c->pooled_dim = v == PF_DIT_FLUX ? 32 : 48;
-}
-
-static void bench_tiny_vae(pf_vae_config *c) {
-    pf_vae_config_released(c);
-    for (int i = 0; i < 4; i++) {
-        c->enc_channels[i] = c->dec_channels[i] = 8;
-        c->enc_layers[i] = 1;
-        c->dec_layers[i] = 1;
-    }
-    c->norm_groups = c->dec_norm_groups = 2;
 }
 
 static void bench_print_table(const pf_pipe_stats *st) {
@@ -131,17 +95,10 @@ int pf_bench_generate(int argc, char **argv) {
                 return 2;
             }
         } else if (!strcmp(a, "--temp") && has) {
-            p.temp = atoi(argv[++i]);
-        } else if (!strcmp(a, "--steps") && has) {
-            if (!bench_parse3(argv[++i], p.steps)) {
-                fprintf(stderr, "pflow bench generate: --steps takes three positive counts a,b,c\n");
+            if (!pf_bench_int("generate", a, argv[++i], 1, 1000000, &p.temp)) return 2;
+        } else if ((!strcmp(a, "--steps") || !strcmp(a, "--video-steps")) && has) {
+            if (!pf_cli_int3("bench generate", a, argv[++i], 1, 1000000, a[2] == 's' ? p.steps : p.video_steps))
                 return 2;
-            }
-        } else if (!strcmp(a, "--video-steps") && has) {
-            if (!bench_parse3(argv[++i], p.video_steps)) {
-                fprintf(stderr, "pflow bench generate: --video-steps takes three positive counts a,b,c\n");
-                return 2;
-            }
         } else if (!strcmp(a, "--backend") && has) {
             backend = argv[++i];
         } else if (!strcmp(a, "--dtype") && has) {
@@ -151,11 +108,11 @@ int pf_bench_generate(int argc, char **argv) {
             }
             dtype_set = true;
         } else if (!strcmp(a, "--threads") && has) {
-            threads = atoi(argv[++i]);
+            if (!pf_bench_int("generate", a, argv[++i], 0, 1024, &threads)) return 2;
         } else if (!strcmp(a, "--seed") && has) {
-            seed = strtoull(argv[++i], NULL, 10);
+            if (!pf_bench_u64("generate", a, argv[++i], &seed)) return 2;
         } else if (!strcmp(a, "--tile") && has) {
-            p.decode.tile_sample_min_size = atoi(argv[++i]);
+            if (!pf_bench_int("generate", a, argv[++i], 1, 1000000, &p.decode.tile_sample_min_size)) return 2;
         } else if (!strcmp(a, "--tiny")) {
             tiny = true;
         } else if (!strcmp(a, "--dry")) {
@@ -224,9 +181,15 @@ int pf_bench_generate(int argc, char **argv) {
 
     pf_dit_config dc;
     pf_vae_config vc;
-    if (tiny) {
-        bench_tiny_dit(v, &dc);
-        bench_tiny_vae(&vc);
+    if (tiny) { /* the sizes of pflow make-tiny-model */
+        pf_tiny_model_spec spec;
+        if (pf_tiny_model_spec_default(v, &spec) != PF_OK) {
+            fprintf(stderr, "pflow bench generate: %s\n", pf_last_error());
+            pf_backend_free(be);
+            return 1;
+        }
+        dc = spec.dit;
+        vc = spec.vae;
     } else {
         pf_dit_config_released(v, &dc);
         pf_vae_config_released(&vc);
@@ -298,7 +261,7 @@ int pf_bench_generate(int argc, char **argv) {
                pf_fmt_bytes((double)ds.graph_peak_bytes, b4, sizeof b4),
                pf_fmt_bytes((double)vm.arena_bytes, b5, sizeof b5), pf_fmt_bytes((double)vm.cache_bytes, b6, sizeof b6),
                pf_fmt_bytes((double)st.backend_peak_bytes, b7, sizeof b7),
-               pf_fmt_bytes((double)bench_peak_rss(), b8, sizeof b8));
+               pf_fmt_bytes((double)pf_bench_peak_rss(), b8, sizeof b8));
     }
     free(out.rgb);
     pf_pipe_stats_free(&st);

@@ -5,6 +5,7 @@
  * build + plan + compute) and of a replay, and the memory: weights, the
  * planner's compute peak and the process's peak resident set.
  */
+#include "bench_common.h"
 #include "pflow_cli.h"
 
 #include "pf_backend.h"
@@ -27,21 +28,6 @@ static void bench_text_usage(FILE *f) {
                "  --layers N    override the depth (a smaller configuration when memory is short; printed)\n"
                "  --runs N      timed calls after the first (default 1)\n"
                "  --force       run even if the weights exceed the free memory the backend reports\n");
-}
-
-/* Peak resident set of this process (VmHWM), bytes; 0 if unknown. */
-static size_t bench_text_peak_rss(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) {
-            kb = (size_t)strtoull(line + 6, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb * 1024;
 }
 
 /* Token ids and masks shaped like a real prompt pair: EOS-terminated, then padding. */
@@ -89,13 +75,13 @@ int pf_bench_text(int argc, char **argv) {
                 return 2;
             }
         } else if (!strcmp(a, "--threads") && has) {
-            threads = atoi(argv[++i]);
+            if (!pf_bench_int("text", a, argv[++i], 0, 1024, &threads)) return 2;
         } else if (!strcmp(a, "--layers") && has) {
-            layers = atoi(argv[++i]);
+            if (!pf_bench_int("text", a, argv[++i], 0, 4096, &layers)) return 2;
         } else if (!strcmp(a, "--runs") && has) {
-            runs = atoi(argv[++i]);
+            if (!pf_bench_int("text", a, argv[++i], 0, 1000000, &runs)) return 2;
         } else if (!strcmp(a, "--seed") && has) {
-            seed = strtoull(argv[++i], NULL, 10);
+            if (!pf_bench_u64("text", a, argv[++i], &seed)) return 2;
         } else if (!strcmp(a, "--force")) {
             force = true;
         } else {
@@ -115,10 +101,6 @@ int pf_bench_text(int argc, char **argv) {
         pf_clip_config_bigg(&cc);
     else {
         fprintf(stderr, "pflow bench text: unknown model '%s' (t5-xxl, clip-l, clip-g)\n", model);
-        return 2;
-    }
-    if (layers < 0 || runs < 0 || layers > 4096) {
-        fprintf(stderr, "pflow bench text: bad --layers / --runs\n");
         return 2;
     }
     int full_layers = is_t5 ? t5c.num_layers : cc.layers;
@@ -251,7 +233,7 @@ int pf_bench_text(int argc, char **argv) {
            pf_fmt_bytes((double)st.weight_bytes, b1, sizeof b1),
            pf_fmt_bytes((double)st.graph_peak_bytes, b2, sizeof b2),
            pf_fmt_bytes((double)st.arena_bytes, b3, sizeof b3),
-           pf_fmt_bytes((double)bench_text_peak_rss(), b4, sizeof b4));
+           pf_fmt_bytes((double)pf_bench_peak_rss(), b4, sizeof b4));
     printf("  output     last_hidden_state [2, %d, %d], mean |x| %.4f, %zu non-finite\n", L, D, sum / (double)n, n_bad);
     rc_exit = n_bad ? 1 : 0;
 done:

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 static const char bench_vae_usage[] =
     "usage: pflow bench vae [--res 384p|768p] [--frames N] [--backend B] [--dtype f32|bf16]\n"
@@ -31,19 +30,8 @@ typedef struct bench_vae_args {
     const char *res, *dtype;
     int frames, window, tile;
     bool encode, tiling, chunks, dry;
-    unsigned long long seed;
+    uint64_t seed;
 } bench_vae_args;
-
-static int bench_vae_int(const char *opt, const char *v, int lo, int *out) {
-    char *end = NULL;
-    long x = v ? strtol(v, &end, 10) : 0;
-    if (!v || !*v || *end || x < lo || x > 1000000) {
-        fprintf(stderr, "pflow bench vae: %s needs an integer >= %d\n", opt, lo);
-        return -1;
-    }
-    *out = (int)x;
-    return 2;
-}
 
 /* The options of this kind (pf_bench_parse handles --backend, --threads, --reps, --quick). */
 static int bench_vae_extra(int argc, char **argv, int i, void *ctx) {
@@ -53,17 +41,17 @@ static int bench_vae_extra(int argc, char **argv, int i, void *ctx) {
     if (!strcmp(o, "--no-tiling")) return a->tiling = false, 1;
     if (!strcmp(o, "--no-chunks")) return a->chunks = false, 1;
     if (!strcmp(o, "--dry-run")) return a->dry = true, 1;
-    if (!strcmp(o, "--frames")) return bench_vae_int(o, v, 1, &a->frames);
-    if (!strcmp(o, "--window")) return bench_vae_int(o, v, 1, &a->window);
-    if (!strcmp(o, "--tile")) return bench_vae_int(o, v, 1, &a->tile);
-    if (!strcmp(o, "--res") || !strcmp(o, "--dtype") || !strcmp(o, "--seed")) {
+    if (!strcmp(o, "--frames")) return pf_bench_int("vae", o, v, 1, 1000000, &a->frames) ? 2 : -1;
+    if (!strcmp(o, "--window")) return pf_bench_int("vae", o, v, 1, 1000000, &a->window) ? 2 : -1;
+    if (!strcmp(o, "--tile")) return pf_bench_int("vae", o, v, 1, 1000000, &a->tile) ? 2 : -1;
+    if (!strcmp(o, "--seed")) return pf_bench_u64("vae", o, v, &a->seed) ? 2 : -1;
+    if (!strcmp(o, "--res") || !strcmp(o, "--dtype")) {
         if (!v) {
             fprintf(stderr, "pflow bench vae: %s needs a value\n", o);
             return -1;
         }
         if (!strcmp(o, "--res")) a->res = v;
-        else if (!strcmp(o, "--dtype")) a->dtype = v;
-        else a->seed = strtoull(v, NULL, 10);
+        else a->dtype = v;
         return 2;
     }
     return 0;
@@ -81,14 +69,12 @@ static void print_plan(const char *what, const pf_vae_mem *m) {
 
 static void print_used(const char *what, double med, double mn, pf_backend *be, const pf_vae_mem *m) {
     char a[32], c[32], s[32], p[32], r[32];
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("  %s: median %.3f s, min %.3f s (%d chunk runs, %.3f s each; %.1f GFLOP/s)\n", what, med, mn, m->n_runs,
            m->n_runs ? med / m->n_runs : 0.0, med > 0 ? m->flops / med / 1e9 : 0.0);
     printf("  %s used: arena %s + caches %s = %s; backend peak (weights included) %s; process RSS peak %s\n", what,
            fmt_b(m->arena_bytes, a, sizeof a), fmt_b(m->cache_bytes, c, sizeof c),
            fmt_b(m->arena_bytes + m->cache_bytes, s, sizeof s), fmt_b(be->bytes_peak, p, sizeof p),
-           fmt_b((size_t)ru.ru_maxrss * 1024, r, sizeof r));
+           fmt_b(pf_bench_peak_rss(), r, sizeof r));
 }
 
 static double bench_t0;
@@ -225,7 +211,7 @@ int pf_bench_vae(int argc, char **argv) {
            c.W, c.H, a.encode ? ", and encode them back" : "", bo.quick ? " (--quick)" : "");
     printf("  model: released CausalVideoVAE config, %.1f M parameters, random weights (seed %llu, %.1f s to make), "
            "weights %s\n",
-           (double)cfg.n_params / 1e6, a.seed, t_init, fmt_b((size_t)cfg.n_params * pf_dtype_size(dt), wb, sizeof wb));
+           (double)cfg.n_params / 1e6, (unsigned long long)a.seed, t_init, fmt_b((size_t)cfg.n_params * pf_dtype_size(dt), wb, sizeof wb));
     printf("  options: %s, %s\n", a.chunks ? "temporal chunks" : "whole clip", a.tiling ? "tiled" : "not tiled");
     if (a.chunks) printf("    window %d latent frame(s) after a first chunk of %d\n", a.window, a.window + 1);
     if (a.tiling) printf("    tiles of %d px, overlap 1/4\n", a.tile);

@@ -15,11 +15,10 @@ int pf_cmd_generate(int argc, char **argv);
 int pf_cmd_info(int argc, char **argv);
 int pf_cmd_make_tiny_model(int argc, char **argv);
 int pf_cmd_bench(int argc, char **argv);
-/* bench kinds (apps/bench_<kind>.c); argv[0] is the kind */
-int pf_bench_generate(int argc, char **argv);
 int pf_cmd_check_golden(int argc, char **argv);
 
 /* pflow bench kinds (apps/bench_<kind>.c); argv[0] is the kind. */
+int pf_bench_generate(int argc, char **argv);
 int pf_bench_ops(int argc, char **argv);
 int pf_bench_dit(int argc, char **argv);
 int pf_bench_text(int argc, char **argv);

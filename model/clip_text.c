@@ -92,14 +92,14 @@ pf_status pf_clip_config_load(const char *path, pf_clip_config *cfg) {
     const char *act = NULL;
     /* the sizes must be there (every saved config has them; CLIPTextConfig's defaults fit
      * neither released tower); the other keys take CLIPTextConfig's defaults (4.39) */
-    if ((rc = pf_text_cfg_int(j, k[0], true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
-        (rc = pf_text_cfg_int(j, k[1], true, 0, 1, big, &cfg->hidden)) ||
-        (rc = pf_text_cfg_int(j, k[2], true, 0, 1, 4096, &cfg->heads)) ||
-        (rc = pf_text_cfg_int(j, k[3], true, 0, 1, big, &cfg->intermediate)) ||
-        (rc = pf_text_cfg_int(j, k[4], true, 0, 1, 4096, &cfg->layers)) ||
-        (rc = pf_text_cfg_int(j, k[5], false, 77, 1, 1 << 16, &cfg->max_positions)) ||
-        (rc = pf_text_cfg_int(j, k[6], false, 512, 1, big, &cfg->projection_dim)) ||
-        (rc = pf_text_cfg_int(j, k[7], false, 49407, 0, 1 << 24, &cfg->eos_token_id)) ||
+    if ((rc = pf_json_int_in(j, k[0], true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
+        (rc = pf_json_int_in(j, k[1], true, 0, 1, big, &cfg->hidden)) ||
+        (rc = pf_json_int_in(j, k[2], true, 0, 1, 4096, &cfg->heads)) ||
+        (rc = pf_json_int_in(j, k[3], true, 0, 1, big, &cfg->intermediate)) ||
+        (rc = pf_json_int_in(j, k[4], true, 0, 1, 4096, &cfg->layers)) ||
+        (rc = pf_json_int_in(j, k[5], false, 77, 1, 1 << 16, &cfg->max_positions)) ||
+        (rc = pf_json_int_in(j, k[6], false, 512, 1, big, &cfg->projection_dim)) ||
+        (rc = pf_json_int_in(j, k[7], false, 49407, 0, 1 << 24, &cfg->eos_token_id)) ||
         (rc = pf_text_cfg_eps(j, k_eps, 1e-5, &cfg->eps)))
         goto done;
     act = pf_json_opt_str(j, k_act, "quick_gelu", &rc_opt);
@@ -179,6 +179,13 @@ static void clip_declare(pf_clip *m, pf_loader *L, const char *pre) {
 #undef CLIP_NAME
 }
 
+/* Bytes of the weights: position embedding, norms and biases in f32, the rest in dtype. */
+static size_t clip_weight_bytes(const pf_clip_config *c, pf_dtype dtype) {
+    int64_t D = c->hidden;
+    int64_t f32 = (int64_t)c->max_positions * D + c->layers * (9 * D + c->intermediate) + 2 * D;
+    return (size_t)(c->n_params - f32) * pf_dtype_size(dtype) + (size_t)f32 * sizeof(float);
+}
+
 static pf_status clip_alloc(const pf_clip_config *cfg, pf_backend *be, pf_dtype dtype, const char *label,
                             pf_clip **out) {
     *out = NULL;
@@ -194,7 +201,9 @@ static pf_status clip_alloc(const pf_clip_config *cfg, pf_backend *be, pf_dtype 
         return pf_error(PF_ERR_OOM, "out of host memory (CLIP text encoder)");
     }
     if (be) {
-        pf_status rc = pf_pool_create(be, 0, &m->pool);
+        /* embeddings, final norm, projection and 16 tensors per layer */
+        int64_t n_tensors = 4 + 16 * (int64_t)cfg->layers + (cfg->projection_dim > 0);
+        pf_status rc = pf_pool_create_for(be, clip_weight_bytes(cfg, dtype), n_tensors, &m->pool);
         if (rc == PF_OK) rc = pf_arena_create(be, &m->arena);
         if (rc != PF_OK) {
             pf_clip_free(m);
@@ -298,14 +307,14 @@ pf_status pf_clip_create_random(const pf_clip_config *cfg_in, pf_backend *be, pf
     int64_t D = cfg.hidden, I = cfg.intermediate;
     int64_t s_tok[2] = {cfg.vocab_size, D}, s_pos[2] = {cfg.max_positions, D}, s_d[1] = {D}, s_dd[2] = {D, D};
     int64_t s_fc1[2] = {I, D}, s_i[1] = {I}, s_fc2[2] = {D, I}, s_proj[2] = {cfg.projection_dim, D};
-    pf_text_rand rng = {.rng = seed};
-    bool meta = pf_backend_is_meta(be); /* sizes only: nothing to fill */
+    pf_random_fill rf = {.seed = seed};
+    uint64_t stream = 0; /* one per tensor */
     pf_status rc = PF_OK;
 #define CLIP_RAND(dst, dt, nd, shape, nm, mean, std)                                                                   \
     do {                                                                                                               \
         if (rc != PF_OK) break;                                                                                        \
         (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                                                    \
-        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor(&rng, (dst), (mean), (std));                   \
+        rc = !(dst) ? PF_ERR_OOM : pf_random_fill_tensor(&rf, (dst), stream++, (mean), (std));                         \
     } while (0)
     float sd = 1.0f / sqrtf((float)D), si = 1.0f / sqrtf((float)I);
     CLIP_RAND(m->tok_emb, dtype, 2, s_tok, "token_embedding.weight", 0.0f, 1.0f);
@@ -333,7 +342,7 @@ pf_status pf_clip_create_random(const pf_clip_config *cfg_in, pf_backend *be, pf
     CLIP_RAND(m->final_b, PF_F32, 1, s_d, "final_layer_norm.bias", 0.0f, 0.05f);
     if (cfg.projection_dim > 0) CLIP_RAND(m->proj, dtype, 2, s_proj, "text_projection.weight", 0.0f, sd);
 #undef CLIP_RAND
-    pf_text_rand_free(&rng);
+    pf_random_fill_free(&rf);
     if (rc != PF_OK) {
         pf_clip_free(m);
         return pf_error_wrap(rc, "random CLIP text encoder");
@@ -425,8 +434,7 @@ static pf_status clip_build(pf_clip *m, clip_graph *cg) {
     }
     pf_status rc = pf_graph_status(g);
     if (rc != PF_OK) return pf_error(rc, "%s: building the graph for [%d, %d]: %s", m->label, B, L, pf_graph_error(g));
-    cg->flops = 0.0;
-    for (int i = 0; i < pf_graph_n_nodes(g); i++) cg->flops += pf_node_flops(pf_graph_node(g, i));
+    cg->flops = pf_graph_flops(g);
     rc = pf_graph_plan(g, m->arena, &cg->stats);
     if (rc != PF_OK) return pf_error_wrap(rc, "%s: planning the graph for [%d, %d]", m->label, B, L);
     return PF_OK;

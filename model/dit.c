@@ -31,7 +31,15 @@ static pf_status dit_alloc(const pf_dit_config *cfg, pf_backend *be, pf_dtype dt
         dit->single_blocks = pf_calloc((size_t)PF_MAX(cfg->n_single, 1), sizeof *dit->single_blocks, "DiT blocks");
         if (!dit->blocks || !dit->single_blocks) rc = PF_ERR_OOM;
     }
-    if (rc == PF_OK) rc = pf_pool_create(be, 0, &dit->pool);
+    if (rc == PF_OK) {
+        /* a pool sized to the weights: a tiny model allocates what it holds */
+        size_t bytes = 0;
+        int n_tensors = 0;
+        if (dit_count_weights(&dit->cfg, dtype, &bytes, &n_tensors) < 0)
+            rc = pf_pool_create(be, 0, &dit->pool);
+        else
+            rc = pf_pool_create_for(be, bytes, n_tensors, &dit->pool);
+    }
     if (rc == PF_OK) rc = pf_arena_create(be, &dit->arena);
     if (rc != PF_OK) {
         pf_dit_free(dit);
@@ -89,7 +97,7 @@ pf_status pf_dit_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_dit **
     snprintf(dit->source, sizeof dit->source, "%s", pf_weights_source(w));
     pf_loader L;
     pf_loader_init(&L, w, dit->pool, dtype, "DiT");
-    dit_wsource src = {.loader = &L, .dtype = dtype};
+    dit_wsource src = {.loader = &L};
     dit_weights_declare(dit, &src);
     rc = pf_loader_finish(&L); /* every missing or mis-shaped tensor in one message */
     if (rc == PF_OK) dit_warn_unused(w, &src, dir);
@@ -117,8 +125,10 @@ pf_status pf_dit_create_random(const pf_dit_config *cfg, pf_backend *be, pf_dtyp
     c.hidden = c.heads * c.head_dim;
     pf_dit *dit = NULL;
     PF_TRY(dit_alloc(&c, be, dtype, "random DiT", &dit));
-    dit_wsource src = {.pool = dit->pool, .dtype = dtype, .seed = seed};
+    pf_random_fill rf = {.seed = seed};
+    dit_wsource src = {.pool = dit->pool, .rand = &rf};
     pf_status rc = dit_weights_declare(dit, &src);
+    pf_random_fill_free(&rf);
     if (rc != PF_OK) {
         pf_dit_free(dit);
         return pf_error_wrap(rc, "random DiT");
@@ -396,7 +406,7 @@ static pf_status dit_layout_build(pf_dit *dit, const dit_layout_key *key, const 
     }
     lay->vel_buffer = lay->vel_slot->buffer;
     lay->vel_offset = lay->vel_slot->offset;
-    for (int i = 0; i < pf_graph_n_nodes(g); i++) lay->flops += pf_node_flops(pf_graph_node(g, i));
+    lay->flops = pf_graph_flops(g);
     dit->n_built++;
     char b1[32], b2[32];
     PF_DEBUG("DiT layout %s: %d image + %d text tokens, %d nodes, planned peak %s (arena %s), %.2f GFLOP", desc,

@@ -13,14 +13,11 @@
 
 static const int dit_flux_axes[3] = {16, 24, 24}; /* build_pyramid_dit: axes_dims_rope=[16, 24, 24] */
 
-/* Integer key with the class default; wrong types are errors naming the key. */
+/* Integer key with the class default (pf_json_int_in); the first problem stays in *rc. */
 static int dit_cfg_int(const pf_json *j, const char *key, int64_t def, pf_status *rc) {
-    pf_status s = PF_OK;
-    int64_t v = pf_json_opt_int(j, key, def, &s);
-    if (s != PF_OK && *rc == PF_OK) *rc = s;
-    if (s == PF_OK && (v < 0 || v > (1 << 24)) && *rc == PF_OK)
-        *rc = pf_error(PF_ERR_FORMAT, "%s: \"%s\" = %lld is out of range", pf_json_label(j), key, (long long)v);
-    return (int)v;
+    int v = (int)def;
+    if (*rc == PF_OK) *rc = pf_json_int_in(j, key, false, def, 0, 1 << 24, &v);
+    return v;
 }
 
 static bool dit_has_any(const pf_json *j, const char *const *keys, int n) {

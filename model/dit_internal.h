@@ -5,19 +5,21 @@
  * Files:
  *   dit_config.c   config.json -> pf_dit_config (+ the pipeline's hard-coded overrides)
  *   dit_weights.c  every tensor of both variants by its official name, loaded or random
- *   dit_random.c   pf_dit_create_random: seeded random weights at any size
+ *                  (pf_random_fill: seeded random weights at any size)
  *   dit_embed.c    timestep sinusoid, RoPE ids/tables, SD3 sin-cos table and crops,
  *                  patch packing, image-token embedding, unpatchify
  *   dit_mask.c     per-token attention metadata (frame * 2 + valid)
  *   dit_layers.c   graph helpers shared by the blocks (adaLN chunks, qk-norm, attention, FF)
  *   dit_flux.c     miniFLUX: FluxTransformerBlock, FluxSingleTransformerBlock, the forward graph
  *   dit_mmdit.c    SD3: JointTransformerBlock, the forward graph
+ *   dit_save.c     pf_dit_save: the model back into an official folder
  *   dit.c          load/free, the layout cache, pf_dit_forward, statistics
  */
 #ifndef PF_DIT_INTERNAL_H
 #define PF_DIT_INTERNAL_H
 
 #include "pf_dit.h"
+#include "pf_random_fill.h"
 #include "pf_weights.h"
 
 /* Pipeline constants (facts §1, §3). */
@@ -140,24 +142,22 @@ pf_status dit_config_finish(pf_dit *dit, const char *what);
 /* ---- dit_weights.c ---- */
 /* Where tensors come from: a weight file (through pf_loader) or a random generator. */
 typedef struct dit_wsource {
-    pf_loader *loader; /* file mode */
-    pf_pool *pool;     /* random mode */
-    pf_dtype dtype;
-    uint64_t seed;    /* random mode: per-tensor streams derive from it */
-    int64_t n_params; /* elements of every declared weight (the pos_embed buffer excluded) */
+    pf_loader *loader;    /* file mode */
+    pf_pool *pool;        /* random mode */
+    pf_random_fill *rand; /* random mode: per-tensor streams of its seed */
+    int64_t n_params;     /* elements of every declared weight (the pos_embed buffer excluded) */
     int n_tensors;
-    pf_status status; /* random mode: first allocation failure */
-    char **names;     /* file mode: every declared name (to spot unexpected tensors) */
+    size_t bytes;         /* of every declared tensor, in its dtype (the pos_embed buffer included) */
+    pf_status status;     /* random mode: first allocation failure */
+    char **names;         /* file mode: every declared name (to spot unexpected tensors) */
     int n_names, cap_names;
 } dit_wsource;
 /* Declare (load or create) every tensor of the config's variant into dit. */
 pf_status dit_weights_declare(pf_dit *dit, dit_wsource *src);
-/* Weights of a config (the pos_embed buffer excluded); -1 if the config is invalid. */
-int64_t dit_count_params(const pf_dit_config *cfg);
-
-/* ---- dit_random.c ---- */
-/* Fill a pool tensor with N(0, std^2) values (or `value` + N(0, std^2)) drawn from stream `stream` of `seed`. */
-pf_status dit_random_fill(pf_tensor *t, uint64_t seed, uint64_t stream, float mean, float std);
+/* Weights of a config (the pos_embed buffer excluded); -1 if the config is invalid.
+ * bytes / n_tensors (may be NULL): what the model holds with weights in dtype dt. */
+int64_t dit_count_weights(const pf_dit_config *cfg, pf_dtype dt, size_t *bytes, int *n_tensors);
+static inline int64_t dit_count_params(const pf_dit_config *cfg) { return dit_count_weights(cfg, PF_F32, NULL, NULL); }
 
 /* ---- dit_embed.c (host tables) ---- */
 /* get_timestep_embedding(t, 256, flip_sin_to_cos=True, shift=0) in f32: out [B, 256] = [cos | sin]. */

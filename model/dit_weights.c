@@ -16,6 +16,7 @@ static pf_tensor *dit_w(dit_wsource *s, pf_dtype dt, dit_init init, int ndim, co
     for (int i = 0; i < ndim; i++) n *= shape[i];
     uint64_t stream = (uint64_t)s->n_tensors++;
     if (init != DIT_INIT_NONE) s->n_params += n;
+    s->bytes += (size_t)n * pf_dtype_size(dt);
     if (s->loader) {
         if (s->n_names == s->cap_names) {
             int cap = s->cap_names ? 2 * s->cap_names : 256;
@@ -38,7 +39,7 @@ static pf_tensor *dit_w(dit_wsource *s, pf_dtype dt, dit_init init, int ndim, co
         s->status = PF_ERR_OOM;
         return NULL;
     }
-    if (init == DIT_INIT_NONE || pf_backend_is_meta(pf_pool_backend(s->pool))) return t; /* no values (meta) */
+    if (init == DIT_INIT_NONE) return t; /* the caller sets its values */
     int64_t fan_in = 1;
     for (int i = 1; i < ndim; i++) fan_in *= shape[i];
     float mean = 0.0f, std;
@@ -48,7 +49,7 @@ static pf_tensor *dit_w(dit_wsource *s, pf_dtype dt, dit_init init, int ndim, co
     case DIT_INIT_BIAS: std = 0.02f; break;
     default: mean = 1.0f, std = 0.1f; break; /* RMSNorm weights */
     }
-    pf_status rc = dit_random_fill(t, s->seed, stream, mean, std);
+    pf_status rc = pf_random_fill_tensor(s->rand, t, stream, mean, std);
     if (rc != PF_OK) s->status = rc;
     return t;
 }
@@ -169,6 +170,7 @@ pf_status dit_weights_declare(pf_dit *dit, dit_wsource *src) {
     int64_t D = c->hidden;
     src->n_params = 0;
     src->n_tensors = 0;
+    src->bytes = 0;
     src->status = PF_OK;
     if (c->variant == PF_DIT_FLUX) {
         dit_decl_time_text(dit, src);
@@ -189,20 +191,22 @@ pf_status dit_weights_declare(pf_dit *dit, dit_wsource *src) {
     return src->status;
 }
 
-int64_t dit_count_params(const pf_dit_config *cfg) {
+int64_t dit_count_weights(const pf_dit_config *cfg, pf_dtype dt, size_t *bytes, int *n_tensors) {
     pf_dit tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.cfg = *cfg;
     tmp.cfg.hidden = cfg->heads * cfg->head_dim;
-    tmp.wdtype = PF_F32;
+    tmp.wdtype = dt;
     if (dit_config_finish(&tmp, "DiT config") != PF_OK) return -1;
     tmp.blocks = calloc((size_t)PF_MAX(cfg->n_double, 1), sizeof *tmp.blocks);
     tmp.single_blocks = calloc((size_t)PF_MAX(cfg->n_single, 1), sizeof *tmp.single_blocks);
     int64_t n = -1;
     if (tmp.blocks && tmp.single_blocks) {
-        dit_wsource src = {.dtype = PF_F32}; /* neither a loader nor a pool: count only */
+        dit_wsource src = {0}; /* neither a loader nor a pool: count only */
         dit_weights_declare(&tmp, &src);
         n = src.n_params;
+        if (bytes) *bytes = src.bytes;
+        if (n_tensors) *n_tensors = src.n_tensors;
     }
     free(tmp.blocks);
     free(tmp.single_blocks);

@@ -19,12 +19,8 @@ static pf_status pf_meta_num(const pf_golden_case *c, const char *key, double de
 }
 
 static pf_status pf_meta_int(const pf_golden_case *c, const char *key, int def, int *out) {
-    pf_status rc = PF_OK;
-    int64_t v = pf_json_opt_int(c->meta, key, def, &rc);
-    if (rc != PF_OK) return pf_error_wrap(rc, "case %s", c->name);
-    if (v < -1000000 || v > 1000000) return pf_error(PF_ERR_FORMAT, "case %s: \"%s\" = %lld", c->name, key, (long long)v);
-    *out = (int)v;
-    return PF_OK;
+    pf_status rc = pf_json_int_in(c->meta, key, false, def, -1000000, 1000000, out);
+    return rc == PF_OK ? PF_OK : pf_error_wrap(rc, "case %s", c->name);
 }
 
 /* num_inference_steps: one int for every stage, or a list of PF_PIPE_STAGES. */

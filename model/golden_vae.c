@@ -19,12 +19,8 @@ static pf_status vae_meta_bool(const pf_golden_case *c, const char *key, bool de
 }
 
 static pf_status vae_meta_int(const pf_golden_case *c, const char *key, int def, int *out) {
-    pf_status rc = PF_OK;
-    int64_t v = pf_json_opt_int(c->meta, key, def, &rc);
-    if (rc != PF_OK) return pf_error_wrap(rc, "case %s", c->name);
-    if (v < INT32_MIN || v > INT32_MAX) return pf_error(PF_ERR_FORMAT, "case %s: \"%s\" is out of range", c->name, key);
-    *out = (int)v;
-    return PF_OK;
+    pf_status rc = pf_json_int_in(c->meta, key, false, def, INT32_MIN, INT32_MAX, out);
+    return rc == PF_OK ? PF_OK : pf_error_wrap(rc, "case %s", c->name);
 }
 
 /* A [1, C, T, H, W] input with C as expected. */

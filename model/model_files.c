@@ -60,8 +60,8 @@ static pf_status pf_commit(char *tmp, const char *dir, const char *name) {
     return rc;
 }
 
-pf_status pf_write_text_file(const char *dir, const char *name, const char *text) {
-    if (!dir || !name || !text) return pf_error(PF_ERR_INVALID_ARG, "pf_write_text_file: NULL argument");
+pf_status pf_write_file(const char *dir, const char *name, const void *data, size_t n) {
+    if (!dir || !name || (!data && n)) return pf_error(PF_ERR_INVALID_ARG, "pf_write_file: NULL argument");
     char *tmp = pf_tmp_name(dir, name);
     if (!tmp) return PF_ERR_OOM;
     FILE *f = fopen(tmp, "wb");
@@ -70,8 +70,7 @@ pf_status pf_write_text_file(const char *dir, const char *name, const char *text
         free(tmp);
         return rc;
     }
-    size_t n = strlen(text);
-    bool ok = fwrite(text, 1, n, f) == n;
+    bool ok = n == 0 || fwrite(data, 1, n, f) == n;
     int err = errno;
     if (fclose(f) != 0 && ok) {
         ok = false;
@@ -81,6 +80,24 @@ pf_status pf_write_text_file(const char *dir, const char *name, const char *text
         remove(tmp);
         free(tmp);
         return pf_error(PF_ERR_IO, "cannot write %s/%s: %s", dir, name, strerror(err));
+    }
+    return pf_commit(tmp, dir, name);
+}
+
+pf_status pf_write_text_file(const char *dir, const char *name, const char *text) {
+    if (!text) return pf_error(PF_ERR_INVALID_ARG, "pf_write_text_file: NULL argument");
+    return pf_write_file(dir, name, text, strlen(text));
+}
+
+pf_status pf_write_safetensors(const char *dir, const char *name, const pf_st_write_tensor *t, int n) {
+    if (!dir || !name || (!t && n)) return pf_error(PF_ERR_INVALID_ARG, "pf_write_safetensors: NULL argument");
+    char *tmp = pf_tmp_name(dir, name);
+    if (!tmp) return PF_ERR_OOM;
+    static const char *const mk[1] = {"format"}, *const mv[1] = {"pt"};
+    pf_status rc = pf_st_write(tmp, t, n, mk, mv, 1); /* removes what it wrote on failure */
+    if (rc != PF_OK) {
+        free(tmp);
+        return rc;
     }
     return pf_commit(tmp, dir, name);
 }
@@ -115,14 +132,7 @@ pf_status pf_save_pool_safetensors(const pf_pool *pool, const char *dir, const c
         t[i] =
             (pf_st_write_tensor){.name = x->name, .dtype = x->dtype, .ndim = x->ndim, .shape = x->ne, .data = data[i]};
     }
-    char *tmp = rc == PF_OK ? pf_tmp_name(dir, name) : NULL;
-    if (rc == PF_OK && !tmp) rc = PF_ERR_OOM;
-    if (rc == PF_OK) {
-        static const char *const mk[1] = {"format"}, *const mv[1] = {"pt"};
-        rc = pf_st_write(tmp, t, n, mk, mv, 1);
-        if (rc == PF_OK) rc = pf_commit(tmp, dir, name);
-        else free(tmp);
-    }
+    if (rc == PF_OK) rc = pf_write_safetensors(dir, name, t, n);
     for (int i = 0; data && i < n; i++) free(data[i]);
     free(data);
     free(t);

@@ -26,7 +26,7 @@ typedef struct pf_tiny_model_spec {
 } pf_tiny_model_spec;
 
 /* The demo sizes: a DiT of 2 heads x 64 (miniFLUX: 1 double + 1 single block; SD3: 2
- * joint blocks), text width 64, and a VAE of 4..8 channels with one resnet per block,
+ * joint blocks), text width 64, and a VAE of 4 channels with one resnet per block,
  * so that the default 384p run (640x384, default steps) takes seconds on a laptop. Only
  * diffusion_transformer_384p/ is written unless resolutions[] says otherwise. */
 pf_status pf_tiny_model_spec_default(pf_dit_variant v, pf_tiny_model_spec *s);

@@ -87,14 +87,14 @@ pf_status pf_t5_config_load(const char *path, pf_t5_config *cfg) {
     pf_status rc = PF_OK;
     pf_status rc_opt = PF_OK;
     const char *ff = NULL;
-    if ((rc = pf_text_cfg_int(j, "vocab_size", true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
-        (rc = pf_text_cfg_int(j, "d_model", true, 0, 1, big, &cfg->d_model)) ||
-        (rc = pf_text_cfg_int(j, "d_kv", true, 0, 1, big, &cfg->d_kv)) ||
-        (rc = pf_text_cfg_int(j, "num_heads", true, 0, 1, 4096, &cfg->num_heads)) ||
-        (rc = pf_text_cfg_int(j, "d_ff", true, 0, 1, big, &cfg->d_ff)) ||
-        (rc = pf_text_cfg_int(j, "num_layers", true, 0, 1, 4096, &cfg->num_layers)) ||
-        (rc = pf_text_cfg_int(j, "relative_attention_num_buckets", false, 32, 1, 1 << 16, &cfg->rel_buckets)) ||
-        (rc = pf_text_cfg_int(j, "relative_attention_max_distance", false, 128, 1, 1 << 24, &cfg->rel_max_distance)) ||
+    if ((rc = pf_json_int_in(j, "vocab_size", true, 0, 1, 1 << 24, &cfg->vocab_size)) ||
+        (rc = pf_json_int_in(j, "d_model", true, 0, 1, big, &cfg->d_model)) ||
+        (rc = pf_json_int_in(j, "d_kv", true, 0, 1, big, &cfg->d_kv)) ||
+        (rc = pf_json_int_in(j, "num_heads", true, 0, 1, 4096, &cfg->num_heads)) ||
+        (rc = pf_json_int_in(j, "d_ff", true, 0, 1, big, &cfg->d_ff)) ||
+        (rc = pf_json_int_in(j, "num_layers", true, 0, 1, 4096, &cfg->num_layers)) ||
+        (rc = pf_json_int_in(j, "relative_attention_num_buckets", false, 32, 1, 1 << 16, &cfg->rel_buckets)) ||
+        (rc = pf_json_int_in(j, "relative_attention_max_distance", false, 128, 1, 1 << 24, &cfg->rel_max_distance)) ||
         (rc = pf_text_cfg_eps(j, "layer_norm_epsilon", 1e-6, &cfg->eps)))
         goto done;
     if ((int64_t)cfg->num_heads * cfg->d_kv > big) {
@@ -192,6 +192,12 @@ static void t5_declare(pf_t5 *m, pf_loader *L) {
     m->final_ln = pf_load_as(L, PF_F32, "encoder.final_layer_norm.weight", 1, s_d);
 }
 
+/* Bytes of the weights: the relative bias and the norms in f32, the rest in dtype. */
+static size_t t5_weight_bytes(const pf_t5_config *c, pf_dtype dtype) {
+    int64_t f32 = (int64_t)c->rel_buckets * c->num_heads + (2 * (int64_t)c->num_layers + 1) * c->d_model;
+    return (size_t)(c->n_params - f32) * pf_dtype_size(dtype) + (size_t)f32 * sizeof(float);
+}
+
 static pf_status t5_alloc(const pf_t5_config *cfg, pf_backend *be, pf_dtype dtype, const char *label, pf_t5 **out) {
     *out = NULL;
     pf_t5 *m = calloc(1, sizeof *m);
@@ -206,7 +212,8 @@ static pf_status t5_alloc(const pf_t5_config *cfg, pf_backend *be, pf_dtype dtyp
         return pf_error(PF_ERR_OOM, "out of host memory (T5 encoder)");
     }
     if (be) {
-        pf_status rc = pf_pool_create(be, 0, &m->pool);
+        /* embedding, relative bias, final norm and 9 tensors per block */
+        pf_status rc = pf_pool_create_for(be, t5_weight_bytes(cfg, dtype), 3 + 9 * (int64_t)cfg->num_layers, &m->pool);
         if (rc == PF_OK) rc = pf_arena_create(be, &m->arena);
         if (rc != PF_OK) {
             pf_t5_free(m);
@@ -287,15 +294,15 @@ pf_status pf_t5_create_random(const pf_t5_config *cfg_in, pf_backend *be, pf_dty
     int64_t D = cfg.d_model, inner = (int64_t)cfg.num_heads * cfg.d_kv, F = cfg.d_ff;
     int64_t s_emb[2] = {cfg.vocab_size, D}, s_rel[2] = {cfg.rel_buckets, cfg.num_heads};
     int64_t s_d[1] = {D}, s_in[2] = {inner, D}, s_o[2] = {D, inner}, s_wi[2] = {F, D}, s_wo[2] = {D, F};
-    pf_text_rand rng = {.rng = seed};
-    bool meta = pf_backend_is_meta(be); /* sizes only: nothing to fill */
+    pf_random_fill rf = {.seed = seed};
+    uint64_t stream = 0; /* one per tensor */
     pf_status rc = PF_OK;
     /* matrices with std 1/sqrt(fan_in) keep the residual stream finite through 24 blocks */
 #define T5_RAND(dst, dt, nd, shape, nm, mean, std)                                                                     \
     do {                                                                                                               \
         if (rc != PF_OK) break;                                                                                        \
         (dst) = pf_pool_tensor(m->pool, (dt), (nd), (shape), (nm));                                                    \
-        rc = !(dst) ? PF_ERR_OOM : meta ? PF_OK : pf_text_random_tensor(&rng, (dst), (mean), (std));                   \
+        rc = !(dst) ? PF_ERR_OOM : pf_random_fill_tensor(&rf, (dst), stream++, (mean), (std));                         \
     } while (0)
     T5_RAND(m->embed, dtype, 2, s_emb, "shared.weight", 0.0f, 1.0f);
     T5_RAND(m->rel_bias, PF_F32, 2, s_rel, "relative_attention_bias.weight", 0.0f, 1.0f);
@@ -314,7 +321,7 @@ pf_status pf_t5_create_random(const pf_t5_config *cfg_in, pf_backend *be, pf_dty
     }
     T5_RAND(m->final_ln, PF_F32, 1, s_d, "final_layer_norm.weight", 1.0f, 0.1f);
 #undef T5_RAND
-    pf_text_rand_free(&rng);
+    pf_random_fill_free(&rf);
     if (rc != PF_OK) {
         pf_t5_free(m);
         return pf_error_wrap(rc, "random T5 encoder");
@@ -402,8 +409,7 @@ static pf_status t5_build(pf_t5 *m, t5_graph *tg) {
     tg->out = x;
     pf_status rc = pf_graph_status(g);
     if (rc != PF_OK) return pf_error(rc, "%s: building the graph for [%d, %d]: %s", m->label, B, L, pf_graph_error(g));
-    tg->flops = 0.0;
-    for (int i = 0; i < pf_graph_n_nodes(g); i++) tg->flops += pf_node_flops(pf_graph_node(g, i));
+    tg->flops = pf_graph_flops(g);
 
     tg->bucket_ids = malloc(sizeof(int32_t) * (size_t)L * (size_t)L);
     if (!tg->bucket_ids) return pf_error(PF_ERR_OOM, "out of host memory (T5 buckets)");

@@ -1,22 +1,5 @@
-/* Helpers shared by the text encoders: config keys, activations, ids, random weights. */
+/* Helpers shared by the text encoders: config keys, activations, ids. */
 #include "text_impl.h"
-
-#include <errno.h>
-
-pf_status pf_text_cfg_int(const pf_json *j, const char *key, bool required, int64_t def, int64_t lo, int64_t hi,
-                          int *out) {
-    int64_t v = def;
-    if (pf_json_has(j, key)) {
-        PF_TRY(pf_json_int(j, key, &v));
-    } else if (required) {
-        return pf_error(PF_ERR_FORMAT, "%s: missing key \"%s\"", pf_json_label(j), key);
-    }
-    if (v < lo || v > hi)
-        return pf_error(PF_ERR_FORMAT, "%s: \"%s\" is %lld, expected %lld..%lld", pf_json_label(j), key, (long long)v,
-                        (long long)lo, (long long)hi);
-    *out = (int)v;
-    return PF_OK;
-}
 
 pf_status pf_text_cfg_eps(const pf_json *j, const char *key, double def, float *out) {
     double v = def;
@@ -69,43 +52,6 @@ pf_status pf_text_check_ids(const int32_t *ids, int B, int L, int vocab, const c
                                 what, (int)id, b, i, vocab - 1);
         }
     return PF_OK;
-}
-
-void pf_text_random_values(float *dst, size_t n, float mean, float std, uint64_t *rng) {
-    /* uniform on [-a, a] has variance a^2 / 3 */
-    float a = std * 1.7320508f * (1.0f / 2147483648.0f);
-    size_t i = 0;
-    for (; i + 1 < n; i += 2) { /* two 32-bit draws per step (the bench fills billions) */
-        uint64_t z = pf_text_rng_next(rng);
-        dst[i] = mean + a * (float)(int32_t)(uint32_t)z;
-        dst[i + 1] = mean + a * (float)(int32_t)(uint32_t)(z >> 32);
-    }
-    if (i < n) dst[i] = mean + a * (float)(int32_t)(uint32_t)pf_text_rng_next(rng);
-}
-
-pf_status pf_text_random_tensor(pf_text_rand *r, pf_tensor *t, float mean, float std) {
-    size_t n = (size_t)pf_nelem(t), es = pf_dtype_size(t->dtype);
-    /* the host copy is in the tensor's dtype (bf16: half the f32 size); f32 values are
-     * made in slices on the stack */
-    if (n * es > r->cap) {
-        free(r->stage);
-        r->stage = pf_malloc(n * es, "random weights");
-        r->cap = r->stage ? n * es : 0;
-        if (!r->stage) return PF_ERR_OOM;
-    }
-    float tmp[4096];
-    for (size_t i = 0; i < n; i += 4096) {
-        size_t m = PF_MIN((size_t)4096, n - i);
-        pf_text_random_values(tmp, m, mean, std, &r->rng);
-        pf_convert((char *)r->stage + i * es, t->dtype, tmp, PF_F32, m);
-    }
-    return pf_tensor_set(t, r->stage, n * es);
-}
-
-void pf_text_rand_free(pf_text_rand *r) {
-    free(r->stage);
-    r->stage = NULL;
-    r->cap = 0;
 }
 
 void pf_clip_eos_positions(const int32_t *ids, int B, int L, int eos_token_id, int32_t *pos) {

@@ -79,7 +79,8 @@ pf_status pf_tiny_model_write(const char *root, const pf_tiny_model_spec *s, con
                         tok_pack);
     PF_TRY(tiny_model_check_root(root));
     PF_TRY(pf_mkdir_p(root));
-    /* the weights are drawn on a one-thread CPU backend: the same seed gives the same bytes anywhere */
+    /* the weights only pass through a CPU backend on their way to the files (one thread: nothing is
+     * computed); random weights are counter-based, so the same seed gives the same bytes anywhere */
     pf_backend_options bo = {.device = -1, .threads = 1, .reference = false};
     pf_backend *be = NULL;
     PF_TRY(pf_backend_create("cpu", &bo, &be));

@@ -1,12 +1,10 @@
 /* Writers of tiny random-weight text-encoder folders (pf_tiny_text.h). */
 #include "pf_tiny_text.h"
 
-#include "pf_safetensors.h"
+#include "pf_model_files.h"
 #include "text_impl.h"
 
-#include <errno.h>
 #include <math.h>
-#include <sys/stat.h>
 
 /* A list of f32 tensors to write, each with its own buffer and name. */
 typedef struct tiny_list {
@@ -15,7 +13,7 @@ typedef struct tiny_list {
     char **names;
     float **data;
     int n, cap;
-    uint64_t rng;
+    uint64_t seed; /* tensor i is stream i of it */
     pf_status rc;
 } tiny_list;
 
@@ -54,8 +52,8 @@ static void tiny_add(tiny_list *l, int ndim, int64_t d0, int64_t d1, float mean,
         l->rc = pf_error(PF_ERR_OOM, "out of host memory (tiny weights)");
         return;
     }
-    pf_text_random_values(data, n, mean, std, &l->rng);
     int i = l->n++;
+    pf_random_values(data, PF_F32, n, l->seed, (uint64_t)i, mean, std, NULL);
     l->shapes[i][0] = d0;
     l->shapes[i][1] = d1;
     l->names[i] = nm;
@@ -78,35 +76,7 @@ static pf_status tiny_list_write(tiny_list *l, const char *dir) {
     if (l->rc != PF_OK) return l->rc;
     /* shapes point into the (now final) shape array */
     for (int i = 0; i < l->n; i++) l->t[i].shape = l->shapes[i];
-    char *path = pf_path_join(dir, "model.safetensors");
-    if (!path) return pf_error(PF_ERR_OOM, "out of host memory");
-    static const char *const mk[1] = {"format"}, *const mv[1] = {"pt"};
-    pf_status rc = pf_st_write(path, l->t, l->n, mk, mv, 1);
-    free(path);
-    return rc;
-}
-
-static pf_status tiny_mkdir(const char *dir) {
-    if (pf_dir_exists(dir)) return PF_OK;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return pf_error(PF_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
-    return PF_OK;
-}
-
-static pf_status tiny_write_text(const char *dir, const char *file, const char *text) {
-    char *path = pf_path_join(dir, file);
-    if (!path) return pf_error(PF_ERR_OOM, "out of host memory");
-    FILE *f = fopen(path, "wb");
-    pf_status rc = PF_OK;
-    if (!f) {
-        rc = pf_error(PF_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    } else {
-        size_t n = strlen(text);
-        if (fwrite(text, 1, n, f) != n) rc = pf_error(PF_ERR_IO, "%s: write failed", path);
-        if (fclose(f) != 0 && rc == PF_OK) rc = pf_error(PF_ERR_IO, "%s: write failed", path);
-    }
-    free(path);
-    return rc;
+    return pf_write_safetensors(dir, "model.safetensors", l->t, l->n);
 }
 
 pf_status pf_tiny_t5_write(const char *dir, const pf_t5_config *c, uint64_t seed) {
@@ -114,7 +84,7 @@ pf_status pf_tiny_t5_write(const char *dir, const pf_t5_config *c, uint64_t seed
     if (c->vocab_size < 1 || c->d_model < 1 || c->d_kv < 1 || c->num_heads < 1 || c->d_ff < 1 || c->num_layers < 1 ||
         c->rel_buckets < 4 || c->rel_max_distance < 1 || !(c->eps > 0.0f) || (unsigned)c->act >= PF_UNARY_COUNT)
         return pf_error(PF_ERR_INVALID_ARG, "pf_tiny_t5_write: invalid config");
-    PF_TRY(tiny_mkdir(dir));
+    PF_TRY(pf_mkdir_p(dir));
     /* "gated-gelu" is how the released config spells gelu_new */
     char ff[64];
     if (c->act == PF_UNARY_GELU_TANH)
@@ -153,11 +123,11 @@ pf_status pf_tiny_t5_write(const char *dir, const pf_t5_config *c, uint64_t seed
              "}\n",
              c->d_ff, c->d_kv, c->d_model, pf_text_act_name(c->act), ff, (double)c->eps, c->num_layers, c->num_heads,
              c->num_layers, c->rel_max_distance, c->rel_buckets, c->vocab_size);
-    PF_TRY(tiny_write_text(dir, "config.json", cfg));
+    PF_TRY(pf_write_text_file(dir, "config.json", cfg));
 
     int64_t D = c->d_model, inner = (int64_t)c->num_heads * c->d_kv, F = c->d_ff;
     float sd = 1.0f / sqrtf((float)D), si = 1.0f / sqrtf((float)inner), sf = 1.0f / sqrtf((float)F);
-    tiny_list l = {.rng = seed};
+    tiny_list l = {.seed = seed};
     /* tensors in module order (readers look names up, the order does not matter) */
     tiny_add(&l, 2, c->vocab_size, D, 0.0f, 1.0f, "shared.weight");
     for (int i = 0; i < c->num_layers; i++) {
@@ -187,7 +157,7 @@ pf_status pf_tiny_clip_write(const char *dir, const pf_clip_config *c, uint64_t 
         c->layers < 1 || c->max_positions < 1 || c->projection_dim < 0 || !(c->eps > 0.0f) ||
         (unsigned)c->act >= PF_UNARY_COUNT)
         return pf_error(PF_ERR_INVALID_ARG, "pf_tiny_clip_write: invalid config");
-    PF_TRY(tiny_mkdir(dir));
+    PF_TRY(pf_mkdir_p(dir));
     bool proj = c->projection_dim > 0;
     char cfg[2048];
     snprintf(cfg, sizeof cfg,
@@ -216,11 +186,11 @@ pf_status pf_tiny_clip_write(const char *dir, const pf_clip_config *c, uint64_t 
              proj ? "CLIPTextModelWithProjection" : "CLIPTextModel", c->eos_token_id, pf_text_act_name(c->act),
              c->hidden, c->intermediate, (double)c->eps, c->max_positions, c->heads, c->layers,
              proj ? c->projection_dim : c->hidden, c->vocab_size);
-    PF_TRY(tiny_write_text(dir, "config.json", cfg));
+    PF_TRY(pf_write_text_file(dir, "config.json", cfg));
 
     int64_t D = c->hidden, I = c->intermediate;
     float sd = 1.0f / sqrtf((float)D), si = 1.0f / sqrtf((float)I);
-    tiny_list l = {.rng = seed};
+    tiny_list l = {.seed = seed};
     const char *p = "text_model";
     tiny_add(&l, 2, c->vocab_size, D, 0.0f, 1.0f, "%s.embeddings.token_embedding.weight", p);
     tiny_add(&l, 2, c->max_positions, D, 0.0f, 1.0f, "%s.embeddings.position_embedding.weight", p);
@@ -302,16 +272,7 @@ static pf_status tiny_copy(const char *src_dir, const char *file, const char *ds
     size_t len = 0;
     pf_status rc = pf_read_file(src, &data, &len);
     free(src);
-    if (rc != PF_OK) return rc;
-    char *dst = pf_path_join(dst_dir, file);
-    FILE *f = dst ? fopen(dst, "wb") : NULL;
-    if (!f) {
-        rc = pf_error(PF_ERR_IO, "%s: cannot write: %s", dst ? dst : file, strerror(errno));
-    } else {
-        if (fwrite(data, 1, len, f) != len) rc = pf_error(PF_ERR_IO, "%s: write failed", dst);
-        if (fclose(f) != 0 && rc == PF_OK) rc = pf_error(PF_ERR_IO, "%s: write failed", dst);
-    }
-    free(dst);
+    if (rc == PF_OK) rc = pf_write_file(dst_dir, file, data, len);
     free(data);
     return rc;
 }
@@ -320,7 +281,7 @@ static pf_status tiny_copy(const char *src_dir, const char *file, const char *ds
 static pf_status tiny_tok(const char *tok_pack, const char *sub, const char *const *files, const char *root,
                           const char *out) {
     char *src = pf_path_join(tok_pack, sub), *dst = pf_path_join(root, out);
-    pf_status rc = src && dst ? tiny_mkdir(dst) : pf_error(PF_ERR_OOM, "out of host memory");
+    pf_status rc = src && dst ? pf_mkdir_p(dst) : pf_error(PF_ERR_OOM, "out of host memory");
     for (int i = 0; files[i] && rc == PF_OK; i++) rc = tiny_copy(src, files[i], dst);
     free(src);
     free(dst);
@@ -336,7 +297,7 @@ pf_status pf_tiny_text_write_root(const char *root, pf_dit_variant v, const pf_t
                                   uint64_t seed) {
     if (!root || !s || !tok_pack) return pf_error(PF_ERR_INVALID_ARG, "pf_tiny_text_write_root: NULL argument");
     if (v != PF_DIT_FLUX && v != PF_DIT_MMDIT) return pf_error(PF_ERR_INVALID_ARG, "unknown model variant %d", (int)v);
-    PF_TRY(tiny_mkdir(root));
+    PF_TRY(pf_mkdir_p(root));
     static const char *const t5_files[] = {"spiece.model", "tokenizer.json", "tokenizer_config.json",
                                            "special_tokens_map.json", NULL};
     static const char *const spm[] = {"spiece.model", NULL};

@@ -84,11 +84,10 @@ void pf_vae_free(pf_vae *vae) {
 
 const pf_vae_config *pf_vae_get_config(const pf_vae *vae) { return &vae->cfg; }
 
-/* A pool chunk a little larger than the weights (the default 256 MiB would be
- * mostly empty for small models). */
-static size_t vae_pool_chunk(const pf_vae *v) {
-    size_t bytes = (size_t)v->cfg.n_params * pf_dtype_size(v->dtype) + ((size_t)1 << 16) * 4;
-    return PF_MIN(bytes, (size_t)256 << 20);
+/* A pool sized to the weights (the default 256 MiB chunk would be mostly empty for small models). */
+static pf_status vae_pool_create(pf_vae *v, pf_backend *be) {
+    return pf_pool_create_for(be, (size_t)v->cfg.n_params * pf_dtype_size(v->dtype), vae_config_tensors(&v->cfg),
+                              &v->pool);
 }
 
 pf_status pf_vae_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_vae **out) {
@@ -107,7 +106,7 @@ pf_status pf_vae_load(const char *dir, pf_backend *be, pf_dtype dtype, pf_vae **
     if (rc != PF_OK) return pf_error_wrap(rc, "loading the VAE from %s", dir);
     pf_vae *v = NULL;
     rc = vae_new(&cfg, be, dtype, ds, &v);
-    if (rc == PF_OK) rc = pf_pool_create(be, vae_pool_chunk(v), &v->pool);
+    if (rc == PF_OK) rc = vae_pool_create(v, be);
     if (rc == PF_OK) {
         pf_loader L;
         pf_loader_init(&L, w, v->pool, dtype, "VAE");
@@ -131,7 +130,7 @@ pf_status pf_vae_create_random(const pf_vae_config *cfg, pf_backend *be, pf_dtyp
     PF_TRY(vae_config_check(cfg, "VAE config"));
     pf_vae *v = NULL;
     PF_TRY(vae_new(cfg, be, dtype, 8, &v));
-    pf_status rc = pf_pool_create(be, vae_pool_chunk(v), &v->pool);
+    pf_status rc = vae_pool_create(v, be);
     if (rc == PF_OK) rc = vae_weights_build(v, VAE_W_RANDOM, NULL, seed);
     if (rc != PF_OK) {
         pf_vae_free(v);
@@ -240,10 +239,7 @@ static pf_status vae_run_graph(vae_run *R, vae_tmode mode, int64_t t, int64_t h,
     }
     vae_graph *e = &R->graphs[R->n_graphs++];
     *e = (vae_graph){.mode = mode, .t = t, .h = h, .w = w, .g = g, .in = in, .out = y};
-    for (int i = 0; i < pf_graph_n_nodes(g); i++) {
-        pf_tensor *n = pf_graph_node(g, i);
-        if (n->op != PF_OP_NONE && n->op != PF_OP_VIEW) e->flops += pf_node_flops(n);
-    }
+    e->flops = pf_graph_flops(g);
     *out = e;
     return PF_OK;
 }
@@ -536,6 +532,26 @@ static void vae_fill_mem(const pf_vae *vae, const vae_job *J, pf_vae_mem *mem) {
     mem->flops = vae->last_flops;
 }
 
+/* Plan job J dry into *mem (plus extra_host bytes of host buffers) and free it; the figures
+ * of the last real call are kept. */
+static pf_status vae_predict_job(pf_vae *vae, vae_job *J, size_t extra_host, pf_vae_mem *mem) {
+    size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
+    int n = vae->last_graphs, nr = vae->last_runs;
+    double fl = vae->last_flops;
+    pf_status rc = vae_job_run(vae, J, true);
+    if (rc == PF_OK) {
+        vae_fill_mem(vae, J, mem);
+        mem->host_bytes += extra_host;
+    }
+    vae->last_arena_bytes = a;
+    vae->last_cache_bytes = c;
+    vae->last_graphs = n;
+    vae->last_runs = nr;
+    vae->last_flops = fl;
+    vae_job_free(J);
+    return rc;
+}
+
 pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_vae_opts *opts, pf_vae_mem *mem) {
     pf_vae_opts def;
     pf_vae_opts_default(&def);
@@ -544,19 +560,7 @@ pf_status pf_vae_decode_predict_mem(pf_vae *vae, int T, int h, int w, const pf_v
     memset(mem, 0, sizeof *mem);
     vae_job J;
     PF_TRY(vae_decode_job(vae, NULL, T, h, w, o, &J));
-    /* the memory of the last real call is kept */
-    size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
-    int n = vae->last_graphs, nr = vae->last_runs;
-    double fl = vae->last_flops;
-    pf_status rc = vae_job_run(vae, &J, true);
-    if (rc == PF_OK) vae_fill_mem(vae, &J, mem);
-    vae->last_arena_bytes = a;
-    vae->last_cache_bytes = c;
-    vae->last_graphs = n;
-    vae->last_runs = nr;
-    vae->last_flops = fl;
-    vae_job_free(&J);
-    return rc;
+    return vae_predict_job(vae, &J, 0, mem);
 }
 
 pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_vae_opts *opts, pf_vae_mem *mem) {
@@ -567,21 +571,8 @@ pf_status pf_vae_encode_predict_mem(pf_vae *vae, int T, int H, int W, const pf_v
     memset(mem, 0, sizeof *mem);
     vae_job J;
     PF_TRY(vae_encode_job(vae, NULL, T, H, W, o, &J));
-    size_t a = vae->last_arena_bytes, c = vae->last_cache_bytes;
-    int n = vae->last_graphs, nr = vae->last_runs;
-    double fl = vae->last_flops;
-    pf_status rc = vae_job_run(vae, &J, true);
-    if (rc == PF_OK) {
-        vae_fill_mem(vae, &J, mem);
-        mem->host_bytes += (size_t)(J.cout * J.Tout * J.tiling.rows.total * J.tiling.cols.total) * sizeof(float);
-    }
-    vae->last_arena_bytes = a;
-    vae->last_cache_bytes = c;
-    vae->last_graphs = n;
-    vae->last_runs = nr;
-    vae->last_flops = fl;
-    vae_job_free(&J);
-    return rc;
+    size_t out_bytes = (size_t)(J.cout * J.Tout * J.tiling.rows.total * J.tiling.cols.total) * sizeof(float);
+    return vae_predict_job(vae, &J, out_bytes, mem);
 }
 
 pf_status pf_vae_decode_predict(pf_vae *vae, int T, int h, int w, const pf_vae_opts *opts, size_t *peak_bytes) {

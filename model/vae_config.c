@@ -70,6 +70,21 @@ int64_t vae_config_params(const pf_vae_config *c) {
     return n;
 }
 
+int64_t vae_config_tensors(const pf_vae_config *c) {
+    /* every conv and norm is a weight and a bias: a resnet has 4 (+ a shortcut conv), a mid
+     * block 2 resnets, a group norm and 4 projections */
+    const int64_t mid = 2 * 8 + 2 + 8;
+    int64_t n = 2 + mid + 4 + 2 + 2 + 2 + mid + 4; /* conv_in, mid, norm + conv_out (both), quant convs */
+    const int *e = c->enc_channels, *d = c->dec_channels;
+    for (int i = 0; i < VAE_BLOCKS; i++) {
+        n += 8 * c->enc_layers[i] + 2 * (i && e[i - 1] != e[i]) + 2 * c->enc_spatial_down[i] +
+             2 * c->enc_temporal_down[i];
+        int prev = i ? d[VAE_BLOCKS - i] : d[VAE_BLOCKS - 1], co = d[VAE_BLOCKS - 1 - i];
+        n += 8 * c->dec_layers[i] + 2 * (prev != co) + 2 * c->dec_spatial_up[i] + 2 * c->dec_temporal_up[i];
+    }
+    return n;
+}
+
 pf_status vae_config_check(const pf_vae_config *c, const char *label) {
     if (c->latent_channels <= 0 || c->in_channels <= 0 || c->out_channels <= 0)
         return pf_error(PF_ERR_FORMAT, "%s: channel counts must be positive (latent %d, in %d, out %d)", label,
@@ -129,13 +144,7 @@ static pf_status vae_json_bools(const pf_json *j, const char *key, bool *out, co
 }
 
 static pf_status vae_json_int(const pf_json *j, const char *key, int def, int *out) {
-    pf_status rc = PF_OK;
-    int64_t v = pf_json_opt_int(j, key, def, &rc);
-    if (rc != PF_OK) return rc;
-    if (v < INT32_MIN || v > INT32_MAX)
-        return pf_error(PF_ERR_FORMAT, "%s: \"%s\" is out of range", pf_json_label(j), key);
-    *out = (int)v;
-    return PF_OK;
+    return pf_json_int_in(j, key, false, def, INT32_MIN, INT32_MAX, out);
 }
 
 /* Every entry of a string array must be `want` (the only block type this port knows). */

@@ -6,11 +6,13 @@
  *
  * Files:
  *   vae_config.c   config.json -> pf_vae_config, checks, the released config
- *   vae_weights.c  every tensor declared with its shape: loaded, random or unallocated
+ *   vae_weights.c  every tensor declared with its shape: loaded or random (unfilled on
+ *                  the meta backend)
  *   vae_blocks.c   CausalConv3d (with its chunk cache), resnet, mid block, samplers
  *   vae_decoder.c  CausalVaeDecoder graph for one chunk of one tile
  *   vae_encoder.c  CausalVaeEncoder graph for one chunk of one tile
  *   vae_tiling.c   tile layout, blending, crops; chunk schedule
+ *   vae_save.c     pf_vae_save: the model back into an official folder
  *   vae.c          public API: decode / encode drivers, graph reuse, predictions
  */
 #ifndef PF_VAE_INTERNAL_H
@@ -119,6 +121,8 @@ pf_status vae_config_load(const char *path, pf_vae_config *cfg, int *downsample_
 pf_status vae_config_check(const pf_vae_config *cfg, const char *label);
 /* Elements of every tensor of the model (weights and biases). */
 int64_t vae_config_params(const pf_vae_config *cfg);
+/* Tensors of the model (every conv and norm has a weight and a bias). */
+int64_t vae_config_tensors(const pf_vae_config *cfg);
 
 /* ---- vae_weights.c ---- */
 typedef enum { VAE_W_LOAD = 0, VAE_W_RANDOM } vae_w_mode;
@@ -212,7 +216,7 @@ typedef struct vae_blender {
     float **bottom;     /* per column: last `blend` rows of the tile above, [planes, rows, tw] */
     int64_t *bottom_rows, *bottom_w;
     float *right;       /* right strip of the tile to the left, [planes, th, cols] */
-    int64_t right_cols, right_h;
+    int64_t right_cols;
     size_t host_bytes;
 } vae_blender;
 

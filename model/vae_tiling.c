@@ -184,7 +184,6 @@ void vae_blender_put(vae_blender *b, int i, int j, float *tile, float *out) {
         b->bottom_rows[j] = sr;
         b->bottom_w[j] = tw;
         b->right_cols = sc;
-        b->right_h = th;
     }
     /* crop to row_limit and place: rows and columns of earlier tiles come first */
     int64_t oy = 0, ox = 0, OH = t->rows.total, OW = t->cols.total;

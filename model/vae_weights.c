@@ -1,13 +1,14 @@
 /*
  * Every tensor of CausalVideoVAE, declared once with its official name and shape.
  * The same declarations load a checkpoint (pf_loader: all missing or mis-shaped
- * tensors reported together) or fill seeded random weights for benchmarks (left
- * unfilled on the meta backend, which has no memory).
+ * tensors reported together) or fill seeded random weights for benchmarks
+ * (pf_random_fill; left unfilled on the meta backend, which has no memory).
  *
  * Names: a CausalConv3d NAME holds an nn.Conv3d as NAME.conv, so its keys are
  * NAME.conv.weight [co, ci, kt, kh, kw] and NAME.conv.bias [co].
  */
 #include "vae_internal.h"
+#include "pf_random_fill.h"
 
 typedef enum { VAE_INIT_FANIN = 0, VAE_INIT_ONE, VAE_INIT_BIAS } vae_init;
 
@@ -15,10 +16,9 @@ typedef struct vae_wctx {
     pf_vae *vae;
     vae_w_mode mode;
     pf_loader *L;
-    uint64_t rng;
-    float *host; /* fill buffer (random mode) */
-    size_t host_cap;
-    pf_status status; /* first failure outside the loader (random / virtual) */
+    pf_random_fill rand;
+    uint64_t n_random; /* tensors drawn so far: the stream of the next one */
+    pf_status status;  /* random mode: the first failure */
 } vae_wctx;
 
 /* Copy a name, truncating to the destination (official names are < 64 characters). */
@@ -31,35 +31,19 @@ static void vae_copy_name(char *dst, size_t n, const char *src) {
 
 /* ---------------------------------------------------------------- random fill */
 
-static uint64_t vae_splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* uniform in [-1, 1) */
-static float vae_uniform(uint64_t *s) { return (float)((double)(vae_splitmix(s) >> 11) * 0x1.0p-52 - 1.0); }
-
 static pf_tensor *vae_random_tensor(vae_wctx *W, vae_init init, int ndim, const int64_t *shape, const char *name) {
     pf_tensor *t = pf_pool_tensor(W->vae->pool, W->vae->dtype, ndim, shape, name);
-    if (!t || pf_backend_is_meta(W->vae->be)) return t;
-    size_t n = (size_t)pf_nelem(t);
-    if (n > W->host_cap) {
-        float *h = pf_realloc(W->host, n * sizeof(float), "VAE random weights");
-        if (!h) return NULL;
-        W->host = h;
-        W->host_cap = n;
-    }
-    /* unit-variance activations: uniform with variance 1 / fan_in for weights */
+    if (!t) return NULL;
+    /* unit-variance activations: std 1 / sqrt(fan_in) for weights; norm weights near 1 and
+     * biases near 0 with the spread of a uniform on +-0.1 and +-0.02 */
     double fan_in = 1.0;
     for (int i = 1; i < ndim; i++) fan_in *= (double)shape[i];
-    float a = init == VAE_INIT_FANIN ? (float)sqrt(3.0 / fan_in) : 0.02f;
-    for (size_t i = 0; i < n; i++) {
-        float u = vae_uniform(&W->rng);
-        W->host[i] = init == VAE_INIT_ONE ? 1.0f + 0.1f * u : a * u;
-    }
-    if (pf_tensor_set_as(t, W->host, PF_F32, n) != PF_OK) return NULL;
+    const float inv_sqrt3 = 0.57735027f;
+    float mean = init == VAE_INIT_ONE ? 1.0f : 0.0f;
+    float std = init == VAE_INIT_FANIN ? (float)(1.0 / sqrt(fan_in))
+                : init == VAE_INIT_ONE ? 0.1f * inv_sqrt3
+                                       : 0.02f * inv_sqrt3;
+    if (pf_random_fill_tensor(&W->rand, t, W->n_random++, mean, std) != PF_OK) return NULL;
     return t;
 }
 
@@ -215,7 +199,7 @@ static pf_status vae_decoder_decl(vae_wctx *W, vae_decoder *d, const pf_vae_conf
 }
 
 pf_status vae_weights_build(pf_vae *vae, vae_w_mode mode, pf_loader *L, uint64_t seed) {
-    vae_wctx W = {.vae = vae, .mode = mode, .L = L, .rng = seed ^ 0x5641452d77656967ull};
+    vae_wctx W = {.vae = vae, .mode = mode, .L = L, .rand = {.seed = seed ^ 0x5641452d77656967ull}};
     const pf_vae_config *c = &vae->cfg;
     int lat = c->latent_channels;
     pf_status rc = vae_encoder_decl(&W, &vae->enc, c);
@@ -224,7 +208,7 @@ pf_status vae_weights_build(pf_vae *vae, vae_w_mode mode, pf_loader *L, uint64_t
         vae_conv_decl(&W, &vae->quant_conv, "quant_conv", 2 * lat, 2 * lat, 1, 1, 1, 1);
         vae_conv_decl(&W, &vae->post_quant_conv, "post_quant_conv", lat, lat, 1, 1, 1, 1);
     }
-    free(W.host);
+    pf_random_fill_free(&W.rand);
     if (rc != PF_OK) return pf_error(rc, "VAE: out of host memory declaring the model");
     return W.status;
 }

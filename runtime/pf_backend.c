@@ -149,6 +149,8 @@ struct pf_pool {
     pf_tensor **tensors;
     int n_tensors, cap_tensors;
     size_t bytes;
+    bool sized;         /* pf_pool_create_for: chunks sized to what is still expected */
+    size_t expect_left; /* bytes (aligned) still expected */
 };
 
 pf_status pf_pool_create(pf_backend *be, size_t chunk_size, pf_pool **out) {
@@ -163,6 +165,17 @@ pf_status pf_pool_create(pf_backend *be, size_t chunk_size, pf_pool **out) {
     p->chunk_size = chunk_size ? chunk_size : PF_MIN((size_t)256 << 20, info.max_buffer_size);
     p->last_shared = -1;
     *out = p;
+    return PF_OK;
+}
+
+pf_status pf_pool_create_for(pf_backend *be, size_t bytes, int64_t n_tensors, pf_pool **out) {
+    PF_TRY(pf_pool_create(be, 0, out));
+    pf_pool *p = *out;
+    /* each tensor starts at an aligned offset: at most alignment - 1 bytes of padding after it */
+    size_t expect = bytes + (size_t)PF_MAX(n_tensors, 0) * p->alignment;
+    p->chunk_size = PF_MAX(PF_MIN(p->chunk_size, expect), p->alignment);
+    p->sized = true;
+    p->expect_left = expect;
     return PF_OK;
 }
 
@@ -229,15 +242,19 @@ pf_tensor *pf_pool_tensor(pf_pool *p, pf_dtype dt, int ndim, const int64_t *ne, 
         p->cap_tensors = cap;
     }
     pf_buffer *buf;
-    if (bytes > p->chunk_size / 2) { /* big tensors get their own buffer */
+    bool fits = p->last_shared >= 0 && p->used_in_last + bytes <= p->bufs[p->last_shared]->size;
+    /* big tensors get their own buffer (in a sized pool: unless the chunk, sized for them, has room) */
+    if (bytes > p->chunk_size / 2 && !(p->sized && fits)) {
         if (pf_pool_push_buf(p, bytes, &buf) != PF_OK) {
             free(t);
             return NULL;
         }
         t->offset = 0;
     } else {
-        if (p->last_shared < 0 || p->used_in_last + bytes > p->bufs[p->last_shared]->size) {
-            if (pf_pool_push_buf(p, p->chunk_size, &buf) != PF_OK) {
+        if (!fits) {
+            /* a sized pool's last chunk holds just what is still expected */
+            size_t size = p->sized && p->expect_left >= bytes ? PF_MIN(p->chunk_size, p->expect_left) : p->chunk_size;
+            if (pf_pool_push_buf(p, size, &buf) != PF_OK) {
                 free(t);
                 return NULL;
             }
@@ -250,6 +267,7 @@ pf_tensor *pf_pool_tensor(pf_pool *p, pf_dtype dt, int ndim, const int64_t *ne, 
     }
     t->buffer = buf;
     p->bytes += bytes;
+    p->expect_left = p->expect_left > bytes ? p->expect_left - bytes : 0;
     p->tensors[p->n_tensors++] = t;
     return t;
 }

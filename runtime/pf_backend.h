@@ -99,6 +99,11 @@ pf_status pf_tensor_copy(pf_tensor *dst, pf_tensor *src);
 typedef struct pf_pool pf_pool;
 /* chunk_size 0: min(256 MiB, max_buffer_size). */
 pf_status pf_pool_create(pf_backend *be, size_t chunk_size, pf_pool **out);
+/* A pool for weights known in advance: about `bytes` in `n_tensors` tensors. Its chunks are
+ * sized to what is still expected (at most the default chunk), so a small model allocates
+ * what it holds rather than a mostly empty 256 MiB chunk. Tensors beyond the estimate still
+ * get memory, in chunks of min(256 MiB, the estimate). */
+pf_status pf_pool_create_for(pf_backend *be, size_t bytes, int64_t n_tensors, pf_pool **out);
 void pf_pool_free(pf_pool *p);
 /* Allocate a contiguous tensor with storage; flagged EXTERNAL. Owned by the pool. */
 pf_tensor *pf_pool_tensor(pf_pool *p, pf_dtype dt, int ndim, const int64_t *ne, const char *name);

@@ -827,3 +827,9 @@ double pf_node_flops(const pf_tensor *n) {
         return (double)pf_nelem(n);
     }
 }
+
+double pf_graph_flops(const pf_graph *g) {
+    double f = 0.0;
+    for (int i = 0; g && i < g->n_nodes; i++) f += pf_node_flops(g->nodes[i]);
+    return f;
+}

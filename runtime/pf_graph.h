@@ -212,7 +212,8 @@ const char *pf_op_name(pf_op op);
 const char *pf_unary_name(pf_unary f);
 /* Whether dst may take src0's memory when src0 dies at this node (same size and dtype). */
 bool pf_op_can_inplace(const pf_tensor *node);
-/* Approximate FLOPs of a node (matmul/attention/conv dominate). */
+/* Approximate FLOPs of a node (matmul/attention/conv dominate), and of a graph's nodes. */
 double pf_node_flops(const pf_tensor *node);
+double pf_graph_flops(const pf_graph *g);
 
 #endif /* PF_GRAPH_H */

@@ -232,6 +232,19 @@ int64_t pf_json_opt_int(const pf_json *j, const char *key, int64_t def, pf_statu
     return v;
 }
 
+pf_status pf_json_int_in(const pf_json *j, const char *key, bool required, int64_t def, int64_t lo, int64_t hi,
+                         int *out) {
+    const cJSON *n = lookup(j, key);
+    int64_t v = def;
+    if (n && !cJSON_IsNull(n)) PF_TRY(get_int(j, key, n, &v));
+    else if (required) return pf_error(PF_ERR_FORMAT, "%s: missing key \"%s\"", pf_json_label(j), key);
+    if (v < lo || v > hi)
+        return pf_error(PF_ERR_FORMAT, "%s: \"%s\" is %lld, expected %lld..%lld", pf_json_label(j), key, (long long)v,
+                        (long long)lo, (long long)hi);
+    *out = (int)v;
+    return PF_OK;
+}
+
 double pf_json_opt_num(const pf_json *j, const char *key, double def, pf_status *rc) {
     const cJSON *n = lookup(j, key);
     if (!n || cJSON_IsNull(n)) return def;

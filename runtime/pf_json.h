@@ -33,4 +33,9 @@ double pf_json_opt_num(const pf_json *j, const char *key, double def, pf_status 
 bool pf_json_opt_bool(const pf_json *j, const char *key, bool def, pf_status *rc);
 const char *pf_json_opt_str(const pf_json *j, const char *key, const char *def, pf_status *rc);
 
+/* An integer key into *out, checked to lie in [lo, hi] (lo and hi within int). Absent or
+ * null: `def`, or PF_ERR_FORMAT "missing key" when `required`. Errors name the file and the key. */
+pf_status pf_json_int_in(const pf_json *j, const char *key, bool required, int64_t def, int64_t lo, int64_t hi,
+                         int *out);
+
 #endif /* PF_JSON_H */

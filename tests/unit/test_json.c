@@ -123,4 +123,23 @@ static pf_test_result test_files(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_getters), PF_TEST(test_errors_name_file_and_key), PF_TEST(test_files))
+/* pf_json_int_in: the range, the default for absent or null keys, required keys. */
+static pf_test_result test_int_in(void) {
+    pf_json *j;
+    CHECK_OK(pf_json_parse(config, strlen(config), "dir/config.json", &j));
+    int v = -1;
+    CHECK_OK(pf_json_int_in(j, "num_layers", true, 0, 1, 100, &v));
+    CHECK(v == 2);
+    CHECK_OK(pf_json_int_in(j, "nope", false, 7, 1, 100, &v));
+    CHECK(v == 7);
+    CHECK_OK(pf_json_int_in(j, "pooled_projection_dim", false, 5, 1, 100, &v));
+    CHECK(v == 5);
+    CHECK_ERR(pf_json_int_in(j, "nope", true, 7, 1, 100, &v), PF_ERR_FORMAT, "dir/config.json: missing key \"nope\"");
+    CHECK_ERR(pf_json_int_in(j, "num_layers", true, 0, 9, 100, &v), PF_ERR_FORMAT, "\"num_layers\" is 2, expected 9..100");
+    CHECK_ERR(pf_json_int_in(j, "frac", false, 0, 0, 100, &v), PF_ERR_FORMAT, "key 'frac' is a number, not an integer");
+    CHECK(v == 5);
+    pf_json_free(j);
+    return PF_T_PASS;
+}
+
+PF_TEST_MAIN(PF_TEST(test_getters), PF_TEST(test_errors_name_file_and_key), PF_TEST(test_int_in), PF_TEST(test_files))
