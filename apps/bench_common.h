@@ -42,6 +42,11 @@ double pf_bench_median(double *v, int n);
 /* "conditions: backend cpu (DEVICE), threads N, dtype D, GEMM ..." and the date. */
 void pf_bench_print_conditions(FILE *f, pf_backend *be, const pf_bench_opts *o, const char *dtype);
 
+/* Throughput (FLOP/s, median of reps after a warm-up) of one n x n x n GEMM y = x W^T on
+ * backend be, inputs and output in dtype dt: the practical peak a model's FLOP rate is
+ * compared with. Memory is freed before returning. */
+pf_status pf_bench_gemm_peak(pf_backend *be, pf_dtype dt, int n, int reps, double *flops_per_s);
+
 /* Create the benchmark's backend from the options (CPU: fast kernels, o->threads). */
 pf_status pf_bench_backend(const pf_bench_opts *o, pf_backend **out);
 

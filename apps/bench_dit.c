@@ -18,6 +18,7 @@
 typedef struct {
     const char *variant, *res, *backend;
     int unit, stage, reps, threads;
+    int gemm_peak;                    /* 0: skip; else the size of the square reference GEMM */
     int blocks_double, blocks_single; /* -1: the released counts */
     pf_dtype dtype, act;
     uint64_t seed;
@@ -26,14 +27,17 @@ typedef struct {
 static void bench_dit_usage(FILE *f) {
     fprintf(f, "usage: pflow bench dit [--variant miniflux|sd3] [--res 384p|768p] [--unit K] [--stage S]\n"
                "                      [--backend B] [--dtype f32|bf16] [--act f32|bf16] [--reps N] [--threads N]\n"
-               "                      [--blocks D[,S]]\n\n"
+               "                      [--blocks D[,S]] [--gemm-peak N]\n\n"
                "One DiT forward with random weights at the released size, in the layout of unit K (0 = first\n"
                "frame, K >= 1 with K history frames) and pyramid stage S (0 = quarter, 2 = full resolution),\n"
                "batch 2 (CFG) and 128 text tokens. --dtype is the weight dtype (default bf16), --act the\n"
                "activation dtype (default f32). The first call (graph build and planning) is timed apart.\n"
                "--backend meta plans the call without running it (FLOPs and memory only).\n"
                "--blocks keeps only D double (joint) and S single blocks at the released width: a per-block\n"
-               "profile (e.g. PF_VK_PROFILE=1 ... --backend vulkan --blocks 1,0) without the whole model.\n");
+               "profile (e.g. PF_VK_PROFILE=1 ... --backend vulkan --blocks 1,0) without the whole model.\n"
+               "--gemm-peak N first times an N x N x N GEMM (x W^T) on the same backend in the weight dtype\n"
+               "(e.g. 8192) and reports the call's throughput as a share of it.\n"
+               "Per call: the median of --reps calls (default 1) after the first.\n");
 }
 
 static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
@@ -72,6 +76,8 @@ static int bench_dit_parse(int argc, char **argv, bench_dit_opts *o) {
             rc = pf_bench_int("dit", a, v, 0, 2, &o->stage) ? 0 : 2;
         else if (!strcmp(a, "--reps"))
             rc = pf_bench_int("dit", a, v, 1, 1000, &o->reps) ? 0 : 2;
+        else if (!strcmp(a, "--gemm-peak"))
+            rc = pf_bench_int("dit", a, v, 0, 32768, &o->gemm_peak) ? 0 : 2;
         else if (!strcmp(a, "--threads"))
             rc = pf_bench_int("dit", a, v, 0, 1024, &o->threads) ? 0 : 2;
         else if (!strcmp(a, "--blocks")) {
@@ -160,6 +166,14 @@ int pf_bench_dit(int argc, char **argv) {
     pf_backend_info info;
     pf_backend_get_info(be, &info);
 
+    double gemm_flops = 0.0; /* FLOP/s of the reference GEMM, measured before the weights take memory */
+    if (o.gemm_peak > 0 && !meta) {
+        if (pf_bench_gemm_peak(be, o.dtype, o.gemm_peak, 5, &gemm_flops) != PF_OK) {
+            pf_backend_free(be);
+            return bench_dit_fail("reference GEMM");
+        }
+    }
+
     pf_dit_config cfg;
     pf_dit_config_released(flux ? PF_DIT_FLUX : PF_DIT_MMDIT, &cfg);
     if (o.blocks_double >= 0) { /* fewer blocks, same widths */
@@ -228,6 +242,9 @@ int pf_bench_dit(int argc, char **argv) {
     printf("              %lld image tokens (%lld in the current clip) + %d text = %lld per sample\n",
            (long long)img_tokens, (long long)t[n_clips - 1] * (h[n_clips - 1] / 2) * (w[n_clips - 1] / 2),
            BENCH_TEXT_TOKENS, (long long)img_tokens + BENCH_TEXT_TOKENS);
+    if (gemm_flops > 0)
+        printf("  GEMM peak   %d x %d x %d, %s, same backend: %.1f TFLOP/s (median of 5)\n", o.gemm_peak, o.gemm_peak,
+               o.gemm_peak, pf_dtype_name(o.dtype), gemm_flops * 1e-12);
     fflush(stdout);
 
     /* the usual estimate: batch x (2 x weights x tokens + 4 x tokens^2 x hidden x layers) */
@@ -254,25 +271,34 @@ int pf_bench_dit(int argc, char **argv) {
         ret = bench_dit_fail("forward");
         goto done;
     }
-    double t_first = pf_time_now() - t0, t_sum = 0.0, t_min = 1e300;
+    double t_first = pf_time_now() - t0;
+    double *times = pf_malloc(sizeof(double) * (size_t)o.reps, "bench times");
+    if (!times) {
+        ret = bench_dit_fail("timing");
+        goto done;
+    }
     for (int r = 0; r < o.reps; r++) {
         ts[0] = ts[1] = 900.0f - 37.0f * (float)r;
         t0 = pf_time_now();
         if (pf_dit_forward(dit, &in, vel) != PF_OK) {
+            free(times);
             ret = bench_dit_fail("forward");
             goto done;
         }
-        double dt = pf_time_now() - t0;
-        t_sum += dt;
-        if (dt < t_min) t_min = dt;
+        times[r] = pf_time_now() - t0;
     }
-    double t_mean = t_sum / o.reps;
+    const double t_med = pf_bench_median(times, o.reps), t_min = times[0]; /* sorted */
+    free(times);
     pf_dit_get_stats(dit, &st);
     printf("  first call  %.3f s (graph build, planning and one run)\n", t_first);
-    printf("  per call    %.3f s (mean of %d, min %.3f s)\n", t_mean, o.reps, t_min);
+    printf("  per call    %.4f s (median of %d, min %.4f s)\n", t_med, o.reps, t_min);
     printf("  FLOPs       %.3f TFLOP per call counted over the graph's nodes (estimate %.3f TFLOP)\n", st.flops * 1e-12,
            formula * 1e-12);
-    printf("  throughput  %.1f GFLOP/s (graph count / mean time)\n", st.flops / t_mean * 1e-9);
+    printf("  throughput  %.1f GFLOP/s (graph count / median time)", st.flops / t_med * 1e-9);
+    if (gemm_flops > 0)
+        printf(", %.1f %% of the %d^3 GEMM's %.1f TFLOP/s; by the estimate %.1f %%", 100.0 * st.flops / t_med / gemm_flops,
+               o.gemm_peak, gemm_flops * 1e-12, 100.0 * formula / t_med / gemm_flops);
+    printf("\n");
     printf("  memory      planner peak %s for this layout, weights %s\n",
            pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1),
            pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The whole GPU validation in one device call: CUDA and Vulkan in one build, then, in order
+# of importance (each step under its own limit, all within PF_GPU_BUDGET seconds, default 480):
+#   build     CUDA (CMAKE_CUDA_ARCHITECTURES=$PF_GPU_ARCHS, default 90a: the lent cards are
+#             Hopper) + Vulkan from the SPIR-V, headers and volk staged in .vkcarry; no
+#             FFmpeg, libpng, OpenBLAS (the machine has no Debian -dev libraries)
+#   tests     test_cuda_backend, test_vulkan (the backends' own unit tests)
+#   conform   the CI conformance list on cuda and on vulkan (the NVIDIA driver)
+#   golden    pflow check-golden on cuda and vulkan at f32 and bf16
+#   bench     pflow bench dit: cuda with the 8192^3 bf16 GEMM peak first, vulkan on the same
+#             card, the per-op Vulkan profile of one block, the other rows of the CUDA table
+#             (miniFLUX and SD3: 384p unit 0 and 15, 768p unit 0; stage 2); bench vae on cuda
+#   full      the conformance_full sweep (every backend of the build) for what time is left,
+#             then compute-sanitizer memcheck on the CUDA conformance list
+# Prepare here first: bash ci/vk_prepare.sh (SPIR-V, headers, volk -> .vkcarry; golden pack
+# -> .golden; cJSON/utf8proc -> .deps) and the Vulkan loader .deb in .gl (docs/gpu-machine.md).
+# Device call: for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; bash ci/device_check.sh
+#   carry [".vkcarry", ".golden", ".deps", ".gl"]
+# Logs in $OUT, a summary table last (the device tool returns the end of the output).
+set -u -o pipefail
+cd "$(dirname "$0")/.." || exit 1
+root=$PWD
+OUT=${OUT:-$root/out/device_check}
+mkdir -p "$OUT"
+budget=${PF_GPU_BUDGET:-480}
+archs=${PF_GPU_ARCHS:-90a}
+t_start=$(date +%s)
+summary=$OUT/summary.txt
+: >"$summary"
+failed=0
+export CMAKE_PREFIX_PATH=$root/.deps/root/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
+for d in "$root"/.deps/root/usr/lib/*-linux-gnu; do
+  [ -d "$d" ] && export LD_LIBRARY_PATH=$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+done
+[ -d "$root/.golden" ] && export PF_GOLDEN_DIR=$root/.golden
+# the NVIDIA Vulkan ICD when the loader finds none by itself (device README)
+nv_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nv_icd" ] && export VK_DRIVER_FILES=$nv_icd
+build=$root/build-dev
+bin=$build/pflow
+tests=$build/tests
+
+step() { # step NAME LIMIT LOG CMD...
+  local name=$1 limit=$2 log=$3
+  shift 3
+  local left=$((budget - ($(date +%s) - t_start)))
+  if [ "$left" -lt 10 ]; then
+    printf '%-40s SKIP  (time budget spent)\n' "$name" | tee -a "$summary"
+    return 0
+  fi
+  [ "$limit" -gt "$left" ] && limit=$left
+  local t0 rc verdict=ok
+  t0=$(date +%s)
+  echo "===== $name: $*" >>"$OUT/$log"
+  timeout --kill-after=5 "$limit" "$@" >>"$OUT/$log" 2>&1
+  rc=$?
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then verdict=TIMEOUT
+  elif [ $rc -eq 77 ]; then verdict=SKIP
+  elif [ $rc -ne 0 ]; then verdict=FAIL; fi
+  [ "$verdict" != ok ] && [ "$verdict" != SKIP ] && failed=1
+  printf '%-40s %-7s rc=%-3d %4ds  (%s)\n' "$name" "$verdict" "$rc" $(($(date +%s) - t0)) "$log" | tee -a "$summary"
+  return 0
+}
+
+{
+  echo "date: $(date -u)"
+  nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv 2>&1
+  nvcc --version 2>&1 | tail -2
+  cmake --version | head -1
+  echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
+  ldconfig -p | grep -E 'libvulkan|libcuda\.' || true
+} >>"$OUT/build.log" 2>&1
+
+vk_opts=(-DPF_VULKAN=OFF)
+if [ -d .vkcarry/spv ]; then
+  vk_opts=(-DPF_VULKAN=ON "-DPF_VULKAN_SPIRV_DIR=$root/.vkcarry/spv" "-DPF_VULKAN_INCLUDE=$root/.vkcarry/include"
+    "-DPF_VOLK_INCLUDE=$root/.vkcarry/include" -DPF_GLSLC=PF_GLSLC-NOTFOUND)
+fi
+generator=Ninja
+command -v ninja >/dev/null 2>&1 || generator="Unix Makefiles"
+step configure 90 build.log cmake -S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release -DPF_WERROR=OFF \
+  -DPF_CUDA=ON "${vk_opts[@]}" -DPF_FFMPEG=OFF -DPF_PNG=OFF -DPF_OPENBLAS=OFF -DPF_FUZZ=OFF \
+  "-DCMAKE_CUDA_ARCHITECTURES=$archs"
+step build 240 build.log cmake --build "$build" -j "$(nproc)"
+if [ ! -x "$bin" ]; then
+  echo "==== summary"
+  cat "$summary"
+  tail -40 "$OUT/build.log"
+  exit 1
+fi
+step "pflow devices" 20 build.log "$bin" devices
+cat "$OUT/build.log" | grep -A2 -E '^(cuda|vulkan) ' | head -8
+
+# ---- correctness
+step "test_cuda_backend" 60 tests.log "$tests/test_cuda_backend"
+step "test_vulkan" 60 tests.log "$tests/test_vulkan"
+step "conformance cuda" 90 conformance.log "$tests/test_conformance" --backend cuda
+step "conformance vulkan" 90 conformance.log "$tests/test_conformance" --backend vulkan
+if [ -n "${PF_GOLDEN_DIR:-}" ]; then
+  for be in cuda vulkan; do
+    step "check-golden $be f32" 90 golden.log "$bin" check-golden "$PF_GOLDEN_DIR" --backend $be --dtype f32 -v
+    step "check-golden $be bf16" 90 golden.log "$bin" check-golden "$PF_GOLDEN_DIR" --backend $be --dtype bf16 -v
+  done
+else
+  printf '%-40s SKIP  (no .golden)\n' check-golden | tee -a "$summary"
+fi
+
+# ---- speed (benchmarks: figures, not verdicts)
+bd=("$bin" bench dit --stage 2)
+step "bench dit cuda miniflux 384p u0" 90 bench.log "${bd[@]}" --backend cuda --variant miniflux --res 384p --unit 0 \
+  --gemm-peak 8192 --reps 10
+step "bench dit vulkan miniflux 384p u0" 90 bench.log "${bd[@]}" --backend vulkan --variant miniflux --res 384p \
+  --unit 0 --gemm-peak 8192 --reps 5
+step "vulkan profile: one double block" 45 bench.log env PF_VK_PROFILE=1 "${bd[@]}" --backend vulkan \
+  --variant miniflux --res 384p --unit 0 --blocks 1,0 --reps 2
+for row in "miniflux 384p 15" "miniflux 768p 0" "sd3 384p 0" "sd3 384p 15" "sd3 768p 0"; do
+  set -- $row
+  step "bench dit cuda $1 $2 u$3" 60 bench.log "${bd[@]}" --backend cuda --variant "$1" --res "$2" --unit "$3" \
+    --reps 10
+done
+step "bench vae cuda 384p 16 frames" 90 bench.log "$bin" bench vae --backend cuda --res 384p --frames 16 --dtype bf16
+
+# ---- what time is left: the full sweep, then the memory checker
+step "conformance_full (all backends)" 100 full.log "$tests/test_conformance_full" --budget 2
+if command -v compute-sanitizer >/dev/null 2>&1; then
+  step "memcheck conformance cuda" 90 full.log compute-sanitizer --error-exitcode 3 --print-limit 20 --tool memcheck \
+    "$tests/test_conformance" --backend cuda
+fi
+
+{
+  echo
+  echo "device_check: $(($(date +%s) - t_start)) s of $budget s; logs in $OUT"
+  grep -hE "^backend (cuda|vulkan):|passed, .* failed|per call|GEMM peak|throughput|ERROR SUMMARY" \
+    "$OUT"/*.log 2>/dev/null | head -60
+} >>"$summary"
+echo "==== summary"
+cat "$summary"
+exit $failed
