@@ -10,7 +10,8 @@
 #   bench     pflow bench dit: cuda with the 8192^3 bf16 GEMM peak first, vulkan on the same
 #             card, the per-op Vulkan profile of one block, the other rows of the CUDA table
 #             (miniFLUX and SD3: 384p unit 0 and 15, 768p unit 0; stage 2); bench vae on cuda
-#   full      the conformance_full sweep (every backend of the build) for what time is left,
+#   full      the conformance_full sweep (every backend of the build) over the op lists of a
+#             stage-2 DiT call of both variants and T5-XXL, for what time is left,
 #             then compute-sanitizer memcheck on the CUDA conformance list
 # Prepare here first: bash ci/vk_prepare.sh (SPIR-V, headers, volk -> .vkcarry; golden pack
 # -> .golden; cJSON/utf8proc -> .deps) and the Vulkan loader .deb in .gl (docs/gpu-machine.md).
@@ -121,7 +122,9 @@ done
 step "bench vae cuda 384p 16 frames" 90 bench.log "$bin" bench vae --backend cuda --res 384p --frames 16 --dtype bf16
 
 # ---- what time is left: the full sweep, then the memory checker
-step "conformance_full (all backends)" 100 full.log "$tests/test_conformance_full" --budget 2
+for origin in "miniflux 384p u3s2" "sd3 384p u3s2" "t5"; do
+  step "conformance_full $origin" 60 full.log "$tests/test_conformance_full" --origin "$origin" --budget 2
+done
 if command -v compute-sanitizer >/dev/null 2>&1; then
   step "memcheck conformance cuda" 90 full.log compute-sanitizer --error-exitcode 3 --print-limit 20 --tool memcheck \
     "$tests/test_conformance" --backend cuda
