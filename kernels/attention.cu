@@ -47,17 +47,6 @@ extern "C" int pf_cu_attention_tiles(int64_t D, int64_t Dv, int *bq, int *bk, si
     return 1;
 }
 
-/* The mask predicate of cpu_ops.h (pf_cpu_mask_allows). */
-__device__ __forceinline__ bool pf_cu_mask_allows(int mode, int64_t i, int64_t j, const int32_t *qm,
-                                                  const int32_t *km) {
-    switch (mode) {
-    case 1: /* PF_MASK_CAUSAL */ return j <= i;
-    case 2: /* PF_MASK_FRAME */ return ((qm[i] & 1) == (km[j] & 1)) && (qm[i] >> 1) >= (km[j] >> 1);
-    case 3: /* PF_MASK_KEY */ return (km[j] & 1) != 0;
-    default: return true;
-    }
-}
-
 __global__ void __launch_bounds__(PF_ATTN_THREADS) pf_k_attention(pf_cu_attn_args a, int BQ, int BK) {
     extern __shared__ float sm[];
     const int64_t D = a.D, Dv = a.Dv, H = a.H, Nq = a.Nq, Nk = a.Nk;

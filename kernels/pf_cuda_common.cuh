@@ -176,6 +176,25 @@ __device__ __forceinline__ float pf_cu_block_reduce(float v, float *sh, bool is_
     return sh[0];
 }
 
+/* ---------------------------------------------------------------- attention masks */
+
+/* The mask predicate of cpu_ops.h (pf_cpu_mask_allows) on the metas of query i and key
+ * j (meta = frame*2 + valid; unused by NONE and CAUSAL). Shared by both attention kernels. */
+__device__ __forceinline__ bool pf_cu_mask_allows_meta(int mode, int64_t i, int64_t j, int32_t qmi, int32_t kmj) {
+    switch (mode) {
+    case 1: /* PF_MASK_CAUSAL */ return j <= i;
+    case 2: /* PF_MASK_FRAME */ return ((qmi & 1) == (kmj & 1)) && (qmi >> 1) >= (kmj >> 1);
+    case 3: /* PF_MASK_KEY */ return (kmj & 1) != 0;
+    default: return true;
+    }
+}
+
+/* The same with the metas read from qm [Nq] and km [Nk] (NULL where the mode needs none). */
+__device__ __forceinline__ bool pf_cu_mask_allows(int mode, int64_t i, int64_t j, const int32_t *qm,
+                                                  const int32_t *km) {
+    return pf_cu_mask_allows_meta(mode, i, j, mode == 2 ? qm[i] : 0, mode >= 2 ? km[j] : 0);
+}
+
 /* ---------------------------------------------------------------- launch sizes */
 
 /* Blocks for a grid-stride loop over n items with `threads` per block (at least 1, capped). */

@@ -137,6 +137,15 @@ typedef struct pf_cu_attn_args {
 int pf_cu_attention_tiles(int64_t D, int64_t Dv, int *bq, int *bk, size_t *smem_bytes);
 cudaError_t pf_cu_attention(const pf_cu_attn_args *a, cudaStream_t stream);
 
+/* ---- tensor-core attention (attention_mma.cu) ---- */
+
+/* Non-zero when the tensor-core kernel takes a: q, k, v, o bf16, D == Dv == 64, no bias,
+ * any mask mode, B and H <= 65535, 16-byte aligned pointers (0 in the host emulation). */
+int pf_cu_attention_mma_ok(const pf_cu_attn_args *a);
+/* The same attention as pf_cu_attention for the arguments pf_cu_attention_mma_ok accepts
+ * (cudaErrorInvalidValue for others). */
+cudaError_t pf_cu_attention_mma(const pf_cu_attn_args *a, cudaStream_t stream);
+
 /* ---- causal conv3d (conv3d.cu) ---- */
 
 typedef struct pf_cu_conv3d_args {

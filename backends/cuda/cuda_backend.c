@@ -14,7 +14,8 @@
  * so an asynchronous fault is reported at the node that caused it.
  *
  * Environment: PF_CUDA_DEVICE (index), PF_CUDA_SYNC=1, PF_CUDA_GEMM=ref (reference
- * GEMM kernel instead of cuBLASLt, to cross-check it).
+ * GEMM kernel instead of cuBLASLt, to cross-check it), PF_CUDA_ATTN=simple (the
+ * general attention kernel instead of the tensor-core one, likewise).
  */
 #include "cuda_impl.h"
 #include "pf_backend_impl.h"
@@ -547,6 +548,8 @@ pf_status pf_backend_cuda_create(const pf_backend_options *opts, pf_backend **ou
     c->sync_each = pf_env_flag("PF_CUDA_SYNC");
     const char *gm = getenv("PF_CUDA_GEMM");
     c->gemm_ref = gm && !strcmp(gm, "ref");
+    const char *am = getenv("PF_CUDA_ATTN");
+    c->attn_simple = am && !strcmp(am, "simple");
     pf_status rc = pf_cuda_init(c);
     if (rc != PF_OK) {
         cuda_free_ctx(c);

@@ -130,8 +130,9 @@ typedef struct pf_cuda_ctx {
     int plan_next;
 
     /* options from the environment */
-    bool sync_each; /* PF_CUDA_SYNC=1: synchronise after every node (error localisation) */
-    bool gemm_ref;  /* PF_CUDA_GEMM=ref: reference GEMM kernel instead of cuBLASLt */
+    bool sync_each;   /* PF_CUDA_SYNC=1: synchronise after every node (error localisation) */
+    bool gemm_ref;    /* PF_CUDA_GEMM=ref: reference GEMM kernel instead of cuBLASLt */
+    bool attn_simple; /* PF_CUDA_ATTN=simple: the general attention kernel, never the tensor-core one */
 
     /* the node being computed (error messages, device error tags) */
     const pf_tensor *cur;

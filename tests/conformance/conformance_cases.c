@@ -420,6 +420,51 @@ static void add_gpu_paths(pf_conf_list *l) {
     c->ip[0] = PF_MASK_NONE;
     c->fp[0] = 0.044194173f;
 
+    /* the tensor-core attention (bf16, head dim 64, no bias): every mask mode, partial
+     * 64-query and 64-key tiles, Nq != Nk, skipped key tiles, rows that see no key */
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 none [1,200,2,64]x[1,77,2,64] (mma)");
+    pf_conf_in(c, PF_BF16, 4, SHAPE(1, 200, 2, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 4, SHAPE(1, 77, 2, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 4, SHAPE(1, 77, 2, 64), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_NONE;
+    c->fp[0] = 0.125f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 causal [2,200,2,64] (mma)");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_BF16, 4, SHAPE(2, 200, 2, 64), PF_FILL_RANDN);
+    c->ip[0] = PF_MASK_CAUSAL;
+    c->fp[0] = 0.125f;
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 key mask [2,77,2,64]x[2,200,2,64] (mma)");
+    pf_conf_in(c, PF_BF16, 4, SHAPE(2, 77, 2, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 4, SHAPE(2, 200, 2, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 4, SHAPE(2, 200, 2, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_I32, 2, SHAPE(2, 200), PF_FILL_KEY_META);
+    c->ip[0] = PF_MASK_KEY;
+    c->fp[0] = 0.125f;
+    /* 40 text tokens then 16 frames of about 65 image tokens: the first query tiles see
+     * none of the later key tiles (skipped); the two batches get different text prefixes */
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 frame mask [2,1088,1,64] 16 frames (mma skip)");
+    for (int i = 0; i < 3; i++) pf_conf_in(c, PF_BF16, 4, SHAPE(2, 1088, 1, 64), PF_FILL_RANDN);
+    for (int i = 0; i < 2; i++) {
+        pf_conf_input *m = pf_conf_in(c, PF_I32, 2, SHAPE(2, 1088), PF_FILL_FRAME_META);
+        m->range = 40;
+        m->frames = 16;
+    }
+    c->ip[0] = PF_MASK_FRAME;
+    c->fp[0] = 0.125f;
+    /* keys are image tokens only (valid bit 1): the queries' padding text tokens (valid
+     * bit 0) see no key and must come out as zeros */
+    c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 frame mask empty rows [2,200,2,64]x[2,77,2,64] (mma)");
+    pf_conf_in(c, PF_BF16, 4, SHAPE(2, 200, 2, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 4, SHAPE(2, 77, 2, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 4, SHAPE(2, 77, 2, 64), PF_FILL_RANDN);
+    pf_conf_input *fm = pf_conf_in(c, PF_I32, 2, SHAPE(2, 200), PF_FILL_FRAME_META);
+    fm->range = 24;
+    fm->frames = 3;
+    fm = pf_conf_in(c, PF_I32, 2, SHAPE(2, 77), PF_FILL_FRAME_META);
+    fm->range = 0;
+    fm->frames = 2;
+    c->ip[0] = PF_MASK_FRAME;
+    c->fp[0] = 0.125f;
+
     c = pf_conf_add(l, PF_OP_ADD, "add f32 5-d broadcast [2,3,4,5,6]+[2,1,4,1,6]");
     pf_conf_in(c, PF_F32, 5, SHAPE(2, 3, 4, 5, 6), PF_FILL_RANDN);
     pf_conf_in(c, PF_F32, 5, SHAPE(2, 1, 4, 1, 6), PF_FILL_RANDN);
