@@ -10,10 +10,11 @@
 #   golden    pflow check-golden on vulkan and cuda at f32 and bf16
 #   bench     pflow bench dit at bf16: cuda with the 8192^3 bf16 GEMM peak first, vulkan on the
 #             same card, the per-op Vulkan profile of one block, the other rows of the CUDA
-#             table (miniFLUX and SD3: 384p unit 0 and 15, 768p unit 0; stage 2), the simple
-#             attention kernel for comparison, nsys's kernel table of one call
+#             table (miniFLUX and SD3: 384p unit 0 and 15, 768p unit 0; stage 2), nsys's
+#             kernel table of one call
 #   full      the conformance_full sweep (every backend of the build) over the op list of an
-#             SD3 stage-2 call, bench vae on cuda, compute-sanitizer memcheck on attention
+#             SD3 stage-2 call
+# compute-sanitizer memcheck on the attention cases runs after the golden checks.
 # Prepare here first: bash ci/device_prepare.sh. Device call (docs/cuda.md):
 #   for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; bash ci/device_check.sh
 #   carry [".vkcarry", ".golden", ".deps", ".gl"]
@@ -95,24 +96,29 @@ cat "$OUT/build.log" | grep -A2 -E '^(cuda|vulkan) ' | head -8
 # ---- correctness
 step "test_cuda_backend" 60 tests.log "$tests/test_cuda_backend"
 step "test_vulkan" 60 tests.log "$tests/test_vulkan"
-step "conformance vulkan" 90 conformance.log "$tests/test_conformance" --backend vulkan
+step "conformance vulkan" 40 conformance.log "$tests/test_conformance" --backend vulkan
 step "conformance cuda" 90 conformance.log "$tests/test_conformance" --backend cuda
 step "conformance cuda attention simple" 60 conformance.log env PF_CUDA_ATTN=simple "$tests/test_conformance" \
   --backend cuda --op attention
 if [ -n "${PF_GOLDEN_DIR:-}" ]; then
   for be in vulkan cuda; do
-    step "check-golden $be f32" 90 golden.log "$bin" check-golden "$PF_GOLDEN_DIR" --backend $be --dtype f32 -v
-    step "check-golden $be bf16" 90 golden.log "$bin" check-golden "$PF_GOLDEN_DIR" --backend $be --dtype bf16 -v
+    step "check-golden $be f32" 40 golden.log "$bin" check-golden "$PF_GOLDEN_DIR" --backend $be --dtype f32 -v
+    step "check-golden $be bf16" 40 golden.log "$bin" check-golden "$PF_GOLDEN_DIR" --backend $be --dtype bf16 -v
   done
 else
   printf '%-40s SKIP  (no .golden)\n' check-golden | tee -a "$summary"
+fi
+
+if command -v compute-sanitizer >/dev/null 2>&1; then
+  step "memcheck conformance cuda attention" 45 full.log compute-sanitizer --error-exitcode 3 --print-limit 20 \
+    --tool memcheck "$tests/test_conformance" --backend cuda --op attention
 fi
 
 # ---- speed (benchmarks: figures, not verdicts); bf16 weights and activations, the GPU path
 bd=("$bin" bench dit --stage 2 --act bf16)
 step "bench dit cuda miniflux 384p u0" 60 bench.log "${bd[@]}" --backend cuda --variant miniflux --res 384p --unit 0 \
   --gemm-peak 8192 --reps 10
-step "bench dit vulkan miniflux 384p u0" 60 bench.log "${bd[@]}" --backend vulkan --variant miniflux --res 384p \
+step "bench dit vulkan miniflux 384p u0" 45 bench.log "${bd[@]}" --backend vulkan --variant miniflux --res 384p \
   --unit 0 --gemm-peak 8192 --reps 3
 step "vulkan profile: one double block" 30 bench.log env PF_VK_PROFILE=1 "${bd[@]}" --backend vulkan \
   --variant miniflux --res 384p --unit 0 --blocks 1,0 --reps 1
@@ -121,20 +127,13 @@ for row in "miniflux 384p 15" "miniflux 768p 0" "sd3 384p 0" "sd3 384p 15" "sd3 
   step "bench dit cuda $1 $2 u$3" 45 bench.log "${bd[@]}" --backend cuda --variant "$1" --res "$2" --unit "$3" \
     --reps 5
 done
-step "bench dit cuda u15, simple attention" 45 bench.log env PF_CUDA_ATTN=simple "${bd[@]}" --backend cuda \
-  --variant miniflux --res 384p --unit 15 --reps 3
 if command -v nsys >/dev/null 2>&1; then # where the time goes: the kernel table of one call
   step "nsys: cuda miniflux 384p u15" 60 profile.log nsys profile -o "$build/u15" --force-overwrite true \
     --stats=true --report cuda_gpu_kern_sum "${bd[@]}" --backend cuda --variant miniflux --res 384p --unit 15 --reps 1
 fi
 
-# ---- what time is left: the full sweep of one DiT call's ops, the VAE, the memory checker
+# ---- what time is left: the full sweep of one DiT call's ops
 step "conformance_full sd3 384p u3s2" 50 full.log "$tests/test_conformance_full" --origin "sd3 384p u3s2" --budget 2
-step "bench vae cuda 384p 2 frames" 45 bench.log "$bin" bench vae --backend cuda --res 384p --frames 2 --dtype bf16
-if command -v compute-sanitizer >/dev/null 2>&1; then
-  step "memcheck conformance cuda attention" 45 full.log compute-sanitizer --error-exitcode 3 --print-limit 20 \
-    --tool memcheck "$tests/test_conformance" --backend cuda --op attention
-fi
 
 {
   echo

@@ -358,8 +358,32 @@ static void stv(void *p, cudaDataType t, int64_t i, float v) {
         ((uint16_t *)p)[i] = (uint16_t)(u >> 16);
         return;
     }
-    fprintf(stderr, "EMU: f16 store not emulated\n");
-    abort();
+    /* f16, round to nearest even (what cuBLASLt's f16 output does) */
+    uint32_t x;
+    memcpy(&x, &v, 4);
+    uint32_t sign = (x >> 16) & 0x8000u, mant = x & 0x007fffffu;
+    int32_t e = (int32_t)((x >> 23) & 0xff) - 127 + 15;
+    uint16_t h;
+    if (((x >> 23) & 0xff) == 0xff)
+        h = (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0u));
+    else if (e >= 0x1f)
+        h = (uint16_t)(sign | 0x7c00u);
+    else if (e <= 0) {
+        if (e < -10)
+            h = (uint16_t)sign;
+        else {
+            mant |= 0x00800000u;
+            uint32_t shift = (uint32_t)(14 - e), half = mant >> shift, rem = mant & ((1u << shift) - 1u);
+            uint32_t mid = 1u << (shift - 1u);
+            if (rem > mid || (rem == mid && (half & 1u))) half++;
+            h = (uint16_t)(sign | half);
+        }
+    } else {
+        uint32_t half = ((uint32_t)e << 10) | (mant >> 13), rem = mant & 0x1fffu;
+        if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) half++; /* may carry into the exponent: right */
+        h = (uint16_t)(sign | half);
+    }
+    ((uint16_t *)p)[i] = h;
 }
 extern "C" {
 const char *cublasLtGetStatusName(cublasStatus_t s) {
