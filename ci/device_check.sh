@@ -96,6 +96,7 @@ cat "$OUT/build.log" | grep -A2 -E '^(cuda|vulkan) ' | head -8
 # ---- correctness
 step "test_cuda_backend" 60 tests.log "$tests/test_cuda_backend"
 step "test_vulkan" 60 tests.log "$tests/test_vulkan"
+step "generate on cuda, vulkan vs cpu" 60 tests.log "$tests/test_cli_backends"
 step "conformance vulkan" 40 conformance.log "$tests/test_conformance" --backend vulkan
 step "conformance cuda" 90 conformance.log "$tests/test_conformance" --backend cuda
 step "conformance cuda attention simple" 60 conformance.log env PF_CUDA_ATTN=simple "$tests/test_conformance" \
