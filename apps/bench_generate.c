@@ -22,8 +22,9 @@
 static void bench_generate_usage(FILE *f) {
     fprintf(f,
             "usage: pflow bench generate [--variant miniflux|sd3] [--res 384p|768p] [--size WxH] [--temp T]\n"
-            "                            [--backend B] [--dtype f32|bf16] [--steps a,b,c] [--video-steps a,b,c]\n"
-            "                            [--tiny] [--dry] [--threads N] [--seed S] [--tile PX] [--force]\n\n"
+            "                            [--backend B] [--dtype f32|bf16] [--act auto|f32|bf16] [--steps a,b,c]\n"
+            "                            [--video-steps a,b,c] [--tiny] [--dry] [--threads N] [--seed S]\n"
+            "                            [--tile PX] [--force]\n\n"
             "Runs text-to-video with random weights and random prompt embeddings (B = 2 with guidance).\n"
             "  --variant V      miniflux (default) or sd3\n"
             "  --res R          384p (640x384, default) or 768p (1280x768); --size overrides\n"
@@ -34,6 +35,7 @@ static void bench_generate_usage(FILE *f) {
             "  --dry            count DiT calls and tokens only (no weights, no compute)\n"
             "  --backend B      cpu (default: the first usable), cuda, vulkan\n"
             "  --dtype D        weights and latents (default: bf16 on GPUs, f32 on the CPU)\n"
+            "  --act A          the DiT's activations (default auto: bf16 with bf16 weights on GPUs, else f32)\n"
             "  --tile PX        VAE decode tile size (default 256)\n"
             "  --force          run the released size even if it exceeds the free memory reported\n");
 }
@@ -77,6 +79,7 @@ int pf_bench_generate(int argc, char **argv) {
     pf_pipe_params_default(&p, PF_PIPE_T2V);
     bool tiny = false, dry = false, force = false, dtype_set = false;
     pf_dtype dtype = PF_F32;
+    pf_precision act = PF_PRECISION_AUTO;
     int threads = 0, W = 0, H = 0;
     uint64_t seed = 42;
     for (int i = 1; i < argc; i++) {
@@ -107,6 +110,15 @@ int pf_bench_generate(int argc, char **argv) {
                 return 2;
             }
             dtype_set = true;
+        } else if (!strcmp(a, "--act") && has) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "auto")) act = PF_PRECISION_AUTO;
+            else if (!strcmp(v, "f32")) act = PF_PRECISION_F32;
+            else if (!strcmp(v, "bf16")) act = PF_PRECISION_BF16;
+            else {
+                fprintf(stderr, "pflow bench generate: --act takes auto, f32 or bf16\n");
+                return 2;
+            }
         } else if (!strcmp(a, "--threads") && has) {
             if (!pf_bench_int("generate", a, argv[++i], 0, 1024, &threads)) return 2;
         } else if (!strcmp(a, "--seed") && has) {
@@ -175,9 +187,10 @@ int pf_bench_generate(int argc, char **argv) {
         fprintf(stderr, "pflow bench generate: backend: %s\n", pf_last_error());
         return 1;
     }
-    if (!dtype_set) dtype = strcmp(pf_backend_name(be), "cpu") ? PF_BF16 : PF_F32;
     pf_backend_info bi;
     pf_backend_get_info(be, &bi);
+    if (!dtype_set) dtype = pf_api_weight_dtype(PF_PRECISION_AUTO, &bi);
+    pf_dtype act_dt = pf_api_act_dtype(act, dtype, &bi);
 
     pf_dit_config dc;
     pf_vae_config vc;
@@ -196,9 +209,9 @@ int pf_bench_generate(int argc, char **argv) {
     }
     double wbytes = (double)(dc.n_params + vc.n_params) * (double)pf_dtype_size(dtype);
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], b8[32];
-    printf("  backend %s (%s), dtype %s, %s weights (random): DiT %d heads x %d, %d + %d blocks, VAE channels "
+    printf("  backend %s (%s), dtype %s, activations %s, %s weights (random): DiT %d heads x %d, %d + %d blocks, VAE channels "
            "[%d,%d,%d,%d]\n",
-           bi.name, bi.device, pf_dtype_name(dtype), tiny ? "tiny" : "released-size", dc.heads, dc.head_dim, dc.n_double,
+           bi.name, bi.device, pf_dtype_name(dtype), pf_dtype_name(act_dt), tiny ? "tiny" : "released-size", dc.heads, dc.head_dim, dc.n_double,
            dc.n_single, vc.dec_channels[0], vc.dec_channels[1], vc.dec_channels[2], vc.dec_channels[3]);
     printf("  random prompt embeddings: %d T5 tokens x %d, pooled %d; VAE decode chunked (window %d), tiles %d px\n",
            L, dc.text_dim, dc.pooled_dim, p.decode.window, p.decode.tile_sample_min_size);
@@ -215,6 +228,7 @@ int pf_bench_generate(int argc, char **argv) {
     pf_prompt_embeds e = {0};
     double t0 = pf_time_now();
     rc = pf_dit_create_random(&dc, be, dtype, seed, &dit);
+    if (rc == PF_OK) rc = pf_dit_set_act_dtype(dit, act_dt);
     if (rc == PF_OK) rc = pf_vae_create_random(&vc, be, dtype, seed + 1, &vae);
     double t_weights = pf_time_now() - t0;
     if (rc == PF_OK) rc = bench_embeds(L, dc.text_dim, dc.pooled_dim, seed, &e);

@@ -22,8 +22,10 @@ static void check_golden_usage(FILE *f) {
             "\n"
             "options:\n"
             "  --backend NAME   cpu (default), cuda or vulkan\n"
-            "  --dtype T        f32 (default; thresholds max_abs 1e-4 CPU / 5e-4 GPU for models) or\n"
-            "                   bf16 (the GPU speed path; models need nmse <= 2e-3)\n"
+            "  --dtype T        weights: f32 (default; thresholds max_abs 1e-4 CPU / 5e-4 GPU for models)\n"
+            "                   or bf16 (the GPU speed path; models need nmse <= 2e-3)\n"
+            "  --act T          the DiT's activations in the dit and pipeline cases: f32 (default) or bf16\n"
+            "                   (the official autocast run; those cases are then judged as at --dtype bf16)\n"
             "  --filter TEXT    run only the cases whose name contains TEXT\n"
             "  --threads N      CPU threads (default: all cores)\n"
             "  -v, --verbose    figures per tensor and time per case\n"
@@ -47,7 +49,7 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt) {
 }
 
 int pf_cmd_check_golden(int argc, char **argv) {
-    pf_golden_opts o = {.backend = "cpu", .dtype = PF_F32};
+    pf_golden_opts o = {.backend = "cpu", .dtype = PF_F32, .act = PF_F32};
     const char *dir = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -71,6 +73,16 @@ int pf_cmd_check_golden(int argc, char **argv) {
                 o.dtype = PF_BF16;
             else {
                 fprintf(stderr, "pflow check-golden: --dtype must be f32 or bf16, not '%s'\n", v);
+                return 2;
+            }
+        } else if ((v = opt_value(argc, argv, &i, "--act"))) {
+            if (!*v) return 2;
+            if (!strcmp(v, "f32"))
+                o.act = PF_F32;
+            else if (!strcmp(v, "bf16"))
+                o.act = PF_BF16;
+            else {
+                fprintf(stderr, "pflow check-golden: --act must be f32 or bf16, not '%s'\n", v);
                 return 2;
             }
         } else if ((v = opt_value(argc, argv, &i, "--filter"))) {

@@ -8,6 +8,7 @@
 #include "pf_backend.h"
 #include "pf_image.h"
 #include "pf_model_inspect.h"
+#include "pf_pipeline.h"
 #include "pf_safetensors.h"
 #include "pf_video.h"
 
@@ -85,6 +86,8 @@ static void generate_usage(FILE *f) {
         "    --device N             device index (default: $PF_CUDA_DEVICE or $PF_VK_DEVICE, else the first)\n"
         "    --dtype f32|bf16       weights and latents (default: bf16 on GPUs, as the official run; f32 on\n"
         "                           the CPU)\n"
+        "    --act auto|f32|bf16    the DiT's activations (default auto: bf16 with bf16 weights on a GPU,\n"
+        "                           as the official bf16 autocast run and many times faster there; else f32)\n"
         "    --threads N            CPU threads (default: $PF_THREADS, else every core)\n"
         "    --vae-tiling, --no-vae-tiling\n"
         "                           decode in overlapping tiles, as the official pipeline (default: on; off\n"
@@ -144,7 +147,7 @@ typedef struct gen_opts {
     bool steps_set, video_steps_set, cfg_set, video_cfg_set, seed_set, linear, force, quiet, dry_run;
     int vae_tiling; /* -1 default, 0 off, 1 on */
     uint64_t seed;
-    pf_precision dtype;
+    pf_precision dtype, act;
 } gen_opts;
 
 /* 0: parsed; 1: --help printed; 2: usage error (printed). */
@@ -184,6 +187,11 @@ static int generate_parse(int argc, char **argv, gen_opts *o) {
             if (!strcmp(v, "f32")) o->dtype = PF_PRECISION_F32;
             else if (!strcmp(v, "bf16")) o->dtype = PF_PRECISION_BF16;
             else return pf_cli_error(PF_EXIT_USAGE, CMD, "--dtype takes f32 or bf16, not '%s'", v);
+        } else if ((v = pf_cli_value(CMD, argc, argv, &i, "--act", NULL, &bad))) {
+            if (!strcmp(v, "auto")) o->act = PF_PRECISION_AUTO;
+            else if (!strcmp(v, "f32")) o->act = PF_PRECISION_F32;
+            else if (!strcmp(v, "bf16")) o->act = PF_PRECISION_BF16;
+            else return pf_cli_error(PF_EXIT_USAGE, CMD, "--act takes auto, f32 or bf16, not '%s'", v);
         } else if ((v = pf_cli_value(CMD, argc, argv, &i, "--width", NULL, &bad))) {
             if (!pf_cli_int(CMD, "--width", v, 64, 16384, &o->width)) return PF_EXIT_USAGE;
         } else if ((v = pf_cli_value(CMD, argc, argv, &i, "--height", NULL, &bad))) {
@@ -478,8 +486,9 @@ static void gen_summary(const gen_opts *o, const gen_plan *pl, const pf_model_in
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32];
     double dit = st->dit_s[0] + st->dit_s[1] + st->dit_s[2];
     double other = st->total_s - dit - st->vae_decode_s - st->vae_encode_s;
-    printf("%s, %s %s, %s on %s (%s)\n", gen_mode_name(pl->p.mode), mi->variant == PF_VARIANT_SD3 ? "SD3" : "miniFLUX",
-           pl->res, mi->precision == PF_PRECISION_BF16 ? "bf16" : "f32", mi->backend, mi->device);
+    printf("%s, %s %s, %s weights, %s activations on %s (%s)\n", gen_mode_name(pl->p.mode),
+           mi->variant == PF_VARIANT_SD3 ? "SD3" : "miniFLUX", pl->res, mi->precision == PF_PRECISION_BF16 ? "bf16" : "f32",
+           mi->activations == PF_PRECISION_BF16 ? "bf16" : "f32", mi->backend, mi->device);
     char vae[80];
     if (st->vae_encode_s > 0)
         snprintf(vae, sizeof vae, "VAE %s (decode) + %s (image encode)", pf_cli_duration(st->vae_decode_s, e, sizeof e),
@@ -523,12 +532,12 @@ static void gen_dry_run(const gen_opts *o, const gen_plan *pl, const pf_cli_prog
     if (pg->n_calls) printf(", %d DiT calls", pg->n_calls);
     printf("\n");
     gen_print_settings(pl);
-    /* the precision pf_model_open would pick: bf16 on GPUs, f32 on the CPU */
+    /* the precisions pf_model_open would pick: bf16 on GPUs, f32 on the CPU */
     const char *be = o->backend ? o->backend : pf_backend_name_at(0);
-    pf_dtype dt = o->dtype == PF_PRECISION_BF16  ? PF_BF16
-                  : o->dtype == PF_PRECISION_F32 ? PF_F32
-                  : strcmp(be, "cpu")            ? PF_BF16
-                                                 : PF_F32;
+    pf_backend_info bi = {0};
+    snprintf(bi.name, sizeof bi.name, "%s", be);
+    pf_dtype dt = pf_api_weight_dtype(o->dtype, &bi), act = pf_api_act_dtype(o->act, dt, &bi);
+    printf("precision: %s weights, %s activations on %s\n", pf_dtype_name(dt), pf_dtype_name(act), be);
     pf_mem_estimate e;
     char b1[32], b2[32];
     if (p->mode != PF_MODE_I2V && pf_model_estimate_memory(&pl->inv, pl->res, dt, pl->W, pl->H, p->temp, &e) == PF_OK)
@@ -577,6 +586,7 @@ int pf_cmd_generate(int argc, char **argv) {
     mo.device = o.device;
     mo.threads = o.threads;
     mo.precision = o.dtype;
+    mo.activations = o.act;
     mo.resolution = pl->res;
     if (pl->frames == 1)
         pf_cli_status(&pg, "%s with %s (%s), %dx%d; loading the model", gen_mode_name(p->mode), o.model, pl->res, pl->W,
@@ -594,8 +604,9 @@ int pf_cmd_generate(int argc, char **argv) {
         rc = gen_interrupted(&pg);
         goto done;
     }
-    pf_cli_status(&pg, "%s on %s (%s), %s; encoding the prompt", mi.variant == PF_VARIANT_SD3 ? "SD3" : "miniFLUX",
-                  mi.backend, mi.device, mi.precision == PF_PRECISION_BF16 ? "bf16" : "f32");
+    pf_cli_status(&pg, "%s on %s (%s), %s weights, %s activations; encoding the prompt",
+                  mi.variant == PF_VARIANT_SD3 ? "SD3" : "miniFLUX", mi.backend, mi.device,
+                  mi.precision == PF_PRECISION_BF16 ? "bf16" : "f32", mi.activations == PF_PRECISION_BF16 ? "bf16" : "f32");
     double t0 = pf_time_now();
     if (pf_prompt_encode(m, o.prompt, o.negative, &pr) != PF_OK) {
         rc = pf_cli_error(PF_EXIT_FAIL, CMD, "encoding the prompt: %s", pf_last_error());

@@ -52,7 +52,8 @@ const char *pf_version(void);
 typedef struct pf_model pf_model;
 
 /* Weight and latent precision. AUTO: bf16 on GPU backends (the official run's
- * precision), f32 on the CPU. */
+ * precision), f32 on the CPU. Also the DiT's activation precision (pf_model_options.
+ * activations), where AUTO is bf16 when the weights are bf16 on a GPU backend. */
 typedef enum pf_precision { PF_PRECISION_AUTO = 0, PF_PRECISION_F32, PF_PRECISION_BF16 } pf_precision;
 
 typedef struct pf_model_options {
@@ -60,7 +61,12 @@ typedef struct pf_model_options {
                                passing over a GPU API that runs on the CPU (Mesa lavapipe) for "cpu" */
     int device;             /* device index, -1: the default */
     int threads;            /* CPU threads, 0: all cores */
-    pf_precision precision;
+    pf_precision precision;   /* weights and latents (DiT, VAE, text encoders) */
+    pf_precision activations; /* the DiT's activations: BF16 runs its graph in bf16 as the official
+                                 bf16 autocast run on GPUs (f32 accumulation in matrix products and
+                                 attention, f32 softmax and norm statistics), the GPU speed path; F32
+                                 keeps them f32. AUTO: bf16 when the weights are bf16 on a GPU backend
+                                 (cuda, vulkan), else f32 */
     const char *resolution; /* "384p", "768p" or "image" (diffusion_transformer_<resolution>/);
                                NULL: the only one present, else 384p, 768p, image */
 } pf_model_options;
@@ -85,6 +91,7 @@ typedef struct pf_model_info {
     char backend[32];
     char device[256];
     pf_precision precision;           /* resolved: F32 or BF16 */
+    pf_precision activations;         /* the DiT's activations, resolved: F32 or BF16 */
     size_t weight_bytes;              /* DiT + VAE on the backend */
 } pf_model_info;
 

@@ -231,7 +231,7 @@ static void fmt_figures(char *buf, size_t n, const pf_golden_stats *st) {
 static pf_golden_verdict compare_outputs(const g_run *r, const pf_golden_case *c, pf_golden_rule rule, const g_state *s,
                                          char *line, size_t line_len) {
     bool gpu = strcmp(pf_backend_name(r->backend), "cpu") != 0;
-    pf_dtype dt = r->opts->dtype;
+    pf_dtype dt = pf_golden_judge_dtype(r->opts, c->kind);
     pf_golden_stats acc = {0};
     char why[512] = "", first_why[512] = "";
     int n_bad = 0;
@@ -477,6 +477,9 @@ pf_status pf_golden_check_pack_with(const char *pack_dir, const pf_golden_opts *
     if (opts->dtype != PF_F32 && opts->dtype != PF_BF16)
         return pf_error(PF_ERR_INVALID_ARG, "check-golden: dtype %s is not supported (f32 or bf16)",
                         pf_dtype_name(opts->dtype));
+    if (opts->act != PF_F32 && opts->act != PF_BF16)
+        return pf_error(PF_ERR_INVALID_ARG, "check-golden: DiT activations in %s are not supported (f32 or bf16)",
+                        pf_dtype_name(opts->act));
     if (!pf_dir_exists(pack_dir)) return pf_error(PF_ERR_NOT_FOUND, "%s: golden pack folder not found", pack_dir);
     g_case_ref *cases;
     int n_cases;
@@ -487,6 +490,8 @@ pf_status pf_golden_check_pack_with(const char *pack_dir, const pf_golden_opts *
     pf_backend_options bo = {.device = -1, .threads = opts->threads, .reference = false};
     if (pf_backend_create(bname, &bo, &r.backend) != PF_OK)
         snprintf(r.backend_error, sizeof r.backend_error, "backend '%s' unavailable: %s", bname, pf_last_error());
+    fprintf(out, "check-golden %s: backend %s, weights %s, DiT activations %s\n", pack_dir, bname,
+            pf_dtype_name(opts->dtype), pf_dtype_name(opts->act));
     int np = 0, nf = 0, ns = 0;
     for (int i = 0; i < n_cases; i++) {
         if (opts->filter && *opts->filter && !strstr(cases[i].name, opts->filter)) continue;

@@ -8,6 +8,9 @@
  *                         u8 frames: off by <= 1 level on
  *                         <= 0.1 % / 0.5 % of values
  *
+ * The dit and pipeline_* kinds take the bf16 column also with --act bf16 (the DiT's
+ * activations in bf16, whatever the weights): pf_golden_judge_dtype.
+ *
  * Everywhere: a NaN (produced or reference) fails, an infinity must match the
  * reference exactly, integer tensors (masks, ids) must be equal.
  */
@@ -37,6 +40,13 @@ bool pf_golden_rule_for(const char *kind, pf_golden_rule *rule) {
         }
     }
     return false;
+}
+
+pf_dtype pf_golden_judge_dtype(const pf_golden_opts *o, const char *kind) {
+    if (!o) return PF_F32;
+    if (o->dtype == PF_BF16) return PF_BF16;
+    bool runs_dit = kind && (!strcmp(kind, "dit") || !strncmp(kind, "pipeline_", 9));
+    return runs_dit && o->act == PF_BF16 ? PF_BF16 : PF_F32;
 }
 
 double pf_golden_nmse(const pf_golden_stats *s) {

@@ -54,6 +54,7 @@ static pf_status dit_golden_run(pf_golden_case *c, dit_golden_state *s) {
     pf_status rc = pf_dit_load(dir, c->backend, dt, &s->dit);
     free(joined);
     PF_TRY(rc);
+    PF_TRY(pf_dit_set_act_dtype(s->dit, c->opts && c->opts->act == PF_BF16 ? PF_BF16 : PF_F32));
     PF_TRY(pf_pool_create(c->backend, 0, &s->pool));
 
     pf_dit_inputs in = {0};

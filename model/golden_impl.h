@@ -41,6 +41,10 @@ typedef struct pf_golden_stats {
     int64_t n_inf_mismatch; /* an infinity where the other side differs */
 } pf_golden_stats;
 
+/* The dtype a case of `kind` is judged at: bf16 when the weights are bf16, or when the DiT's
+ * activations are and the kind runs the DiT (dit, pipeline_*); else f32. */
+pf_dtype pf_golden_judge_dtype(const pf_golden_opts *o, const char *kind);
+
 double pf_golden_nmse(const pf_golden_stats *s);
 void pf_golden_stats_merge(pf_golden_stats *acc, const pf_golden_stats *t);
 

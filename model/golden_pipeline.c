@@ -154,6 +154,7 @@ pf_status pf_golden_run_pipeline(pf_golden_case *c) {
     uint8_t *image = NULL;
     pf_pipe_output out = {0};
     pf_status rc = pf_dit_load(md.dit_dir, c->backend, dt, &dit);
+    if (rc == PF_OK) rc = pf_dit_set_act_dtype(dit, c->opts && c->opts->act == PF_BF16 ? PF_BF16 : PF_F32);
     if (rc == PF_OK) rc = pf_vae_load(md.vae_dir, c->backend, dt, &vae);
     if (rc == PF_OK) rc = pf_golden_embeds(c, &e);
     if (rc == PF_OK) rc = pf_noise_from_st(c->file, &noise);

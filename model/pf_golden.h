@@ -19,7 +19,8 @@ typedef enum { PF_GOLDEN_PASS = 0, PF_GOLDEN_FAIL, PF_GOLDEN_SKIP } pf_golden_ve
 
 typedef struct pf_golden_opts {
     const char *backend; /* "cpu" (default), "cuda", "vulkan" */
-    pf_dtype dtype;      /* PF_F32 (default) or PF_BF16 */
+    pf_dtype dtype;      /* weights: PF_F32 (default) or PF_BF16 */
+    pf_dtype act;        /* the DiT's activations (dit and pipeline cases): PF_F32 (default) or PF_BF16 */
     const char *filter;  /* run only cases whose name contains this (NULL: all) */
     int threads;         /* CPU threads (0: all) */
     bool verbose;        /* per-tensor figures */

@@ -59,6 +59,14 @@ pf_status pf_pipe_params_check(const pf_pipe_params *p);
  * settings (model/pflow_api.c), checked with pf_pipe_params_check. */
 pf_status pf_pipe_params_from_api(const pf_generate_params *p, int width, int height, pf_pipe_params *pp);
 
+/* The public precisions resolved for a backend (model/pflow_api.c). A GPU backend is cuda or
+ * vulkan (by name). Weights: AUTO is bf16 on a GPU backend, else f32. The DiT's activations:
+ * AUTO is bf16 when the weights are bf16 on a GPU backend (the official bf16 autocast run),
+ * else f32. bi may be NULL (the CPU). */
+bool pf_api_backend_is_gpu(const pf_backend_info *bi);
+pf_dtype pf_api_weight_dtype(pf_precision weights, const pf_backend_info *bi);
+pf_dtype pf_api_act_dtype(pf_precision act, pf_dtype weights, const pf_backend_info *bi);
+
 /* What the pipeline needs from a DiT: pf_pipe_denoiser_from_dit() fills it from a
  * pf_dit; tests substitute their own. All latents live on `backend`. */
 typedef struct pf_pipe_denoiser {

@@ -13,7 +13,8 @@ struct pf_model {
     pf_backend *be;
     pf_dit *dit;
     pf_vae *vae;
-    pf_dtype dt;
+    pf_dtype dt;  /* weights and latents */
+    pf_dtype act; /* the DiT's activations */
     pf_model_dir dir;
     pf_dit_variant variant;
     pf_text_encoder *text; /* opened on the first pf_prompt_encode (tokenizers only) */
@@ -32,6 +33,25 @@ void pf_model_options_default(pf_model_options *o) {
     memset(o, 0, sizeof *o);
     o->device = -1;
     o->precision = PF_PRECISION_AUTO;
+    o->activations = PF_PRECISION_AUTO;
+}
+
+bool pf_api_backend_is_gpu(const pf_backend_info *bi) {
+    return bi && (!strcmp(bi->name, "cuda") || !strcmp(bi->name, "vulkan"));
+}
+
+pf_dtype pf_api_weight_dtype(pf_precision weights, const pf_backend_info *bi) {
+    if (weights == PF_PRECISION_AUTO) return pf_api_backend_is_gpu(bi) ? PF_BF16 : PF_F32;
+    return weights == PF_PRECISION_BF16 ? PF_BF16 : PF_F32;
+}
+
+pf_dtype pf_api_act_dtype(pf_precision act, pf_dtype weights, const pf_backend_info *bi) {
+    if (act == PF_PRECISION_AUTO) return weights == PF_BF16 && pf_api_backend_is_gpu(bi) ? PF_BF16 : PF_F32;
+    return act == PF_PRECISION_BF16 ? PF_BF16 : PF_F32;
+}
+
+static bool pf_api_precision_valid(pf_precision p) {
+    return p == PF_PRECISION_AUTO || p == PF_PRECISION_F32 || p == PF_PRECISION_BF16;
 }
 
 /* A GPU API implemented on the CPU (Mesa's lavapipe/llvmpipe, SwiftShader): slower than the
@@ -95,18 +115,22 @@ pf_status pf_model_open(const char *dir, const pf_model_options *opts, pf_model 
     pf_model_options def;
     pf_model_options_default(&def);
     if (!opts) opts = &def;
-    if (opts->precision != PF_PRECISION_AUTO && opts->precision != PF_PRECISION_F32 &&
-        opts->precision != PF_PRECISION_BF16)
+    if (!pf_api_precision_valid(opts->precision))
         return pf_error(PF_ERR_INVALID_ARG, "pf_model_open: unknown precision %d", (int)opts->precision);
+    if (!pf_api_precision_valid(opts->activations))
+        return pf_error(PF_ERR_INVALID_ARG, "pf_model_open: unknown activation precision %d", (int)opts->activations);
     pf_model *m = pf_calloc(1, sizeof *m, "model");
     if (!m) return PF_ERR_OOM;
     pf_status rc = pf_model_dir_find(dir, opts->resolution, &m->dir);
     if (rc == PF_OK) rc = pf_api_backend(opts, &m->be);
     if (rc == PF_OK) {
-        if (opts->precision == PF_PRECISION_AUTO) m->dt = strcmp(pf_backend_name(m->be), "cpu") ? PF_BF16 : PF_F32;
-        else m->dt = opts->precision == PF_PRECISION_BF16 ? PF_BF16 : PF_F32;
+        pf_backend_info bi;
+        pf_backend_get_info(m->be, &bi);
+        m->dt = pf_api_weight_dtype(opts->precision, &bi);
+        m->act = pf_api_act_dtype(opts->activations, m->dt, &bi);
         size_t before = m->be->bytes_allocated;
         rc = pf_dit_load(m->dir.dit_dir, m->be, m->dt, &m->dit);
+        if (rc == PF_OK) rc = pf_dit_set_act_dtype(m->dit, m->act);
         if (rc == PF_OK) rc = pf_vae_load(m->dir.vae_dir, m->be, m->dt, &m->vae);
         m->weight_bytes = m->be->bytes_allocated - before;
     }
@@ -148,6 +172,7 @@ pf_status pf_model_get_info(const pf_model *m, pf_model_info *info) {
     snprintf(info->backend, sizeof info->backend, "%s", bi.name);
     snprintf(info->device, sizeof info->device, "%s", bi.device);
     info->precision = m->dt == PF_BF16 ? PF_PRECISION_BF16 : PF_PRECISION_F32;
+    info->activations = m->act == PF_BF16 ? PF_PRECISION_BF16 : PF_PRECISION_F32;
     info->weight_bytes = m->weight_bytes;
     return PF_OK;
 }

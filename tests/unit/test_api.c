@@ -1,5 +1,6 @@
 /* The public API (include/pflow.h) on the golden pack's tiny model folders. */
 #include "pflow.h"
+#include "pf_pipeline.h"
 #include "pf_test.h"
 #include "pf_tiny_text.h"
 
@@ -139,6 +140,82 @@ static pf_test_result test_bad_arguments(void) {
     CHECK_ERR(pf_generate(m, pr, NULL, &p, &v), PF_ERR_IO, "noise file");
     pf_prompt_free(pr);
     pf_model_free(m);
+    return PF_T_PASS;
+}
+
+/* The precisions AUTO resolves to, from a backend's info: the DiT's activations are bf16 only
+ * with bf16 weights on a GPU backend (cuda, vulkan). */
+static pf_test_result test_precision_resolution(void) {
+    pf_backend_info cpu = {.name = "cpu"}, cuda = {.name = "cuda"}, vk = {.name = "vulkan"}, meta = {.name = "meta"};
+    CHECK(!pf_api_backend_is_gpu(&cpu) && !pf_api_backend_is_gpu(&meta) && !pf_api_backend_is_gpu(NULL));
+    CHECK(pf_api_backend_is_gpu(&cuda) && pf_api_backend_is_gpu(&vk));
+    /* weights */
+    CHECK(pf_api_weight_dtype(PF_PRECISION_AUTO, &cpu) == PF_F32);
+    CHECK(pf_api_weight_dtype(PF_PRECISION_AUTO, NULL) == PF_F32);
+    CHECK(pf_api_weight_dtype(PF_PRECISION_AUTO, &cuda) == PF_BF16);
+    CHECK(pf_api_weight_dtype(PF_PRECISION_AUTO, &vk) == PF_BF16);
+    CHECK(pf_api_weight_dtype(PF_PRECISION_F32, &cuda) == PF_F32);
+    CHECK(pf_api_weight_dtype(PF_PRECISION_BF16, &cpu) == PF_BF16);
+    /* activations: AUTO */
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, PF_F32, &cpu) == PF_F32);
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, PF_BF16, &cpu) == PF_F32);
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, PF_BF16, NULL) == PF_F32);
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, PF_BF16, &meta) == PF_F32);
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, PF_BF16, &cuda) == PF_BF16);
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, PF_BF16, &vk) == PF_BF16);
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, PF_F32, &cuda) == PF_F32); /* --dtype f32 on a GPU */
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, PF_F32, &vk) == PF_F32);
+    /* the default options on a GPU: bf16 weights, hence bf16 activations */
+    CHECK(pf_api_act_dtype(PF_PRECISION_AUTO, pf_api_weight_dtype(PF_PRECISION_AUTO, &cuda), &cuda) == PF_BF16);
+    /* explicit choices win */
+    CHECK(pf_api_act_dtype(PF_PRECISION_F32, PF_BF16, &cuda) == PF_F32);
+    CHECK(pf_api_act_dtype(PF_PRECISION_BF16, PF_F32, &cpu) == PF_BF16);
+    CHECK(pf_api_act_dtype(PF_PRECISION_BF16, PF_F32, &cuda) == PF_BF16);
+    pf_model_options o;
+    pf_model_options_default(&o);
+    CHECK(o.precision == PF_PRECISION_AUTO && o.activations == PF_PRECISION_AUTO);
+    return PF_T_PASS;
+}
+
+/* The activation option on a real model: reported by pf_model_get_info, bf16 generates on
+ * the CPU, bad values are refused. */
+static pf_test_result test_activations(void) {
+    char *root = tiny_root("miniflux");
+    if (!root) SKIP("no golden pack");
+    pf_model_options o;
+    pf_model_options_default(&o);
+    o.backend = "cpu";
+    o.threads = 1;
+    pf_model *m = NULL;
+    o.activations = (pf_precision)7;
+    CHECK_ERR(pf_model_open(root, &o, &m), PF_ERR_INVALID_ARG, "activation precision 7");
+    CHECK(m == NULL);
+    pf_video v[2];
+    for (int k = 0; k < 2; k++) {
+        o.activations = k ? PF_PRECISION_BF16 : PF_PRECISION_AUTO;
+        CHECK_OK(pf_model_open(root, &o, &m));
+        pf_model_info info;
+        CHECK_OK(pf_model_get_info(m, &info));
+        CHECK(info.precision == PF_PRECISION_F32);
+        CHECK(info.activations == (k ? PF_PRECISION_BF16 : PF_PRECISION_F32)); /* AUTO on the CPU: f32 */
+        embeds x;
+        make_embeds(&x, &info);
+        pf_prompt *pr = NULL;
+        CHECK_OK(pf_prompt_from_embeddings(m, &x.e[1], &x.e[0], &pr));
+        pf_generate_params p;
+        small(&p, PF_MODE_T2V);
+        p.seed = 99;
+        CHECK_OK(pf_generate(m, pr, NULL, &p, &v[k]));
+        CHECK(v[k].frames == 9 && v[k].width == 64 && v[k].height == 64);
+        pf_prompt_free(pr);
+        pf_model_free(m);
+        m = NULL;
+    }
+    /* the bf16 DiT ran: its rounding shows in the frames */
+    CHECK(memcmp(v[0].rgb, v[1].rgb, (size_t)9 * 64 * 64 * 3) != 0);
+    pf_video_free(&v[0]);
+    pf_video_free(&v[1]);
+    free(root);
     return PF_T_PASS;
 }
 
@@ -332,5 +409,6 @@ static pf_test_result test_text_prompts(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_open_errors), PF_TEST(test_info), PF_TEST(test_bad_arguments), PF_TEST(test_seeded_determinism),
+PF_TEST_MAIN(PF_TEST(test_open_errors), PF_TEST(test_info), PF_TEST(test_bad_arguments),
+             PF_TEST(test_precision_resolution), PF_TEST(test_activations), PF_TEST(test_seeded_determinism),
              PF_TEST(test_cancel), PF_TEST(test_i2v_t2i), PF_TEST(test_text_prompts))

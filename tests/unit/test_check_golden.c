@@ -288,6 +288,17 @@ static pf_test_result test_synthetic_pack(void) {
     CHECK_LINE(text, "e_nan", "FAIL", "NaN");
     free(text);
 
+    /* --act bf16 with f32 weights: the DiT kinds are judged by the bf16 rule as well */
+    o.dtype = PF_F32;
+    o.act = PF_BF16;
+    CHECK_ERR(run_pack(pack, &o, fakes, (int)PF_ARRAY_LEN(fakes), &text, &np, &nf, &ns), PF_ERR_INTERNAL, "failed");
+    CHECK_MSG(strstr(text, "backend cpu, weights f32, DiT activations bf16\n"), "%s", text);
+    CHECK_LINE(text, "c_big_err", "PASS");
+    CHECK_LINE(text, "q_pipeline_frames", "PASS", "frames_off=2/1000", "no threshold");
+    CHECK_LINE(text, "e_nan", "FAIL", "NaN");
+    free(text);
+    o.act = PF_F32;
+
     /* verbose: a line per tensor */
     o.dtype = PF_F32;
     o.verbose = true;
@@ -318,6 +329,9 @@ static pf_test_result test_synthetic_pack(void) {
     o.dtype = PF_F16;
     CHECK_ERR(pf_golden_check_pack(pack, &o, stdout, NULL, NULL, NULL), PF_ERR_INVALID_ARG, "f16");
     o.dtype = PF_F32;
+    o.act = PF_F16;
+    CHECK_ERR(pf_golden_check_pack(pack, &o, stdout, NULL, NULL, NULL), PF_ERR_INVALID_ARG, "activations in f16");
+    o.act = PF_F32;
     CHECK_ERR(pf_golden_check_pack(pf_test_fmt(p, sizeof p, "%s/models", pack), &o, stdout, NULL, NULL, NULL),
               PF_ERR_NOT_FOUND, "not a golden pack");
     CHECK_ERR(pf_golden_check_pack(pf_test_fmt(p, sizeof p, "%s/nope", pack), &o, stdout, NULL, NULL, NULL),
@@ -338,6 +352,17 @@ static pf_st_tensor tensor(const char *name, pf_dtype dt, const void *data, int6
 static pf_test_result test_compare_rules(void) {
     pf_golden_stats st, acc = {0};
     char why[256];
+    /* the dtype a kind is judged at: --act bf16 matters to the DiT kinds only */
+    pf_golden_opts jo = {.dtype = PF_F32, .act = PF_F32};
+    CHECK(pf_golden_judge_dtype(&jo, "dit") == PF_F32 && pf_golden_judge_dtype(NULL, "dit") == PF_F32);
+    jo.act = PF_BF16;
+    CHECK(pf_golden_judge_dtype(&jo, "dit") == PF_BF16);
+    CHECK(pf_golden_judge_dtype(&jo, "pipeline_t2v") == PF_BF16 && pf_golden_judge_dtype(&jo, "pipeline_i2v") == PF_BF16);
+    CHECK(pf_golden_judge_dtype(&jo, "vae") == PF_F32 && pf_golden_judge_dtype(&jo, "text_encoder") == PF_F32);
+    CHECK(pf_golden_judge_dtype(&jo, "scheduler") == PF_F32 && pf_golden_judge_dtype(&jo, NULL) == PF_F32);
+    jo.dtype = PF_BF16;
+    jo.act = PF_F32;
+    CHECK(pf_golden_judge_dtype(&jo, "vae") == PF_BF16 && pf_golden_judge_dtype(&jo, "dit") == PF_BF16);
     /* figures: max_abs 0.5, nmse 0.25 / (1 + 4 + 9 + 16) */
     float r4[4] = {1, 2, 3, 4};
     double g4[4] = {1, 2, 3, 4.5};
@@ -444,6 +469,8 @@ static pf_test_result test_command(void) {
     CHECK(run_cli("check-golden --help") == 0);
     CHECK(run_cli("check-golden --bogus") == 2);
     CHECK(run_cli("check-golden --dtype f64") == 2);
+    CHECK(run_cli("check-golden --act xyz") == 2);
+    CHECK(run_cli("check-golden --act") == 2);
     CHECK(run_cli("check-golden --backend metal") == 2);
     CHECK(run_cli("check-golden --threads many") == 2);
     CHECK(run_cli("check-golden --filter") == 2);

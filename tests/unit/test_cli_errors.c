@@ -311,6 +311,7 @@ static pf_test_result test_bad_options(void) {
         {{"--vae-tile", "100", NULL}, "--vae-tile needs a multiple of 32 pixels"},
         {{"--res", "1080p", NULL}, "--res takes 384p, 768p or image, not '1080p'"},
         {{"--dtype", "f16", NULL}, "--dtype takes f32 or bf16, not 'f16'"},
+        {{"--act", "xyz", NULL}, "--act takes auto, f32 or bf16, not 'xyz'"},
         {{"--duration", "2", "--temp", "3", NULL}, "give --temp or --duration, not both"},
         {{"stray", NULL}, "unexpected argument 'stray'"},
         {{"--steps", NULL}, "--steps needs a value"},

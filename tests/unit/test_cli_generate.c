@@ -66,6 +66,7 @@ static pf_test_result test_mp4(void) {
     CHECK(strstr(r.out, "memory: peak"));
     CHECK(strstr(r.out, "17 frames, 256x128, 24 fps"));
     CHECK(strstr(r.out, "seed: 5"));
+    CHECK(strstr(r.out, " weights, ") && strstr(r.out, " activations on ")); /* what ran */
     CHECK(strstr(r.out, "random weights"));
     /* progress: plain lines (stderr is a file), one per DiT call and per VAE chunk */
     CHECK(strstr(r.err, "denoise  latent frame 3/3  stage 3/3  step 1/1  (DiT call 9/9)"));
@@ -94,9 +95,12 @@ static pf_test_result test_png_frames(void) {
     char *d = outdir("png");
     char *pattern = pf_tm_join(d, "f_%03d.png");
     pf_cli_run r;
-    const char *extra[] = {"--temp", "2", "--width", "192", "--height", "128", "--seed", "3", "-o", pattern, NULL};
+    /* the DiT with bf16 activations (the GPU speed path) runs on the CPU as well */
+    const char *extra[] = {"--temp",  "2", "--width", "192",   "--height", "128", "--seed",
+                           "3",       "-o", pattern,  "--act", "bf16",     NULL};
     gen(&r, extra);
     CHECK_CLI_OK(&r);
+    CHECK_MSG(strstr(r.out, " weights, bf16 activations on "), "%s", r.out);
     pf_cli_run_free(&r);
     CHECK(pf_tm_count_entries(d) == 9);
     for (int k = 0; k < 9; k++) {
@@ -106,6 +110,10 @@ static pf_test_result test_png_frames(void) {
         pf_image im;
         CHECK_OK(pf_image_read(p, &im));
         CHECK(im.width == 192 && im.height == 128);
+        /* a picture, not a constant fill (a NaN velocity would give one) */
+        size_t n = (size_t)im.width * im.height * 3, n_diff = 0;
+        for (size_t i = 1; i < n; i++) n_diff += im.rgb[i] != im.rgb[0];
+        CHECK_MSG(n_diff > n / 2, "frame %d: %zu of %zu values differ from the first", k, n_diff, n);
         pf_image_free(&im);
         free(p);
     }
@@ -356,6 +364,14 @@ static pf_test_result test_defaults(void) {
     CHECK_CLI_OK(&r);
     CHECK_MSG(strstr(r.out, "640x384, 121 frames (temp 16, 5.04 s at 24 fps), 510 DiT calls"), "%s", r.out);
     CHECK(strstr(r.out, "memory: about"));
+    CHECK(strstr(r.out, "precision: ") && strstr(r.out, " activations on "));
+    pf_cli_run_free(&r);
+    /* the precisions --act auto resolves to on the CPU: f32 activations even with bf16 weights */
+    const char *prec[] = {"generate", "-m", all, "-p", "waves", "--backend", "cpu", "--dtype", "bf16", "--act", "auto",
+                          "--dry-run", "-o", pat, NULL};
+    pf_cli_exec(&r, g_dir, prec);
+    CHECK_CLI_OK(&r);
+    CHECK_MSG(strstr(r.out, "precision: bf16 weights, f32 activations on cpu"), "%s", r.out);
     pf_cli_run_free(&r);
     /* --duration: whole latent frames at 24 fps, rounded up (1 s: temp 4, 25 frames) */
     const char *dur[] = {"generate", "-m", all,       "-p",    "waves",         "--duration", "1",  "--width", "64",
@@ -451,7 +467,7 @@ static pf_test_result test_help(void) {
         "--model",          "--prompt",         "--negative",     "--image",      "--res",         "--width",
         "--height",         "--duration",       "--temp",         "--steps",      "--video-steps", "--cfg",
         "--video-cfg",      "--seed",           "--noise",        "--backend",    "--dtype",       "--vae-tiling",
-        "--no-vae-tiling",  "--output",         "--fps",          "--threads",    "--force",       "--dry-run",
+        "--act",            "--no-vae-tiling",  "--output",         "--fps",          "--threads",    "--force",       "--dry-run",
         "default 20,20,20", "default 10,10,10", "default 24",     "EXIT STATUS",  "130",           "ENVIRONMENT",
         "PF_LOG",           "PF_THREADS",       "PF_CUDA_DEVICE", "PF_VK_DEVICE", "EXAMPLES",      "frames_%04d.png"};
     for (size_t i = 0; i < PF_ARRAY_LEN(opts); i++)
