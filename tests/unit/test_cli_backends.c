@@ -38,7 +38,7 @@ static bool generate(const char *backend, const char *tag, pf_cli_run *r) {
     char *pattern = pf_tm_join(d, "f_%02d.png");
     const char *args[] = {"generate", "-m", g_model, "-p", "a lighthouse at dusk", "--steps", "1,1,1",
                           "--video-steps", "1,1,1", "--temp", "2", "--width", "128", "--height", "64",
-                          "--seed", "9", "--dtype", "f32", "--backend", backend, "-o", pattern, NULL};
+                          "--seed", "9", "--dtype", "f32", "--act", "f32", "--backend", backend, "-o", pattern, NULL};
     pf_cli_exec(r, g_dir, args);
     free(pattern);
     free(d);
@@ -98,7 +98,7 @@ static pf_test_result run_backend(const char *backend) {
     CHECK(generate(backend, backend, &r));
     CHECK_CLI_OK(&r);
     char on[64];
-    snprintf(on, sizeof on, "f32 on %s", backend);
+    snprintf(on, sizeof on, "f32 activations on %s", backend);
     CHECK_MSG(strstr(r.out, on), "the summary does not say '%s':\n%s", on, r.out);
     CHECK(strstr(r.out, "9 frames, 128x64"));
     pf_cli_run_free(&r);
