@@ -27,42 +27,10 @@ mkdir -p "$OUT"
 budget=${PF_GPU_BUDGET:-480}
 archs=${PF_GPU_ARCHS:-90a}
 t_start=$(date +%s)
-summary=$OUT/summary.txt
-: >"$summary"
-failed=0
-export CMAKE_PREFIX_PATH=$root/.deps/root/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
-for d in "$root"/.deps/root/usr/lib/*-linux-gnu; do
-  [ -d "$d" ] && export LD_LIBRARY_PATH=$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-done
-[ -d "$root/.golden" ] && export PF_GOLDEN_DIR=$root/.golden
-# the NVIDIA Vulkan ICD when the loader finds none by itself (device README)
-nv_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nv_icd" ] && export VK_DRIVER_FILES=$nv_icd
+. "$root/ci/device_lib.sh"
 build=$root/build-dev
 bin=$build/pflow
 tests=$build/tests
-
-step() { # step NAME LIMIT LOG CMD...
-  local name=$1 limit=$2 log=$3
-  shift 3
-  local left=$((budget - ($(date +%s) - t_start)))
-  if [ "$left" -lt 10 ]; then
-    printf '%-40s SKIP  (time budget spent)\n' "$name" | tee -a "$summary"
-    return 0
-  fi
-  [ "$limit" -gt "$left" ] && limit=$left
-  local t0 rc verdict=ok
-  t0=$(date +%s)
-  echo "===== $name: $*" >>"$OUT/$log"
-  timeout --kill-after=5 "$limit" "$@" >>"$OUT/$log" 2>&1
-  rc=$?
-  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then verdict=TIMEOUT
-  elif [ $rc -eq 77 ]; then verdict=SKIP
-  elif [ $rc -ne 0 ]; then verdict=FAIL; fi
-  [ "$verdict" != ok ] && [ "$verdict" != SKIP ] && failed=1
-  printf '%-40s %-7s rc=%-3d %4ds  (%s)\n' "$name" "$verdict" "$rc" $(($(date +%s) - t0)) "$log" | tee -a "$summary"
-  return 0
-}
 
 {
   echo "date: $(date -u)"

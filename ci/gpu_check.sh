@@ -28,48 +28,10 @@ budget=${PF_GPU_BUDGET:-540}
 archs=${PF_GPU_ARCHS:-80;90a}
 jobs=$(nproc)
 t_start=$(date +%s)
-summary=$OUT/summary.txt
-: >"$summary"
-failed=0
-
-export CMAKE_PREFIX_PATH=$root/.deps/root/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
-for d in "$root"/.deps/root/usr/lib/*-linux-gnu; do
-  [ -d "$d" ] && export LD_LIBRARY_PATH=$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-done
-[ -d "$root/.golden" ] && export PF_GOLDEN_DIR=$root/.golden
+. "$root/ci/device_lib.sh"
 build=$root/build-gpu
 bin=$build
 tests=$build/tests
-
-# step NAME LIMIT LOG CMD...: runs CMD with at most min(LIMIT, time left) seconds,
-# appending to $OUT/LOG; records the result in the summary.
-step() {
-  local name=$1 limit=$2 log=$3
-  shift 3
-  local left=$((budget - ($(date +%s) - t_start)))
-  if [ "$left" -lt 15 ]; then
-    printf '%-34s SKIP  (time budget spent)\n' "$name" | tee -a "$summary"
-    return 0
-  fi
-  [ "$limit" -gt "$left" ] && limit=$left
-  local t0
-  t0=$(date +%s)
-  echo "===== $name: $*" >>"$OUT/$log"
-  timeout --kill-after=5 "$limit" "$@" >>"$OUT/$log" 2>&1
-  local rc=$?
-  local verdict=ok
-  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-    verdict=TIMEOUT
-  elif [ $rc -eq 77 ]; then
-    verdict=SKIP # a test program found no device: no GPU result, but no failure either
-  elif [ $rc -ne 0 ]; then
-    verdict=FAIL
-  fi
-  [ "$verdict" != ok ] && [ "$verdict" != SKIP ] && failed=1
-  printf '%-34s %-7s rc=%-3d %4ds  (%s)\n' "$name" "$verdict" "$rc" $(($(date +%s) - t0)) "$log" | tee -a "$summary"
-  [ "$verdict" = SKIP ] && return 0
-  return $rc
-}
 
 # ---- environment and build
 {

@@ -16,39 +16,9 @@ OUT=${OUT:-$root/out/vk_check}
 mkdir -p "$OUT"
 budget=${PF_GPU_BUDGET:-540}
 t_start=$(date +%s)
-summary=$OUT/summary.txt
-: >"$summary"
-failed=0
-export CMAKE_PREFIX_PATH=$root/.deps/root/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
-for d in "$root"/.deps/root/usr/lib/*-linux-gnu; do
-  [ -d "$d" ] && export LD_LIBRARY_PATH=$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-done
-[ -d "$root/.golden" ] && export PF_GOLDEN_DIR=$root/.golden
+. "$root/ci/device_lib.sh"
 build=$root/build-vk
 tests=$build/tests
-
-step() { # step NAME LIMIT LOG CMD...
-  local name=$1 limit=$2 log=$3
-  shift 3
-  local left=$((budget - ($(date +%s) - t_start)))
-  if [ "$left" -lt 15 ]; then
-    printf '%-34s SKIP  (time budget spent)\n' "$name" | tee -a "$summary"
-    return 0
-  fi
-  [ "$limit" -gt "$left" ] && limit=$left
-  local t0 rc verdict=ok
-  t0=$(date +%s)
-  echo "===== $name: $*" >>"$OUT/$log"
-  timeout --kill-after=5 "$limit" "$@" >>"$OUT/$log" 2>&1
-  rc=$?
-  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then verdict=TIMEOUT
-  elif [ $rc -eq 77 ]; then verdict=SKIP
-  elif [ $rc -ne 0 ]; then verdict=FAIL; fi
-  [ "$verdict" != ok ] && [ "$verdict" != SKIP ] && failed=1
-  printf '%-34s %-7s rc=%-3d %4ds  (%s)\n' "$name" "$verdict" "$rc" $(($(date +%s) - t0)) "$log" | tee -a "$summary"
-  [ "$verdict" = SKIP ] && return 0
-  return $rc
-}
 
 [ -d .vkcarry/spv ] || { echo "vk_check: no .vkcarry (run ci/vk_prepare.sh and carry .vkcarry)" | tee -a "$summary"; exit 1; }
 generator=Ninja
