@@ -55,13 +55,12 @@ static bool pf_api_precision_valid(pf_precision p) {
 }
 
 /* A GPU API implemented on the CPU (Mesa's lavapipe/llvmpipe, SwiftShader): slower than the
- * CPU backend, so the automatic choice passes it over. The Vulkan backend tags such devices
- * "(CPU, ..." in its description. */
+ * CPU backend, so the automatic choice passes it over. */
 static bool pf_api_software_device(const pf_backend *be) {
     if (!strcmp(pf_backend_name(be), "cpu")) return false;
     pf_backend_info bi;
     pf_backend_get_info((pf_backend *)be, &bi);
-    return strstr(bi.device, "(CPU") || strstr(bi.device, "llvmpipe") || strstr(bi.device, "SwiftShader");
+    return bi.host_cpu;
 }
 
 static pf_status pf_api_backend(const pf_model_options *o, pf_backend **out) {

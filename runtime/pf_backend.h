@@ -25,6 +25,8 @@ typedef struct pf_backend_info {
     size_t mem_free;         /* bytes, 0 if unknown */
     size_t max_buffer_size;  /* largest single buffer (allocation or binding) */
     size_t alignment;        /* offset alignment inside a buffer */
+    bool host_cpu;           /* the device is the host's CPU: the CPU backend, or a GPU API
+                              * implemented in software (Mesa's lavapipe, SwiftShader) */
 } pf_backend_info;
 
 struct pf_buffer {

@@ -96,6 +96,7 @@ static void cpu_destroy(pf_backend *be) {
 static void cpu_get_info(pf_backend *be, pf_backend_info *info) {
     pf_cpu_ctx *c = be->ctx;
     snprintf(info->name, sizeof info->name, "cpu");
+    info->host_cpu = true;
     char model[200] = "";
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (f) {

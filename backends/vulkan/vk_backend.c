@@ -58,6 +58,7 @@ static void vk_get_info(pf_backend *be, pf_backend_info *info) {
     pf_vk_mem_info(c, &info->mem_total, &info->mem_free);
     info->max_buffer_size = c->max_buffer_size;
     info->alignment = c->alignment;
+    info->host_cpu = c->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
 
 /* The one place that decides support; supports_op and the planner's message use it. */

@@ -174,6 +174,13 @@ static pf_test_result test_precision_resolution(void) {
     pf_model_options o;
     pf_model_options_default(&o);
     CHECK(o.precision == PF_PRECISION_AUTO && o.activations == PF_PRECISION_AUTO);
+    /* the CPU backend says its device is the host CPU */
+    pf_backend *be = NULL;
+    CHECK_OK(pf_backend_create("cpu", NULL, &be));
+    pf_backend_info bi;
+    pf_backend_get_info(be, &bi);
+    pf_backend_free(be);
+    CHECK(bi.host_cpu);
     return PF_T_PASS;
 }
 

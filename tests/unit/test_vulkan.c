@@ -151,6 +151,9 @@ static pf_test_result test_info(void) {
     CHECK(info.max_buffer_size <= ((size_t)4 << 30));
     CHECK(info.alignment >= 16 && (info.alignment & (info.alignment - 1)) == 0);
     CHECK(info.mem_total > 0);
+    /* lavapipe is a CPU device (the automatic backend choice passes it over); GPUs are not */
+    bool software = strstr(info.device, "llvmpipe") || strstr(info.device, "SwiftShader");
+    CHECK_MSG(info.host_cpu == software, "host_cpu %d for '%s'", info.host_cpu, info.device);
     pf_vulkan_stats st;
     pf_vulkan_get_stats(be, &st);
     CHECK(st.max_shared >= 16384);
