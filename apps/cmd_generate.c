@@ -620,6 +620,7 @@ int pf_cmd_generate(int argc, char **argv) {
     p->progress = pf_cli_progress_cb;
     p->progress_user = &pg;
     pf_rgb_image img = {.width = pl->image.width, .height = pl->image.height, .rgb = pl->image.rgb};
+    pf_cli_status(&pg, "text encoders freed; loading the DiT and the VAE");
     pf_status st = pf_generate(m, pr, p->mode == PF_MODE_I2V ? &img : NULL, p, &v);
     pf_cli_progress_end(&pg);
     if (st == PF_ERR_CANCELLED || (st == PF_OK && pf_cli_interrupted())) {
@@ -643,7 +644,10 @@ int pf_cmd_generate(int argc, char **argv) {
     }
     pf_generate_stats gs;
     pf_model_last_stats(m, &gs);
-    gen_summary(&o, pl, &mi, &gs, &v, t_load, t_text, t_write, pf_time_now() - t_start);
+    pf_model_get_info(m, &mi); /* the weight size measured by the load */
+    /* loading: the folder's checks in pf_model_open and the DiT + VAE load in pf_generate (the
+     * text encoders load inside the text encoding time) */
+    gen_summary(&o, pl, &mi, &gs, &v, t_load + gs.load_s, t_text, t_write, pf_time_now() - t_start);
     rc = PF_EXIT_OK;
 done:
     pf_cli_signals_restore();

@@ -48,7 +48,13 @@ const char *pf_version(void);
 
 /* ======================================================================== models */
 
-/* An opened model folder: the DiT and the causal VAE resident on one backend. */
+/* An opened model folder on one backend. Memory: one big component is resident at a time.
+ * pf_model_open checks the folder (every DiT and VAE tensor's presence and shape) without
+ * loading weights; pf_prompt_encode loads the text encoders one at a time and frees each
+ * after its use, first freeing the DiT and the VAE if a generation left them resident;
+ * pf_generate loads the DiT and the VAE when they are not resident and keeps them, so
+ * generating again (same prompt, or pf_prompt_from_embeddings) loads nothing.
+ * pf_model_options.keep_resident keeps the DiT and the VAE from pf_model_open on. */
 typedef struct pf_model pf_model;
 
 /* Weight and latent precision. AUTO: bf16 on GPU backends (the official run's
@@ -69,13 +75,24 @@ typedef struct pf_model_options {
                                  (cuda, vulkan), else f32 */
     const char *resolution; /* "384p", "768p" or "image" (diffusion_transformer_<resolution>/);
                                NULL: the only one present, else 384p, 768p, image */
+    bool keep_resident;     /* false (default): the text encoders and the DiT + VAE never share the
+                               backend (the peak is the larger of the two phases, not their sum;
+                               T5-XXL alone is 9.5 GB in bf16); encoding a prompt after a
+                               generation frees the DiT and the VAE, and the next pf_generate
+                               loads them again. true: the DiT and the VAE load in pf_model_open
+                               and stay until pf_model_free, the tokenizers stay open after the
+                               first pf_prompt_encode (the text encoders still load one at a time
+                               for each call, next to the DiT): no reloading between prompts, at
+                               the cost of the sum of both phases */
 } pf_model_options;
 
 void pf_model_options_default(pf_model_options *o);
 
 /* Open a model folder as downloaded from Hugging Face (rain1011/pyramid-flow-miniflux
  * or -sd3): diffusion_transformer_<resolution>/ and causal_video_vae/ are required; the
- * variant (miniFLUX or SD3) comes from the DiT's config.json. opts may be NULL. */
+ * variant (miniFLUX or SD3) comes from the DiT's config.json. Every DiT and VAE tensor is
+ * checked here (names, shapes, dtypes), so a broken folder fails here; the weights load
+ * in the first pf_generate (here with keep_resident). opts may be NULL. */
 pf_status pf_model_open(const char *dir, const pf_model_options *opts, pf_model **out);
 void pf_model_free(pf_model *m);
 
@@ -92,7 +109,7 @@ typedef struct pf_model_info {
     char device[256];
     pf_precision precision;           /* resolved: F32 or BF16 */
     pf_precision activations;         /* the DiT's activations, resolved: F32 or BF16 */
-    size_t weight_bytes;              /* DiT + VAE on the backend */
+    size_t weight_bytes;              /* DiT + VAE on the backend (planned until they load) */
 } pf_model_info;
 
 pf_status pf_model_get_info(const pf_model *m, pf_model_info *info);
@@ -116,7 +133,9 @@ typedef struct pf_embeddings {
  * CLIP-L + CLIP-G + T5-XXL), as the official pipelines do: the positive prompt gets the
  * suffix ", hyper quality, Ultra HD, 8K"; negative NULL means the official default
  * negative prompt, "" an empty one. Each encoder is loaded for the call and freed after
- * it. PF_ERR_NOT_FOUND when the folder has no text encoders. */
+ * it; without keep_resident a DiT and VAE left by a generation are freed first, and the
+ * tokenizers are closed after the call. The embeddings are kept in host memory.
+ * PF_ERR_NOT_FOUND when the folder has no text encoders. */
 pf_status pf_prompt_encode(pf_model *m, const char *prompt, const char *negative, pf_prompt **out);
 
 /* Conditioning from precomputed embeddings; both must have the model's sizes. */
@@ -189,14 +208,18 @@ typedef struct pf_video {
     uint8_t *rgb;
 } pf_video;
 
-/* Generate. image: the i2v first frame (NULL otherwise). On failure *out is empty. */
+/* Generate. image: the i2v first frame (NULL otherwise). Loads the DiT and the VAE first
+ * when they are not resident (a failure there, such as a weight file changed or deleted
+ * since pf_model_open or no memory, is returned with the file named; the model stays
+ * usable). On failure *out is empty. */
 pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *image, const pf_generate_params *p,
                       pf_video *out);
 void pf_video_free(pf_video *v);
 
 /* Time and memory of the model's last generation. */
 typedef struct pf_generate_stats {
-    double total_s;
+    double load_s;            /* loading the DiT and the VAE in this call (0 when resident) */
+    double total_s;           /* the generation itself, without load_s */
     double noise_s;           /* initial noise draw and pyramid */
     double vae_encode_s;      /* i2v image */
     double dit_s[3];          /* DiT forwards per stage */
@@ -212,7 +235,8 @@ typedef struct pf_generate_stats {
     size_t latent_bytes;      /* persistent latents of the pipeline */
     size_t dit_graph_bytes;   /* compute memory of the largest DiT call */
     size_t vae_arena_bytes;   /* compute memory of the VAE decode */
-    size_t device_peak_bytes; /* the backend's allocation peak since the model was opened */
+    size_t device_peak_bytes; /* the backend's allocation peak since the model was opened (text
+                                 encoding included) */
     size_t host_peak_bytes;   /* the process's peak resident memory */
 } pf_generate_stats;
 

@@ -354,7 +354,9 @@ pf_status pf_model_estimate_memory(const pf_model_inventory *inv, const char *re
         size_t b = (size_t)c->n_params * pf_dtype_size(dtype);
         if (b > e->text_weights) e->text_weights = b;
     }
-    size_t gen = e->dit_compute + e->latents + e->vae_compute;
-    e->device_peak = e->dit_weights + e->vae_weights + PF_MAX(e->text_weights, gen);
+    /* the text encoders run (one at a time) with nothing else resident; the DiT and the VAE
+     * load after them (pf_model_options.keep_resident off, the default) */
+    size_t gen = e->dit_weights + e->vae_weights + e->dit_compute + e->latents + e->vae_compute;
+    e->device_peak = PF_MAX(e->text_weights, gen);
     return PF_OK;
 }

@@ -60,7 +60,8 @@ pf_status pf_model_inventory_check(const pf_model_inventory *inv, const char *re
 const pf_component *pf_model_inventory_find(const pf_model_inventory *inv, const char *subdir);
 
 /* Planned memory of one text-to-video generation with classifier-free guidance, as
- * pf_model_open + pf_prompt_encode + pf_generate allocate it on one backend. */
+ * pf_model_open + pf_prompt_encode + pf_generate allocate it on one backend (the default
+ * options: the text encoders and the DiT + VAE are never resident together). */
 typedef struct pf_mem_estimate {
     pf_dtype dtype; /* weights and latents */
     int width, height, temp;
@@ -70,7 +71,7 @@ typedef struct pf_mem_estimate {
     size_t dit_compute;  /* planned compute memory of the largest DiT call */
     size_t latents;      /* the pipeline's persistent latents and the last unit's history clips */
     size_t vae_compute;  /* VAE decode: largest chunk graph + causal caches */
-    size_t device_peak;  /* DiT + VAE weights + max(text encoder, DiT compute + latents + VAE decode) */
+    size_t device_peak;  /* max(text encoder, DiT + VAE weights + DiT compute + latents + VAE decode) */
     size_t host_video;   /* host: the decoded video (f32) and its uint8 frames */
 } pf_mem_estimate;
 

@@ -67,6 +67,11 @@ bool pf_api_backend_is_gpu(const pf_backend_info *bi);
 pf_dtype pf_api_weight_dtype(pf_precision weights, const pf_backend_info *bi);
 pf_dtype pf_api_act_dtype(pf_precision act, pf_dtype weights, const pf_backend_info *bi);
 
+/* A model's backend (its bytes_allocated / bytes_peak counters) and whether its DiT and VAE
+ * are resident now (model/pflow_api.c; for tests and tools). */
+pf_backend *pf_api_model_backend(const pf_model *m);
+bool pf_api_model_resident(const pf_model *m);
+
 /* What the pipeline needs from a DiT: pf_pipe_denoiser_from_dit() fills it from a
  * pf_dit; tests substitute their own. All latents live on `backend`. */
 typedef struct pf_pipe_denoiser {

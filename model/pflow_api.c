@@ -9,16 +9,29 @@
 #include <math.h>
 #include <sys/resource.h>
 
+/*
+ * Memory: one big component on the backend at a time. pf_model_open checks every DiT and
+ * VAE tensor on the meta backend (sizes only, nothing allocated or read) and keeps the
+ * configs; pf_prompt_encode frees the DiT and the VAE if they are resident, then loads the
+ * text encoders one at a time (pf_text_encode_prompts) and closes the tokenizers; pf_generate
+ * loads the DiT and the VAE when they are not resident and keeps them for the next
+ * generation. With keep_resident the DiT and the VAE load in pf_model_open and stay, and
+ * the tokenizers stay open.
+ */
 struct pf_model {
     pf_backend *be;
-    pf_dit *dit;
-    pf_vae *vae;
+    pf_dit *dit; /* NULL while not resident */
+    pf_vae *vae; /* resident with the DiT */
+    pf_dit_config dcfg; /* from pf_model_open's checks: what prompts and generations are checked against */
+    pf_vae_config vcfg;
     pf_dtype dt;  /* weights and latents */
     pf_dtype act; /* the DiT's activations */
+    bool keep_resident;
     pf_model_dir dir;
     pf_dit_variant variant;
-    pf_text_encoder *text; /* opened on the first pf_prompt_encode (tokenizers only) */
-    size_t weight_bytes;
+    pf_text_encoder *text; /* tokenizers, opened by pf_prompt_encode (kept with keep_resident) */
+    size_t weight_bytes;   /* DiT + VAE: planned on the meta backend until they are loaded */
+    double load_s;         /* the last load of the DiT and the VAE */
     pf_generate_stats last;
 };
 
@@ -91,9 +104,7 @@ static pf_status pf_api_backend(const pf_model_options *o, pf_backend **out) {
 }
 
 /* The released VAE: 8x spatial and 8x temporal compression, the DiT's latent channels. */
-static pf_status pf_api_check_vae(const pf_model *m) {
-    const pf_vae_config *v = pf_vae_get_config(m->vae);
-    const pf_dit_config *d = pf_dit_get_config(m->dit);
+static pf_status pf_api_check_vae(const pf_model *m, const pf_dit_config *d, const pf_vae_config *v) {
     int sf = 1, tf = 1;
     for (int i = 0; i < 4; i++) {
         sf *= v->dec_spatial_up[i] ? 2 : 1;
@@ -106,6 +117,56 @@ static pf_status pf_api_check_vae(const pf_model *m) {
         return pf_error(PF_ERR_SHAPE, "%s: the VAE has %d latent channels, the DiT %d", m->dir.root, v->latent_channels,
                         d->in_channels);
     return PF_OK;
+}
+
+static void pf_api_unload(pf_model *m) {
+    pf_vae_free(m->vae);
+    pf_dit_free(m->dit);
+    m->vae = NULL;
+    m->dit = NULL;
+}
+
+/* The DiT and the VAE of the folder onto `be` (resident), or with be NULL onto the meta
+ * backend only to check them (pf_model_open): every tensor's presence and shape, the DiT's
+ * activation dtype, the VAE against the DiT. Loaded after pf_model_open, the folder must
+ * still be the one checked then. On failure nothing stays allocated. */
+static pf_status pf_api_load(pf_model *m, pf_backend *be) {
+    if (be && m->dit && m->vae) return PF_OK;
+    pf_api_unload(m);
+    pf_backend *target = be;
+    if (!target) PF_TRY(pf_backend_meta_create(&target));
+    bool lazy = be && m->dcfg.hidden > 0; /* the folder was checked by pf_model_open */
+    double t0 = pf_time_now();
+    size_t before = target->bytes_allocated;
+    pf_dit *dit = NULL;
+    pf_vae *vae = NULL;
+    pf_status rc = pf_dit_load(m->dir.dit_dir, target, m->dt, &dit);
+    if (rc == PF_OK) rc = pf_dit_set_act_dtype(dit, m->act);
+    if (rc == PF_OK) rc = pf_vae_load(m->dir.vae_dir, target, m->dt, &vae);
+    size_t bytes = target->bytes_allocated - before;
+    const pf_dit_config *dc = rc == PF_OK ? pf_dit_get_config(dit) : NULL;
+    const pf_vae_config *vc = rc == PF_OK ? pf_vae_get_config(vae) : NULL;
+    if (rc == PF_OK) rc = pf_api_check_vae(m, dc, vc);
+    if (rc == PF_OK && lazy &&
+        (dc->variant != m->dcfg.variant || dc->text_dim != m->dcfg.text_dim || dc->pooled_dim != m->dcfg.pooled_dim ||
+         dc->in_channels != m->dcfg.in_channels))
+        rc = pf_error(PF_ERR_FORMAT, "%s: the DiT's config.json changed since the model was opened", m->dir.dit_dir);
+    if (rc == PF_OK) {
+        m->dcfg = *dc;
+        m->vcfg = *vc;
+        m->weight_bytes = bytes;
+    }
+    if (rc == PF_OK && be) {
+        m->dit = dit;
+        m->vae = vae;
+        m->load_s = pf_time_now() - t0;
+    } else {
+        pf_vae_free(vae);
+        pf_dit_free(dit);
+    }
+    if (target != be) pf_backend_free(target);
+    if (rc != PF_OK && lazy) return pf_error_wrap(rc, "loading the DiT and the VAE of %s", m->dir.root);
+    return rc;
 }
 
 pf_status pf_model_open(const char *dir, const pf_model_options *opts, pf_model **out) {
@@ -122,32 +183,32 @@ pf_status pf_model_open(const char *dir, const pf_model_options *opts, pf_model 
     if (!m) return PF_ERR_OOM;
     pf_status rc = pf_model_dir_find(dir, opts->resolution, &m->dir);
     if (rc == PF_OK) rc = pf_api_backend(opts, &m->be);
+    m->keep_resident = opts->keep_resident;
     if (rc == PF_OK) {
         pf_backend_info bi;
         pf_backend_get_info(m->be, &bi);
         m->dt = pf_api_weight_dtype(opts->precision, &bi);
         m->act = pf_api_act_dtype(opts->activations, m->dt, &bi);
-        size_t before = m->be->bytes_allocated;
-        rc = pf_dit_load(m->dir.dit_dir, m->be, m->dt, &m->dit);
-        if (rc == PF_OK) rc = pf_dit_set_act_dtype(m->dit, m->act);
-        if (rc == PF_OK) rc = pf_vae_load(m->dir.vae_dir, m->be, m->dt, &m->vae);
-        m->weight_bytes = m->be->bytes_allocated - before;
+        /* keep_resident: the weights load here, as the check itself; else the same loaders
+         * check every tensor on the meta backend (the same messages, nothing allocated) */
+        rc = m->keep_resident ? pf_api_load(m, m->be) : pf_api_load(m, NULL);
     }
-    if (rc == PF_OK) rc = pf_api_check_vae(m);
     if (rc != PF_OK) {
         pf_model_free(m);
         return rc;
     }
-    m->variant = pf_dit_get_config(m->dit)->variant;
+    m->variant = m->dcfg.variant;
     *out = m;
     return PF_OK;
 }
 
+pf_backend *pf_api_model_backend(const pf_model *m) { return m ? m->be : NULL; }
+bool pf_api_model_resident(const pf_model *m) { return m && m->dit && m->vae; }
+
 void pf_model_free(pf_model *m) {
     if (!m) return;
     pf_text_encoder_free(m->text);
-    pf_vae_free(m->vae);
-    pf_dit_free(m->dit);
+    pf_api_unload(m);
     pf_backend_free(m->be);
     pf_model_dir_free(&m->dir);
     free(m);
@@ -158,7 +219,7 @@ static void pf_api_default_size(const pf_model *m, int *w, int *h) { pf_model_de
 pf_status pf_model_get_info(const pf_model *m, pf_model_info *info) {
     if (!m || !info) return pf_error(PF_ERR_INVALID_ARG, "pf_model_get_info: NULL argument");
     memset(info, 0, sizeof *info);
-    const pf_dit_config *c = pf_dit_get_config(m->dit);
+    const pf_dit_config *c = &m->dcfg;
     info->variant = m->variant == PF_DIT_MMDIT ? PF_VARIANT_SD3 : PF_VARIANT_MINIFLUX;
     snprintf(info->resolution, sizeof info->resolution, "%s", m->dir.resolution);
     pf_api_default_size(m, &info->default_width, &info->default_height);
@@ -179,7 +240,7 @@ pf_status pf_model_get_info(const pf_model *m, pf_model_info *info) {
 /* ---------------------------------------------------------------- prompts */
 
 static pf_status pf_api_check_embeds(const pf_model *m, const pf_embeddings *e, const char *which) {
-    const pf_dit_config *c = pf_dit_get_config(m->dit);
+    const pf_dit_config *c = &m->dcfg;
     if (!e) return pf_error(PF_ERR_INVALID_ARG, "prompt embeddings: no %s embeddings", which);
     if (!e->hidden || !e->mask || !e->pooled)
         return pf_error(PF_ERR_INVALID_ARG, "prompt embeddings: %s embeddings lack hidden states, mask or pooled vector", which);
@@ -238,12 +299,22 @@ pf_status pf_prompt_encode(pf_model *m, const char *prompt, const char *negative
                         "model folder %s has no text encoders (text_encoder*/ and tokenizer*/); pass precomputed "
                         "embeddings with pf_prompt_from_embeddings",
                         m->dir.root);
+    /* the text encoders and the DiT never share the backend: a DiT left by an earlier
+     * generation goes first (pf_generate loads it again) */
+    if (!m->keep_resident) pf_api_unload(m);
     if (!m->text) PF_TRY(pf_text_encoder_open(m->dir.root, m->variant, m->be, m->dt, &m->text));
     pf_prompt *p = pf_calloc(1, sizeof *p, "prompt");
-    if (!p) return PF_ERR_OOM;
-    p->model = m;
-    pf_status rc = pf_text_encode_prompts(m->text, prompt, negative, &p->e);
-    const pf_dit_config *c = pf_dit_get_config(m->dit);
+    pf_status rc = p ? PF_OK : PF_ERR_OOM;
+    if (p) {
+        p->model = m;
+        rc = pf_text_encode_prompts(m->text, prompt, negative, &p->e); /* each encoder freed after its use */
+    }
+    if (!m->keep_resident) {
+        pf_text_encoder_free(m->text); /* the tokenizers */
+        m->text = NULL;
+    }
+    if (!p) return rc;
+    const pf_dit_config *c = &m->dcfg;
     if (rc == PF_OK && (p->e.text_dim != c->text_dim || p->e.pooled_dim != c->pooled_dim))
         rc = pf_error(PF_ERR_SHAPE, "%s: the text encoders give %d-wide hidden states and %d-wide pooled vectors; the DiT takes %d and %d",
                       m->dir.root, p->e.text_dim, p->e.pooled_dim, c->text_dim, c->pooled_dim);
@@ -362,6 +433,19 @@ pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *
     if (p->noise_file && *p->noise_file) PF_TRY(pf_noise_open_file(p->noise_file, &noise));
     else PF_TRY(pf_noise_create_seeded(p->seed, pp.sched.gamma, &noise));
 
+    /* the DiT and the VAE, unless a generation or keep_resident left them resident */
+    double load_s = 0.0;
+    if (!m->dit || !m->vae) {
+        pf_status lrc = pf_api_load(m, m->be);
+        if (lrc != PF_OK) {
+            pf_noise_free(noise);
+            memset(&m->last, 0, sizeof m->last);
+            m->last.device_peak_bytes = m->be->bytes_peak;
+            return lrc;
+        }
+        load_s = m->load_s;
+    }
+
     pf_pipe_denoiser dn;
     pf_pipe_vae pv;
     pf_pipe_denoiser_from_dit(m->dit, m->dt, &dn);
@@ -376,6 +460,7 @@ pf_status pf_generate(pf_model *m, const pf_prompt *prompt, const pf_rgb_image *
 
     pf_generate_stats *g = &m->last;
     memset(g, 0, sizeof *g);
+    g->load_s = load_s;
     g->total_s = st.t_total;
     g->noise_s = st.t_noise;
     g->vae_encode_s = st.t_vae_encode;

@@ -536,7 +536,10 @@ pf_tensor *pf_load_as(pf_loader *L, pf_dtype dt, const char *name, int ndim, con
     if (src->dtype == dt) {
         rc = pf_tensor_set(t, src->data, src->nbytes); /* straight from the mapping */
     } else if (pf_dtype_is_float(dt)) {
-        rc = pf_tensor_set_as(t, src->data, src->dtype, (size_t)n);
+        /* the meta backend keeps sizes only: converting would read the whole file for nothing
+         * (pf_model_open validates a model folder there without loading it) */
+        rc = pf_backend_is_meta(pf_pool_backend(L->pool)) ? PF_OK
+                                                          : pf_tensor_set_as(t, src->data, src->dtype, (size_t)n);
     } else {
         void *tmp = pf_malloc(pf_nbytes(t), name);
         rc = tmp ? convert_tensor(L->w, in, src, dt, tmp, (size_t)n) : PF_ERR_OOM;
