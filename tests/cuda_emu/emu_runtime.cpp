@@ -20,6 +20,7 @@
 #include "cublasLt.h"
 #include "cuda_fp16.h"
 #include "emu_device.h"
+#include "pf_cuda_common.cuh"
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -346,44 +347,15 @@ static float ldv(const void *p, cudaDataType t, int64_t i) {
     }
     return __half2float(__ushort_as_half(h));
 }
+/* Stores round as the kernels do (pf_cuda_common.cuh: nearest even, NaN kept), which is
+ * what cuBLASLt's 16-bit outputs do. */
 static void stv(void *p, cudaDataType t, int64_t i, float v) {
-    if (t == CUDA_R_32F) {
+    if (t == CUDA_R_32F)
         ((float *)p)[i] = v;
-        return;
-    }
-    if (t == CUDA_R_16BF) {
-        uint32_t u;
-        memcpy(&u, &v, 4);
-        u += 0x7fffu + ((u >> 16) & 1u);
-        ((uint16_t *)p)[i] = (uint16_t)(u >> 16);
-        return;
-    }
-    /* f16, round to nearest even (what cuBLASLt's f16 output does) */
-    uint32_t x;
-    memcpy(&x, &v, 4);
-    uint32_t sign = (x >> 16) & 0x8000u, mant = x & 0x007fffffu;
-    int32_t e = (int32_t)((x >> 23) & 0xff) - 127 + 15;
-    uint16_t h;
-    if (((x >> 23) & 0xff) == 0xff)
-        h = (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0u));
-    else if (e >= 0x1f)
-        h = (uint16_t)(sign | 0x7c00u);
-    else if (e <= 0) {
-        if (e < -10)
-            h = (uint16_t)sign;
-        else {
-            mant |= 0x00800000u;
-            uint32_t shift = (uint32_t)(14 - e), half = mant >> shift, rem = mant & ((1u << shift) - 1u);
-            uint32_t mid = 1u << (shift - 1u);
-            if (rem > mid || (rem == mid && (half & 1u))) half++;
-            h = (uint16_t)(sign | half);
-        }
-    } else {
-        uint32_t half = ((uint32_t)e << 10) | (mant >> 13), rem = mant & 0x1fffu;
-        if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) half++; /* may carry into the exponent: right */
-        h = (uint16_t)(sign | half);
-    }
-    ((uint16_t *)p)[i] = h;
+    else if (t == CUDA_R_16BF)
+        ((uint16_t *)p)[i] = pf_cu_f32_to_bf16(v);
+    else
+        ((uint16_t *)p)[i] = pf_cu_f32_to_f16(v);
 }
 extern "C" {
 const char *cublasLtGetStatusName(cublasStatus_t s) {

@@ -37,7 +37,7 @@ for f in "$root"/kernels/*.cu; do
   objs+=("$out/obj/k_$b.o")
   [ ${#pids[@]} -ge "$jobs" ] && wait_all
 done
-g++ -std=c++20 "${CF[@]}" -I"$here" -I"$here/include" -pthread -c "$here/emu_runtime.cpp" -o "$out/obj/emu_runtime.o"
+g++ -std=c++20 "${CF[@]}" "${INC[@]}" -pthread -c "$here/emu_runtime.cpp" -o "$out/obj/emu_runtime.o"
 objs+=("$out/obj/emu_runtime.o")
 wait_all
 for f in "$root"/runtime/*.c "$root"/backends/cpu/*.c "$root"/backends/cuda/*.c "$root"/model/*.c; do
