@@ -86,6 +86,23 @@ static inline int pf_cli_exec(pf_cli_run *r, const char *scratch, const char *co
     return r->status;
 }
 
+/* `pflow make-tiny-model DIR/NAME [--seed SEED]` in the scratch folder dir, which must say
+ * it wrote random weights: the model's path (free it), or NULL after printing why. */
+static inline char *pf_cli_tiny_model(const char *dir, const char *name, const char *seed) {
+    char *model = pf_tm_join(dir, name);
+    if (!model) return NULL;
+    pf_cli_run r;
+    const char *args[] = {"make-tiny-model", model, seed ? "--seed" : NULL, seed, NULL};
+    pf_cli_exec(&r, dir, args);
+    if (r.status != 0 || !strstr(r.out, "random weights")) {
+        fprintf(stderr, "  make-tiny-model failed (%d): %s%s\n", r.status, r.out, r.err);
+        free(model);
+        model = NULL;
+    }
+    pf_cli_run_free(&r);
+    return model;
+}
+
 /* Files in dir other than the captured-output files (hidden temporaries count). */
 static inline int pf_cli_count_outputs(const char *dir) {
     DIR *d = opendir(dir);

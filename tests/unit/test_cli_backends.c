@@ -17,15 +17,8 @@ static char *g_dir, *g_model;
 static bool setup(void) {
     if (g_model) return true;
     g_dir = pf_tm_mkdtemp("test_cli_backends");
-    if (!g_dir) return false;
-    g_model = pf_tm_join(g_dir, "tiny");
-    pf_cli_run r;
-    const char *args[] = {"make-tiny-model", g_model, "--seed", "5", NULL};
-    pf_cli_exec(&r, g_dir, args);
-    bool ok = r.status == 0;
-    if (!ok) fprintf(stderr, "  make-tiny-model failed (%d): %s\n", r.status, r.err);
-    pf_cli_run_free(&r);
-    return ok;
+    if (g_dir) g_model = pf_cli_tiny_model(g_dir, "tiny", "5");
+    return g_model != NULL;
 }
 
 /* 9 frames of 128x64 as PNGs under DIR/TAG/, on BACKEND at f32. */
