@@ -1,5 +1,6 @@
 /* Shared benchmark helpers (bench_common.h). */
 #include "bench_common.h"
+#include "pf_random_fill.h"
 #include "pf_threads.h"
 #include "pflow_cli.h"
 
@@ -143,7 +144,6 @@ pf_status pf_bench_gemm_peak(pf_backend *be, pf_dtype dt, int n, int reps, doubl
     *flops_per_s = 0.0;
     pf_graph *g = pf_graph_new("gemm_peak");
     pf_arena *a = NULL;
-    float *host = NULL;
     if (!g) return pf_error(PF_ERR_OOM, "out of host memory (GEMM graph)");
     const int64_t ne[2] = {n, n};
     pf_tensor *x = pf_input(g, dt, 2, ne, "x"), *w = pf_input(g, dt, 2, ne, "w");
@@ -152,19 +152,14 @@ pf_status pf_bench_gemm_peak(pf_backend *be, pf_dtype dt, int n, int reps, doubl
     pf_status rc = pf_graph_status(g);
     if (rc == PF_OK) rc = pf_arena_create(be, &a);
     if (rc == PF_OK) rc = pf_graph_plan(g, a, NULL);
-    if (rc == PF_OK) {
-        size_t nn = (size_t)n * (size_t)n;
-        host = malloc(nn * sizeof *host);
-        if (!host) rc = pf_error(PF_ERR_OOM, "out of host memory (GEMM inputs, %zu floats)", nn);
-        for (size_t i = 0; host && i < nn; i++) host[i] = (float)((i * 2654435761u) % 1024) / 1024.0f - 0.5f;
-        if (rc == PF_OK) rc = pf_tensor_set_as(x, host, PF_F32, nn);
-        if (rc == PF_OK) rc = pf_tensor_set_as(w, host, PF_F32, nn);
-    }
+    pf_random_fill rf = {.seed = 1};
+    if (rc == PF_OK) rc = pf_random_fill_tensor(&rf, x, 0, 0.0f, 1.0f);
+    if (rc == PF_OK) rc = pf_random_fill_tensor(&rf, w, 1, 0.0f, 1.0f);
+    pf_random_fill_free(&rf);
     double med = 0.0;
     bench_gemm_ctx c = {g};
     if (rc == PF_OK) rc = pf_bench_time(bench_gemm_run, &c, reps, &med, NULL);
     if (rc == PF_OK && med > 0) *flops_per_s = 2.0 * (double)n * (double)n * (double)n / med;
-    free(host);
     pf_graph_free(g);
     pf_arena_free(a);
     return rc;
