@@ -7,6 +7,9 @@
 #include "bench_common.h"
 #include "pf_vae.h"
 #include "pflow_cli.h"
+#ifdef PF_HAVE_CUDA
+#include "pf_cuda.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +108,26 @@ static pf_status bench_encode(void *ctx) {
     return pf_vae_encode(c->vae, c->video, c->T, c->H, c->W, &c->enc, c->mean, c->logvar);
 }
 
+/* On CUDA, the conv3d path: the mode among the conditions (after == false), and after a
+ * timed call the conv nodes each path has computed so far (warm-up and repetitions). */
+static void print_conv_path(pf_backend *be, bool after) {
+#ifdef PF_HAVE_CUDA
+    pf_cuda_conv_stats st;
+    if (!pf_backend_is_cuda(be) || pf_cuda_conv_stats_get(be, &st) != PF_OK) return;
+    if (!after)
+        printf("  conv3d path: PF_CUDA_CONV=%s (%s)\n", st.mode,
+               !strcmp(st.mode, "direct") ? "the direct kernel everywhere"
+               : !strcmp(st.mode, "gemm") ? "im2col + cuBLASLt GEMM everywhere"
+                                          : "im2col + cuBLASLt GEMM, the direct kernel for narrow convs");
+    else
+        printf("  conv3d nodes so far: %llu as im2col + GEMM (%llu GEMMs), %llu on the direct kernel\n", st.gemm_nodes,
+               st.gemm_calls, st.direct_nodes);
+#else
+    (void)be;
+    (void)after;
+#endif
+}
+
 static pf_status bench_vae_run(pf_vae *vae, pf_backend *be, const pf_bench_opts *bo, bench_vae_call *c, bool encode,
                                unsigned long long seed) {
     size_t nz = (size_t)16 * c->frames * c->h * c->w, nv = (size_t)3 * c->T * c->H * c->W;
@@ -128,6 +151,7 @@ static pf_status bench_vae_run(pf_vae *vae, pf_backend *be, const pf_bench_opts 
         if (rc == PF_OK) {
             pf_vae_last_mem(vae, &m);
             print_used("decode", med, mn, be, &m);
+            print_conv_path(be, true);
             fflush(stdout);
         }
         /* the decoded video (about [-1, 1]) is a fair input */
@@ -135,6 +159,7 @@ static pf_status bench_vae_run(pf_vae *vae, pf_backend *be, const pf_bench_opts 
         if (rc == PF_OK && encode) {
             pf_vae_last_mem(vae, &m);
             print_used("encode", med, mn, be, &m);
+            print_conv_path(be, true);
         }
     }
     free(z);
@@ -206,6 +231,7 @@ int pf_bench_vae(int argc, char **argv) {
     c.enc.progress_user = "encode";
 
     pf_bench_print_conditions(stdout, be, &bo, pf_dtype_name(dt));
+    print_conv_path(be, false);
     char wb[32];
     printf("pflow bench vae: decode %d latent frames of %dx%d -> %d frames of %dx%d%s%s\n", c.frames, c.w, c.h, c.T,
            c.W, c.H, a.encode ? ", and encode them back" : "", bo.quick ? " (--quick)" : "");

@@ -3,9 +3,11 @@
  * mixed dtypes it has no kernel for, empty K) and a cross-check of the cuBLASLt
  * path (PF_CUDA_GEMM=ref forces it).
  *
- * C[bt, m, n] = alpha * sum_k A[bt, m, k] * B'[bt, k, n] (+ bias[n]), B' = B^T
- * (B [Bb, N, K]) when trans_b, else B ([Bb, K, N]); Bb == 1 broadcasts B over the
- * batch. Rows are row-major and contiguous; any float dtypes, f32 accumulation.
+ * C[bt, m, n] = alpha * sum_k A[bt, m, k] * B'[bt, k, n] (+ bias[n]) (+ beta * C[bt, m, n]),
+ * B' = B^T (B [Bb, N, K]) when trans_b, else B ([Bb, K, N]); Bb == 1 broadcasts B over
+ * the batch. A and B are row-major and contiguous, C's rows are ldc apart (the conv3d
+ * GEMM writes [Co, positions] chunks into an output of longer rows); any float dtypes,
+ * f32 accumulation. beta adds the old C after the sum, as cuBLASLt's epilogue does.
  * Classic 16 x 16 shared-memory tiling: each thread owns one output element, the
  * block walks K in steps of 16 staging one A tile and one B' tile (padded by one
  * column against bank conflicts). Results round as the CPU reference:
@@ -21,7 +23,8 @@ __global__ void pf_k_gemm_ref(pf_cu_gemm_args g, int64_t mtiles) {
     const int tx = threadIdx.x, ty = threadIdx.y;
     const int64_t n = (int64_t)blockIdx.x * PF_GEMM_TILE + tx;
     for (int64_t bt = blockIdx.z; bt < g.Bt; bt += gridDim.z) {
-        const int64_t a_off = bt * g.M * g.K, b_off = (g.Bb == 1 ? 0 : bt) * g.N * g.K, c_off = bt * g.M * g.N;
+        const int64_t ldc = g.ldc > 0 ? g.ldc : g.N;
+        const int64_t a_off = bt * g.M * g.K, b_off = (g.Bb == 1 ? 0 : bt) * g.N * g.K, c_off = bt * g.M * ldc;
         for (int64_t mt = blockIdx.y; mt < mtiles; mt += gridDim.y) {
             const int64_t m = mt * PF_GEMM_TILE + ty;
             float acc = 0.0f;
@@ -43,7 +46,8 @@ __global__ void pf_k_gemm_ref(pf_cu_gemm_args g, int64_t mtiles) {
             if (m < g.M && n < g.N) {
                 float v = acc * g.alpha;
                 if (g.bias) v = __fadd_rn(v, pf_cu_ld(g.bias, g.bias_dtype, n));
-                pf_cu_st(g.c, g.c_dtype, c_off + m * g.N + n, v);
+                if (g.beta != 0.0f) v = __fadd_rn(v, g.beta * pf_cu_ld(g.c, g.c_dtype, c_off + m * ldc + n));
+                pf_cu_st(g.c, g.c_dtype, c_off + m * ldc + n, v);
             }
         }
     }

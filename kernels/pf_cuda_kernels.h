@@ -163,6 +163,20 @@ typedef struct pf_cu_conv3d_args {
 int64_t pf_cu_conv3d_max_taps(void);
 cudaError_t pf_cu_conv3d(const pf_cu_conv3d_args *a, cudaStream_t stream);
 
+/* ---- conv3d as a GEMM: column matrix and row copies (im2col3d.cu) ---- */
+
+/* Largest K = Ci*kt*kh*kw pf_cu_im2col3d takes. */
+int64_t pf_cu_im2col3d_max_k(void);
+/* col [n, K] (col_dtype, contiguous): row j holds the K input values (zeros for padding,
+ * cache frames for tp < pad_t) that output position p0 + j of batch item b multiplies with
+ * w viewed as [Co, K]. a->y and a->bias are not used. */
+cudaError_t pf_cu_im2col3d(const pf_cu_conv3d_args *a, void *col, int col_dtype, int64_t b, int64_t p0, int64_t n,
+                           cudaStream_t stream);
+/* dst[r * dst_ld + c] = convert(src[r * src_rs + c * src_cs]) for r < rows, c < cols: a bias
+ * broadcast along the rows (src_rs 1, src_cs 0) or a [rows, cols] chunk into longer rows. */
+cudaError_t pf_cu_rows_copy(void *dst, int dst_dtype, int64_t dst_ld, const void *src, int src_dtype, int64_t src_rs,
+                            int64_t src_cs, int64_t rows, int64_t cols, cudaStream_t stream);
+
 /* ---- resampling (resample.cu) ---- */
 
 /* PF_D2S_SPACE (mode 0) / PF_D2S_TIME (mode 1, drop_first) on [B, C', T, H, W] -> [B, C, To, Ho, Wo]; bytes copied. */
@@ -178,16 +192,19 @@ cudaError_t pf_cu_downsample2x(void *y, int y_dtype, const void *x, int x_dtype,
 
 /* ---- reference GEMM (gemm_ref.cu) ---- */
 
-/* C[bt, m, n] = alpha * sum_k A[bt, m, k] * B'[bt, k, n] (+ bias[n]); B' = B^T when trans_b
- * (B [Bb, N, K]) else B ([Bb, K, N]); Bb is 1 (broadcast) or Bt. All contiguous, any float
- * dtypes, f32 accumulation. The fallback when cuBLASLt cannot take a problem. */
+/* C[bt, m, n] = alpha * sum_k A[bt, m, k] * B'[bt, k, n] (+ bias[n]) (+ beta * C[bt, m, n]);
+ * B' = B^T when trans_b (B [Bb, N, K]) else B ([Bb, K, N]); Bb is 1 (broadcast) or Bt. A and
+ * B contiguous; C rows ldc elements apart (0: N), batches M * ldc apart. Any float dtypes,
+ * f32 accumulation. The fallback when cuBLASLt cannot take a problem. */
 typedef struct pf_cu_gemm_args {
     const void *a, *b, *bias;
     void *c;
     int32_t a_dtype, b_dtype, bias_dtype, c_dtype;
     int32_t trans_b;
     int64_t Bt, Bb, M, N, K;
+    int64_t ldc; /* 0: N */
     float alpha;
+    float beta; /* 0: C is only written (never read) */
 } pf_cu_gemm_args;
 
 cudaError_t pf_cu_gemm_ref(const pf_cu_gemm_args *g, cudaStream_t stream);

@@ -15,7 +15,9 @@
  *
  * Environment: PF_CUDA_DEVICE (index), PF_CUDA_SYNC=1, PF_CUDA_GEMM=ref (reference
  * GEMM kernel instead of cuBLASLt, to cross-check it), PF_CUDA_ATTN=simple (the
- * general attention kernel instead of the tensor-core one, likewise).
+ * general attention kernel instead of the tensor-core one, likewise),
+ * PF_CUDA_CONV=auto|direct|gemm (the conv3d path, cuda_conv.c) and
+ * PF_CUDA_CONV_CHUNK=bytes (its column chunk).
  */
 #include "cuda_impl.h"
 #include "pf_backend_impl.h"
@@ -434,6 +436,13 @@ pf_status pf_cuda_memory_stats(pf_backend *be, pf_cuda_mem_stats *out) {
     return PF_OK;
 }
 
+pf_status pf_cuda_conv_stats_get(pf_backend *be, pf_cuda_conv_stats *out) {
+    memset(out, 0, sizeof *out);
+    if (!pf_backend_is_cuda(be)) return pf_error(PF_ERR_INVALID_ARG, "pf_cuda_conv_stats_get: not a CUDA backend");
+    *out = ((pf_cuda_ctx *)be->ctx)->conv_stats;
+    return PF_OK;
+}
+
 pf_status pf_cuda_empty_cache(pf_backend *be) {
     if (!pf_backend_is_cuda(be)) return pf_error(PF_ERR_INVALID_ARG, "pf_cuda_empty_cache: not a CUDA backend");
     pf_cuda_ctx *c = be->ctx;
@@ -463,6 +472,30 @@ static pf_status pf_cuda_pick_device(const pf_backend_options *opts, int count, 
     if (*dev >= count)
         return pf_error(PF_ERR_INVALID_ARG, "CUDA device %d requested but %d device%s found", *dev, count,
                         count == 1 ? " was" : "s were");
+    return PF_OK;
+}
+
+/* PF_CUDA_CONV and PF_CUDA_CONV_CHUNK. */
+static pf_status pf_cuda_conv_env(pf_cuda_ctx *c) {
+    static const char *const names[] = {"auto", "direct", "gemm"}; /* pf_cuda_conv_mode order */
+    const char *m = getenv("PF_CUDA_CONV");
+    c->conv_mode = PF_CUDA_CONV_AUTO;
+    if (m && *m) {
+        int i = 0;
+        while (i < 3 && strcmp(m, names[i])) i++;
+        if (i == 3) return pf_error(PF_ERR_INVALID_ARG, "PF_CUDA_CONV='%s' is not auto, direct or gemm", m);
+        c->conv_mode = (pf_cuda_conv_mode)i;
+    }
+    c->conv_stats.mode = names[c->conv_mode];
+    const char *ch = getenv("PF_CUDA_CONV_CHUNK");
+    if (ch && *ch) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(ch, &end, 10);
+        if (errno || *end || v == 0 || ch[0] == '-')
+            return pf_error(PF_ERR_INVALID_ARG, "PF_CUDA_CONV_CHUNK='%s' is not a positive byte count", ch);
+        c->conv_chunk = (size_t)v;
+    }
     return PF_OK;
 }
 
@@ -550,7 +583,8 @@ pf_status pf_backend_cuda_create(const pf_backend_options *opts, pf_backend **ou
     c->gemm_ref = gm && !strcmp(gm, "ref");
     const char *am = getenv("PF_CUDA_ATTN");
     c->attn_simple = am && !strcmp(am, "simple");
-    pf_status rc = pf_cuda_init(c);
+    pf_status rc = pf_cuda_conv_env(c);
+    if (rc == PF_OK) rc = pf_cuda_init(c);
     if (rc != PF_OK) {
         cuda_free_ctx(c);
         free(be);

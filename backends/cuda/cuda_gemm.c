@@ -23,7 +23,13 @@
  * When cuBLASLt has no algorithm for a problem (alignment, K = 0, ...) or
  * PF_CUDA_GEMM=ref is set, the reference kernel computes it from the original
  * operands. Plans (descriptors, layouts and the chosen algorithm) are cached by
- * problem (types, sizes, strides, pointer alignments).
+ * problem (types, sizes, strides, pointer alignments, whether C is read).
+ *
+ * pf_cuda_gemm is the same machinery for other host files (the conv3d GEMM path):
+ * an output leading dimension ldc >= N and D = alpha A B' + beta C in place (C is D).
+ * With ldc != N or beta != 0 cuBLASLt must write the output type itself (f32, or the
+ * 16-bit operand type); other output types go to the reference kernel, which takes
+ * every combination.
  */
 #include "cuda_impl.h"
 
@@ -40,15 +46,6 @@ static uint32_t pf_align_of(const void *p) {
     while (al > 1 && (a & (al - 1))) al >>= 1;
     return al;
 }
-
-typedef struct pf_gemm {
-    const void *a, *b, *bias;
-    void *c;
-    pf_dtype a_dt, b_dt, bias_dt, c_dt;
-    bool trans_b;
-    int64_t Bt, Bb, M, N, K;
-    float alpha;
-} pf_gemm;
 
 /* ---------------------------------------------------------------- support */
 
@@ -197,7 +194,7 @@ static pf_status pf_plan_get(pf_cuda_ctx *c, const pf_cuda_gemm_key *k, const vo
 
 /* ---------------------------------------------------------------- execution */
 
-static pf_status pf_gemm_ref(pf_cuda_ctx *c, const pf_gemm *g) {
+static pf_status pf_gemm_ref(pf_cuda_ctx *c, const pf_cuda_gemm_op *g) {
     pf_cu_gemm_args a = {
         .a = g->a,
         .b = g->b,
@@ -213,7 +210,9 @@ static pf_status pf_gemm_ref(pf_cuda_ctx *c, const pf_gemm *g) {
         .M = g->M,
         .N = g->N,
         .K = g->K,
+        .ldc = g->ldc,
         .alpha = g->alpha,
+        .beta = g->beta,
     };
     return pf_cuda_launched(c, pf_cu_gemm_ref(&a, c->stream), "pf_cu_gemm_ref");
 }
@@ -231,7 +230,7 @@ static pf_status pf_converted(pf_cuda_ctx *c, const void *src, pf_dtype st, pf_d
     return rc;
 }
 
-static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_gemm *g, pf_cuda_block **tmp, bool *fallback) {
+static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_cuda_gemm_op *g, pf_cuda_block **tmp, bool *fallback) {
     *fallback = false;
     /* operand type */
     pf_dtype ab = g->a_dt == g->b_dt ? g->a_dt : (g->a_dt == PF_F32 && g->b_dt == PF_BF16) ? PF_BF16 : PF_F32;
@@ -255,6 +254,11 @@ static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_gemm *g, pf_cuda_block **tm
         PF_TRY(pf_converted(c, g->bias, g->bias_dt, dt, g->N, "a GEMM bias conversion", &tmp[2]));
         pbias = tmp[2]->ptr;
     }
+    const int64_t ldc = g->ldc > 0 ? g->ldc : g->N;
+    if (dt != g->c_dt && (ldc != g->N || g->beta != 0.0f)) { /* no f32 scratch for a strided or read C */
+        *fallback = true;
+        return PF_OK;
+    }
     if (dt != g->c_dt) {
         PF_TRY(pf_cuda_scratch(c, (size_t)c_n * sizeof(float), "the f32 GEMM result", &tmp[3]));
         pd = tmp[3]->ptr;
@@ -271,11 +275,12 @@ static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_gemm *g, pf_cuda_block **tm
     k.k = (uint64_t)g->K;
     k.lda = g->trans_b ? g->K : g->N;
     k.ldb = g->K;
-    k.ldd = g->N;
+    k.ldd = ldc;
+    k.beta_nz = g->beta != 0.0f;
     k.batch = (int32_t)g->Bt;
     k.stride_a = g->Bb == 1 ? 0 : g->N * g->K;
     k.stride_b = g->M * g->K;
-    k.stride_d = g->M * g->N;
+    k.stride_d = g->M * ldc;
     k.align_a = pf_align_of(pb);
     k.align_b = pf_align_of(pa);
     k.align_d = pf_align_of(pd);
@@ -293,7 +298,7 @@ static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_gemm *g, pf_cuda_block **tm
     if (pbias)
         PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &pbias, sizeof pbias),
                       "%s", what);
-    const float alpha = g->alpha, beta = 0.0f;
+    const float alpha = g->alpha, beta = g->beta;
     cublasStatus_t s = cublasLtMatmul(c->lt, p->desc, &alpha, pb, p->la, pa, p->lb, &beta, pd, p->ld, pd, p->ld,
                                       &p->algo, c->workspace->ptr, p->workspace, c->stream);
     if (s == CUBLAS_STATUS_NOT_SUPPORTED) { /* declined after all: remember, and use the reference kernel */
@@ -308,9 +313,11 @@ static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_gemm *g, pf_cuda_block **tm
     return PF_OK;
 }
 
-static pf_status pf_gemm_run(pf_cuda_ctx *c, pf_gemm *g) {
+pf_status pf_cuda_gemm(pf_cuda_ctx *c, pf_cuda_gemm_op *g) {
     if (g->Bt <= 0 || g->M <= 0 || g->N <= 0) return PF_OK;
-    if (g->Bb == 1 && g->Bt > 1) { /* shared B: one GEMM over all rows of A */
+    if (g->ldc > 0 && g->ldc < g->N)
+        return pf_error(PF_ERR_INTERNAL, "GEMM ldc %lld < N %lld", (long long)g->ldc, (long long)g->N);
+    if (g->Bb == 1 && g->Bt > 1) { /* shared B: one GEMM over all rows of A (C's batches are M * ldc apart) */
         g->M *= g->Bt;
         g->Bt = 1;
     }
@@ -326,7 +333,7 @@ static pf_status pf_gemm_run(pf_cuda_ctx *c, pf_gemm *g) {
 pf_status pf_cuda_run_linear(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     const pf_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int64_t K = w->ne[1], N = w->ne[0];
-    pf_gemm g = {
+    pf_cuda_gemm_op g = {
         .a = pf_cuda_ptr(x),
         .b = pf_cuda_ptr(w),
         .bias = b ? pf_cuda_ptr(b) : NULL,
@@ -343,13 +350,13 @@ pf_status pf_cuda_run_linear(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
         .K = K,
         .alpha = 1.0f,
     };
-    return pf_gemm_run(c, &g);
+    return pf_cuda_gemm(c, &g);
 }
 
 pf_status pf_cuda_run_matmul(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     const pf_tensor *a = n->src[0], *b = n->src[1];
     bool tb = n->ip[0] != 0;
-    pf_gemm g = {
+    pf_cuda_gemm_op g = {
         .a = pf_cuda_ptr(a),
         .b = pf_cuda_ptr(b),
         .bias = NULL,
@@ -366,5 +373,5 @@ pf_status pf_cuda_run_matmul(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
         .K = a->ne[a->ndim - 1],
         .alpha = n->fp[0],
     };
-    return pf_gemm_run(c, &g);
+    return pf_cuda_gemm(c, &g);
 }

@@ -4,6 +4,7 @@
  *   cuda_alloc.c     caching device allocator
  *   cuda_ops.c       op table: support predicates and launch glue of the non-GEMM ops
  *   cuda_gemm.c      linear and matmul through cuBLASLt (reference kernel fallback)
+ *   cuda_conv.c      conv3d: im2col + cuBLASLt GEMM, or the direct kernel
  * Kernels live in kernels/ (*.cu files) behind the C launchers of pf_cuda_kernels.h.
  *
  * Threading: a backend object (its stream, allocator and caches) is used by one
@@ -88,6 +89,7 @@ typedef struct pf_cuda_gemm_key {
     uint64_t m, n, k;
     int64_t lda, ldb, ldd;
     int32_t batch;
+    int32_t beta_nz; /* C is read (beta != 0): D = alpha A B + beta C in place */
     int64_t stride_a, stride_b, stride_d;
     uint32_t align_a, align_b, align_d, align_bias;
 } pf_cuda_gemm_key;
@@ -101,6 +103,13 @@ typedef struct pf_cuda_gemm_plan {
     cublasLtMatmulAlgo_t algo;
     size_t workspace;
 } pf_cuda_gemm_plan;
+
+/* PF_CUDA_CONV: which conv3d path runs. */
+typedef enum pf_cuda_conv_mode {
+    PF_CUDA_CONV_AUTO = 0, /* GEMM where it pays (cuda_conv.c), else the direct kernel */
+    PF_CUDA_CONV_DIRECT,   /* the direct kernel everywhere (what it cannot take is unsupported) */
+    PF_CUDA_CONV_GEMM,     /* the GEMM path everywhere, narrow convs included (tests) */
+} pf_cuda_conv_mode;
 
 typedef struct pf_cuda_ctx {
     int device;
@@ -130,9 +139,12 @@ typedef struct pf_cuda_ctx {
     int plan_next;
 
     /* options from the environment */
-    bool sync_each;   /* PF_CUDA_SYNC=1: synchronise after every node (error localisation) */
-    bool gemm_ref;    /* PF_CUDA_GEMM=ref: reference GEMM kernel instead of cuBLASLt */
-    bool attn_simple; /* PF_CUDA_ATTN=simple: the general attention kernel, never the tensor-core one */
+    bool sync_each;                /* PF_CUDA_SYNC=1: synchronise after every node (error localisation) */
+    bool gemm_ref;                 /* PF_CUDA_GEMM=ref: reference GEMM kernel instead of cuBLASLt */
+    bool attn_simple;              /* PF_CUDA_ATTN=simple: the general attention kernel, never the tensor-core one */
+    pf_cuda_conv_mode conv_mode;   /* PF_CUDA_CONV=auto|direct|gemm */
+    size_t conv_chunk;             /* PF_CUDA_CONV_CHUNK: bytes of conv3d columns per chunk (0: automatic) */
+    pf_cuda_conv_stats conv_stats; /* which conv3d path ran */
 
     /* the node being computed (error messages, device error tags) */
     const pf_tensor *cur;
@@ -175,10 +187,33 @@ typedef struct pf_cuda_op_entry {
 extern const pf_cuda_op_entry pf_cuda_ops[PF_OP_COUNT];
 
 /* cuda_gemm.c */
+
+/* One (batched) GEMM in pflow's row-major terms:
+ *   C[bt, m, n] = alpha * sum_k A[bt, m, k] B'[bt, k, n] (+ bias[n]) (+ beta * C[bt, m, n])
+ * A [Bt, M, K] contiguous; B' = B^T with B [Bb, N, K] when trans_b, else B [Bb, K, N];
+ * Bb is 1 (shared) or Bt; C rows ldc elements apart (0: N), batches M * ldc apart. Any
+ * float dtypes (operand types as the header of cuda_gemm.c says). */
+typedef struct pf_cuda_gemm_op {
+    const void *a, *b, *bias;
+    void *c;
+    pf_dtype a_dt, b_dt, bias_dt, c_dt;
+    bool trans_b;
+    int64_t Bt, Bb, M, N, K;
+    int64_t ldc; /* 0: N */
+    float alpha;
+    float beta; /* 0: C is written only */
+} pf_cuda_gemm_op;
+
+/* Enqueue g: cuBLASLt, else the reference kernel (g's M and Bt may be folded). */
+pf_status pf_cuda_gemm(pf_cuda_ctx *c, pf_cuda_gemm_op *g);
 bool pf_cuda_supports_linear(const pf_cuda_ctx *c, const pf_tensor *n);
 bool pf_cuda_supports_matmul(const pf_cuda_ctx *c, const pf_tensor *n);
 pf_status pf_cuda_run_linear(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
 pf_status pf_cuda_run_matmul(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
 void pf_cuda_gemm_destroy(pf_cuda_ctx *c);
+
+/* cuda_conv.c */
+bool pf_cuda_supports_conv3d(const pf_cuda_ctx *c, const pf_tensor *n);
+pf_status pf_cuda_run_conv3d(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
 
 #endif /* PF_CUDA_IMPL_H */

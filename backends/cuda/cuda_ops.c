@@ -1,7 +1,8 @@
 /*
  * The CUDA op table: for each IR op, a support predicate (truthful per dtype,
  * shape and parameter: what the kernel really handles) and the glue that turns
- * the node into a launcher call. Linear and matmul live in cuda_gemm.c.
+ * the node into a launcher call. Linear and matmul live in cuda_gemm.c, conv3d
+ * in cuda_conv.c.
  *
  * Dtypes: float ops take f32, bf16 and f16 storage on every input and output,
  * mixed freely (loads convert to f32, the store rounds once); copies and
@@ -293,64 +294,6 @@ static pf_status run_rope(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
                      "pf_cu_rope");
 }
 
-/* ---------------------------------------------------------------- conv3d */
-
-static bool sup_conv3d(const pf_cuda_ctx *c, const pf_tensor *n) {
-    (void)c;
-    const pf_tensor *x = n->src[0], *w = n->src[1], *bias = n->src[2], *front = n->src[3];
-    if (!x || !w || x->ndim != 5 || w->ndim != 5 || n->ndim != 5) return false;
-    if (!pf_is_f(x->dtype) || !pf_is_f(w->dtype) || !pf_is_f(n->dtype)) return false;
-    if (!pf_is_contiguous(x) || !pf_is_contiguous(w) || w->ne[1] != x->ne[1]) return false;
-    const int32_t *ip = n->ip;
-    if (ip[0] < 0 || ip[1] < 0 || ip[2] < 0 || ip[3] < 1 || ip[4] < 1 || ip[5] < 1) return false;
-    if (w->ne[2] * w->ne[3] * w->ne[4] > pf_cu_conv3d_max_taps()) return false;
-    if (x->ne[0] > 65535 || PF_CEIL_DIV(w->ne[0], 8) > 65535) return false;
-    if (!pf_vec_of(bias, w->ne[0])) return false;
-    if (front &&
-        (front->dtype != x->dtype || front->ndim != 5 || front->ne[0] != x->ne[0] || front->ne[1] != x->ne[1] ||
-         front->ne[2] != ip[0] || front->ne[3] != x->ne[3] || front->ne[4] != x->ne[4] || !pf_is_contiguous(front)))
-        return false;
-    /* output shape as pf_conv3d computes it */
-    int64_t To = (x->ne[2] + ip[0] - w->ne[2]) / ip[3] + 1, Ho = (x->ne[3] + 2 * ip[1] - w->ne[3]) / ip[4] + 1;
-    int64_t Wo = (x->ne[4] + 2 * ip[2] - w->ne[4]) / ip[5] + 1;
-    return n->ne[0] == x->ne[0] && n->ne[1] == w->ne[0] && n->ne[2] == To && n->ne[3] == Ho && n->ne[4] == Wo;
-}
-
-static pf_status run_conv3d(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
-    const pf_tensor *x = n->src[0], *w = n->src[1], *bias = n->src[2], *front = n->src[3];
-    pf_cu_conv3d_args a = {
-        .x = pf_cuda_ptr(x),
-        .w = pf_cuda_ptr(w),
-        .bias = pf_opt_ptr(bias),
-        .front = pf_opt_ptr(front),
-        .y = dst,
-        .x_dtype = (int32_t)x->dtype,
-        .w_dtype = (int32_t)w->dtype,
-        .bias_dtype = pf_opt_dt(bias),
-        .front_dtype = pf_opt_dt(front),
-        .y_dtype = (int32_t)n->dtype,
-        .B = x->ne[0],
-        .Ci = x->ne[1],
-        .T = x->ne[2],
-        .H = x->ne[3],
-        .W = x->ne[4],
-        .Co = w->ne[0],
-        .kt = w->ne[2],
-        .kh = w->ne[3],
-        .kw = w->ne[4],
-        .To = n->ne[2],
-        .Ho = n->ne[3],
-        .Wo = n->ne[4],
-        .pad_t = n->ip[0],
-        .pad_h = n->ip[1],
-        .pad_w = n->ip[2],
-        .st = n->ip[3],
-        .sh = n->ip[4],
-        .sw = n->ip[5],
-    };
-    return pf_launch(c, pf_cu_conv3d(&a, c->stream), "pf_cu_conv3d");
-}
-
 /* ---------------------------------------------------------------- resampling */
 
 static bool sup_d2s(const pf_cuda_ctx *c, const pf_tensor *n) {
@@ -433,7 +376,7 @@ const pf_cuda_op_entry pf_cuda_ops[PF_OP_COUNT] = {
     [PF_OP_ROPE] = {sup_rope, run_rope, PF_CUDA_ALIAS_SRC0},
     [PF_OP_MODULATE] = {sup_ternary, run_ternary, PF_CUDA_ALIAS_ANY},
     [PF_OP_GATED_ADD] = {sup_ternary, run_ternary, PF_CUDA_ALIAS_ANY},
-    [PF_OP_CONV3D] = {sup_conv3d, run_conv3d, PF_CUDA_ALIAS_NONE},
+    [PF_OP_CONV3D] = {pf_cuda_supports_conv3d, pf_cuda_run_conv3d, PF_CUDA_ALIAS_NONE},
     [PF_OP_DEPTH_TO_SPACE] = {sup_d2s, run_d2s, PF_CUDA_ALIAS_NONE},
     [PF_OP_UPSAMPLE2X] = {sup_upsample, run_upsample, PF_CUDA_ALIAS_NONE},
     [PF_OP_DOWNSAMPLE2X] = {sup_downsample, run_downsample, PF_CUDA_ALIAS_NONE},

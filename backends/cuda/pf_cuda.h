@@ -21,10 +21,20 @@ typedef struct pf_cuda_mem_stats {
     unsigned long long n_cache_hits;    /* allocations served from the free lists */
 } pf_cuda_mem_stats;
 
+/* Which conv3d path the backend uses ($PF_CUDA_CONV) and which ran, counted since creation. */
+typedef struct pf_cuda_conv_stats {
+    const char *mode;                /* "auto" (GEMM where it pays), "direct" or "gemm" */
+    unsigned long long gemm_nodes;   /* conv3d nodes computed as im2col + GEMM */
+    unsigned long long gemm_calls;   /* their GEMMs (chunks x batch items) */
+    unsigned long long direct_nodes; /* conv3d nodes computed by the direct kernel */
+} pf_cuda_conv_stats;
+
 /* Whether be is a CUDA backend. */
 bool pf_backend_is_cuda(const pf_backend *be);
 /* Allocator statistics (PF_ERR_INVALID_ARG if be is not a CUDA backend). */
 pf_status pf_cuda_memory_stats(pf_backend *be, pf_cuda_mem_stats *out);
+/* conv3d path statistics (PF_ERR_INVALID_ARG if be is not a CUDA backend). */
+pf_status pf_cuda_conv_stats_get(pf_backend *be, pf_cuda_conv_stats *out);
 /* Return every cached (free) block to the device (waits for the stream first). */
 pf_status pf_cuda_empty_cache(pf_backend *be);
 
