@@ -300,6 +300,53 @@ static void add_conv(pf_conf_list *l) {
     memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
 }
 
+/* VAE-like convs (3x3x3, 16..64 input channels, 32 outputs) that the CUDA backend
+ * computes as im2col + GEMM: every operand / output type mix of its GEMM path (bf16
+ * tensor cores writing bf16 or f32, true f32, f16, and an f32 result chunk rounded into
+ * a bf16 output), the causal pad with and without the front cache, spatial stride 2, two
+ * batch items, a 1x1x1 conv without columns. Position counts (297, 140, 168, ...) are
+ * not multiples of 128, so with PF_CUDA_CONV_CHUNK=1 (128-position chunks: run.sh of
+ * tests/cuda_emu) the last chunk is partial. */
+static void add_conv_gemm(pf_conf_list *l) {
+    /* ip: pad_t, pad_h, pad_w, st, sh, sw, has_bias, has_front */
+    pf_conf_case *c = pf_conf_add(l, PF_OP_CONV3D, "conv3d bf16 k3 causal [1,32,3,9,11]->32 +b (GEMM)");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(1, 32, 3, 9, 11), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(32, 32, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(32), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 k3 cache [2,16,2,7,10]+front2->32 +b (GEMM)");
+    pf_conf_in(c, PF_F32, 5, SHAPE(2, 16, 2, 7, 10), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(32, 16, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(32), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(2, 16, 2, 7, 10), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 1}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d bf16 k3 cache s(1,2,2) [1,64,4,11,13]+front2->32 +b (GEMM)");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(1, 64, 4, 11, 13), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(32, 64, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(32), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(1, 64, 2, 11, 13), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 2, 2, 1, 1}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 x bf16w k3 causal s(1,2,2) [1,24,3,10,9]->32 (GEMM)");
+    pf_conf_in(c, PF_F32, 5, SHAPE(1, 24, 3, 10, 9), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(32, 24, 3, 3, 3), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 2, 2, 0, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d bf16 x f32w k3 causal [1,16,3,8,10]->32 +b (GEMM, f32 chunk)");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(1, 16, 3, 8, 10), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 5, SHAPE(32, 16, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(32), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f16 k3 causal [1,16,2,6,9]->32 +b (GEMM)");
+    pf_conf_in(c, PF_F16, 5, SHAPE(1, 16, 2, 6, 9), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F16, 5, SHAPE(32, 16, 3, 3, 3), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F16, 1, SHAPE(32), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){2, 1, 1, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+    c = pf_conf_add(l, PF_OP_CONV3D, "conv3d bf16 1x1x1 [2,64,2,4,24]->32 +b (GEMM, no columns)");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(2, 64, 2, 4, 24), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 5, SHAPE(32, 64, 1, 1, 1), PF_FILL_RANDN);
+    pf_conf_in(c, PF_BF16, 1, SHAPE(32), PF_FILL_RANDN);
+    memcpy(c->ip, (int32_t[]){0, 0, 0, 1, 1, 1, 1, 0}, 8 * sizeof(int32_t));
+}
+
 /* Shapes that cross the GPU kernels' tile and block boundaries: several query and key
  * tiles with partial last ones, the causal early exit, input-channel chunks and a partial
  * output-channel group in conv3d, rows longer than a block, a leading dimension no
@@ -559,6 +606,7 @@ void pf_conf_cases_ci(pf_conf_list *l) {
     add_attention(l);
     add_misc(l);
     add_conv(l);
+    add_conv_gemm(l);
     add_tiling(l);
     add_gpu_paths(l);
 }

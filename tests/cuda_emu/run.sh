@@ -6,8 +6,9 @@
 # the memory model. See docs/cuda.md.
 #   tests/cuda_emu/run.sh [BUILD_DIR] [asan|tsan]
 # Builds the library with PF_HAVE_CUDA against the emulation headers (g++ C++20 for the
-# kernels), then runs test_conformance --backend cuda, test_cuda_backend, test_cuda_host
-# and the no-driver path (EMU_NO_DEVICE=1). Needs gcc/g++ >= 12, python3, cJSON, utf8proc.
+# kernels), then runs test_conformance --backend cuda (and its conv3d cases under each
+# PF_CUDA_CONV path), test_cuda_backend, test_cuda_host and the no-driver path
+# (EMU_NO_DEVICE=1). Needs gcc/g++ >= 12, python3, cJSON, utf8proc.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -62,6 +63,16 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 rc=0
 "$out/test_conformance" --backend cuda >"$out/conformance.log" 2>&1 || rc=1
 tail -1 "$out/conformance.log"
+# conv3d on each path: the direct kernel everywhere, and the im2col + GEMM path everywhere
+# in 128-position chunks (partial last chunks), on cuBLASLt and on the reference GEMM kernel
+PF_CUDA_CONV=direct "$out/test_conformance" --backend cuda --op conv3d >"$out/conformance_conv_direct.log" 2>&1 || rc=1
+echo "conv3d direct: $(tail -1 "$out/conformance_conv_direct.log")"
+PF_CUDA_CONV=gemm PF_CUDA_CONV_CHUNK=1 "$out/test_conformance" --backend cuda --op conv3d \
+  >"$out/conformance_conv_gemm.log" 2>&1 || rc=1
+echo "conv3d GEMM, chunks: $(tail -1 "$out/conformance_conv_gemm.log")"
+PF_CUDA_CONV=gemm PF_CUDA_CONV_CHUNK=1 PF_CUDA_GEMM=ref "$out/test_conformance" --backend cuda --op conv3d \
+  >"$out/conformance_conv_gemm_ref.log" 2>&1 || rc=1
+echo "conv3d GEMM, chunks, reference GEMM kernel: $(tail -1 "$out/conformance_conv_gemm_ref.log")"
 "$out/test_cuda_backend" 2>&1 | tail -1 || rc=1
 "$out/test_cuda_host" 2>&1 | tail -1 || rc=1
 # the no-driver path: every device test skips (77) with the reason

@@ -1,9 +1,9 @@
 /*
  * The CUDA backend on a real device: device info, the caching allocator (reuse,
  * statistics, the out-of-memory message), transfers, ops against hand-computed
- * values, in-place and aliasing graphs and both GEMM paths against the CPU
- * reference. Without a device (or in a build without CUDA) every test skips with
- * the reason, so the binary exits 77.
+ * values, in-place and aliasing graphs, both GEMM paths and both conv3d paths
+ * against the CPU reference. Without a device (or in a build without CUDA)
+ * every test skips with the reason, so the binary exits 77.
  */
 #include "pf_backend.h"
 #include "pf_test.h"
@@ -485,10 +485,114 @@ static pf_test_result test_gemm_paths_vs_cpu(void) {
     return PF_T_PASS;
 }
 
+typedef struct {
+    int pad_t, sh, sw;
+    bool front, bias;
+} conv_arg;
+
+static pf_tensor *b_conv(pf_graph *g, pf_tensor **in, const void *arg) {
+    const conv_arg *a = arg;
+    return pf_conv3d(g, in[0], in[1], a->bias ? in[2] : NULL, a->front ? in[3] : NULL, a->pad_t, 1, 1, 1, a->sh, a->sw);
+}
+
+/* A CUDA backend created under PF_CUDA_CONV=mode and PF_CUDA_CONV_CHUNK=chunk (NULL: unset)
+ * and PF_CUDA_GEMM=ref when gemm_ref. */
+static pf_backend *conv_backend(const char *mode, const char *chunk, bool gemm_ref) {
+    if (mode) setenv("PF_CUDA_CONV", mode, 1);
+    if (chunk) setenv("PF_CUDA_CONV_CHUNK", chunk, 1);
+    if (gemm_ref) setenv("PF_CUDA_GEMM", "ref", 1);
+    bool bad;
+    pf_backend *be = cuda_backend(&bad);
+    unsetenv("PF_CUDA_CONV");
+    unsetenv("PF_CUDA_CONV_CHUNK");
+    unsetenv("PF_CUDA_GEMM");
+    return be;
+}
+
+/* conv3d on both paths (direct kernel, im2col + GEMM in one chunk and in 128-position
+ * chunks, the GEMM on cuBLASLt and on the reference kernel) against the CPU, with the
+ * path that ran checked through pf_cuda_conv_stats_get. */
+static pf_test_result test_conv_paths_vs_cpu(void) {
+    NEED_CUDA(be);
+    pf_backend_free(be);
+    pf_backend *ref = cpu_ref();
+    CHECK(ref);
+    /* [1, Ci, 3, 9, 11] -> [1, Co, 3, Ho, Wo]: 297 positions at stride 1 (chunks 128, 128, 41) */
+    enum { CI = 16, T = 3, H = 9, W = 11 };
+    static float x[CI * T * H * W], fr[CI * 2 * H * W], w[32 * CI * 27], bias[32], out[32 * T * H * W],
+        expect[32 * T * H * W];
+    fill(x, PF_ARRAY_LEN(x), 21);
+    fill(fr, PF_ARRAY_LEN(fr), 22);
+    fill(w, PF_ARRAY_LEN(w), 23);
+    fill(bias, PF_ARRAY_LEN(bias), 24);
+    struct {
+        pf_dtype xd, wd;
+        int64_t co;
+        conv_arg a;
+        bool wide; /* the automatic choice is the GEMM */
+    } cases[] = {
+        {PF_BF16, PF_BF16, 32, {2, 1, 1, true, true}, true},
+        {PF_F32, PF_F32, 32, {2, 2, 2, false, true}, true},
+        {PF_F32, PF_BF16, 32, {2, 1, 1, true, false}, true},
+        {PF_BF16, PF_F32, 32, {2, 1, 2, false, true}, true}, /* f32 operands, bf16 output: the f32 chunk */
+        {PF_BF16, PF_BF16, 3, {2, 1, 1, true, true}, false}, /* Co 3: direct unless forced */
+    };
+    struct {
+        const char *mode, *chunk;
+        bool gemm_ref;
+    } setups[] = {{"direct", NULL, false}, {NULL, NULL, false}, {"gemm", "1", false}, {"gemm", "1", true}};
+    for (size_t si = 0; si < PF_ARRAY_LEN(setups); si++) {
+        pf_backend *cu = conv_backend(setups[si].mode, setups[si].chunk, setups[si].gemm_ref);
+        CHECK_MSG(cu, "%s", g_why);
+        unsigned long long want_gemm = 0, want_direct = 0;
+        for (size_t ci = 0; ci < PF_ARRAY_LEN(cases); ci++) {
+            const conv_arg *a = &cases[ci].a;
+            int64_t co = cases[ci].co, Ho = (H + 2 - 3) / a->sh + 1, Wo = (W + 2 - 3) / a->sw + 1;
+            size_t n_out = (size_t)(co * T * Ho * Wo);
+            pf_dtype xd = cases[ci].xd, wd = cases[ci].wd;
+            t_in in[4] = {{xd, 5, {1, CI, T, H, W}, x},
+                          {wd, 5, {co, CI, 3, 3, 3}, w},
+                          {wd, 1, {co}, bias},
+                          {xd, 5, {1, CI, 2, H, W}, fr}};
+            CHECK_OK(run_graph(cu, b_conv, a, in, 4, out, n_out, NULL));
+            CHECK_OK(run_graph(ref, b_conv, a, in, 4, expect, n_out, NULL));
+            double big = 1.0;
+            for (size_t i = 0; i < n_out; i++) big = fabs(expect[i]) > big ? fabs(expect[i]) : big;
+            /* 16-bit operands or output: two units in the last bf16 place of the largest output */
+            double tol = (xd == PF_F32 && wd == PF_F32) ? 1e-4 : 2.0 * 0x1p-7 * big;
+            double d = max_diff(out, expect, n_out);
+            CHECK_MSG(d < tol, "PF_CUDA_CONV=%s chunk %s%s: case %zu (x %s, w %s, Co %lld): differs from the CPU by %g",
+                      setups[si].mode ? setups[si].mode : "(auto)", setups[si].chunk ? setups[si].chunk : "auto",
+                      setups[si].gemm_ref ? " PF_CUDA_GEMM=ref" : "", ci, pf_dtype_name(xd), pf_dtype_name(wd),
+                      (long long)co, d);
+            bool gemm = setups[si].mode ? !strcmp(setups[si].mode, "gemm") : cases[ci].wide;
+            want_gemm += gemm;
+            want_direct += !gemm;
+        }
+        pf_cuda_conv_stats st;
+        CHECK_OK(pf_cuda_conv_stats_get(cu, &st));
+        CHECK_MSG(!strcmp(st.mode, setups[si].mode ? setups[si].mode : "auto"), "mode %s", st.mode);
+        CHECK_MSG(st.gemm_nodes == want_gemm && st.direct_nodes == want_direct,
+                  "setup %zu: %llu GEMM and %llu direct conv nodes, expected %llu and %llu", si, st.gemm_nodes,
+                  st.direct_nodes, want_gemm, want_direct);
+        /* 128-position chunks: 297 positions (stride 1) take 3 GEMMs, 5 x 6 (stride 2) fewer */
+        if (setups[si].chunk) CHECK_MSG(st.gemm_calls > 2 * st.gemm_nodes, "%llu GEMMs", st.gemm_calls);
+        if (!setups[si].chunk) CHECK(st.gemm_calls == st.gemm_nodes);
+        pf_backend_free(cu);
+    }
+    pf_backend_free(ref);
+    setenv("PF_CUDA_CONV", "fast", 1);
+    pf_backend *bad_be = NULL;
+    pf_status rc = pf_backend_create("cuda", NULL, &bad_be);
+    unsetenv("PF_CUDA_CONV");
+    CHECK_MSG(rc == PF_ERR_INVALID_ARG && strstr(pf_last_error(), "PF_CUDA_CONV='fast'"), "%s", pf_last_error());
+    return PF_T_PASS;
+}
+
 PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(test_allocator_reuse),
              PF_TEST(test_out_of_memory_message), PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand),
              PF_TEST(test_attention_no_visible_key), PF_TEST(test_embedding_bad_id), PF_TEST(test_inplace_chain_vs_cpu),
-             PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu))
+             PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu), PF_TEST(test_conv_paths_vs_cpu))
 
 #else /* no CUDA in this build */
 
