@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef PF_HAVE_CUDA
+#include "pf_cuda.h"
+#endif
+
 #define BENCH_TEXT_TOKENS 128 /* T5 max_length */
 #define BENCH_BATCH 2         /* classifier-free guidance: [negative, positive] */
 
@@ -302,6 +306,15 @@ int pf_bench_dit(int argc, char **argv) {
     printf("  memory      planner peak %s for this layout, weights %s\n",
            pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1),
            pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));
+#ifdef PF_HAVE_CUDA
+    pf_cuda_fusion_stats fs;
+    if (pf_backend_is_cuda(be) && pf_cuda_fusion_stats_get(be, &fs) == PF_OK) {
+        const double calls = (double)o.reps + 1.0; /* the first call and the timed ones */
+        printf("  fusion      per call: %.0f layer_norm+modulate, %.0f rms_norm+rope, %.0f linear+gelu fused; "
+               "%.0f declined (PF_CUDA_FUSE=0 turns fusion off)\n",
+               fs.norm_modulate / calls, fs.norm_rope / calls, fs.gemm_gelu / calls, fs.declined / calls);
+    }
+#endif
     ret = 0;
 done:
     pf_pool_free(pool);

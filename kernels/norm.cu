@@ -133,10 +133,101 @@ __global__ void pf_k_group_norm(void *y, int ydt, const void *x, int xdt, const 
     }
 }
 
+/* Split group norm, for few (b, g, t) units over large planes (the VAE decoder at full
+ * resolution: 32 groups x a few frames, 245,760 positions per channel at 384p, where one
+ * block per unit would leave most SMs idle). Each unit's planes are cut into S slices of
+ * positions (every channel of the group over one range of HW), one block per (unit,
+ * slice), in three launches: partial sums; the unit mean from them and partial centred
+ * sums of squares; then the normalisation (+ SiLU). Partials are summed in a fixed order,
+ * so results do not depend on scheduling. part holds 2 U S floats. */
+__device__ __forceinline__ void pf_gn_unit(int64_t u, int64_t C, int64_t T, int64_t HW, int64_t G, int64_t *base,
+                                           int64_t *ch0) {
+    const int64_t t = u % T, g = (u / T) % G, bi = u / (T * G), cg = C / G;
+    *ch0 = g * cg;
+    *base = (bi * C + g * cg) * T * HW + t * HW;
+}
+
+/* Sum of the unit's S partials p[u*S .. u*S+S) (every thread gets it). */
+__device__ __forceinline__ float pf_gn_total(const float *p, int64_t u, int64_t S, float *sh) {
+    float v = 0.0f;
+    for (int64_t k = threadIdx.x; k < S; k += blockDim.x) v += p[u * S + k];
+    return pf_cu_block_reduce(v, sh, false);
+}
+
+/* pass 0: sums; pass 1: centred squares (mean from part[0 .. U S)); into part[pass U S + blk] */
+__global__ void pf_k_group_norm_part(const void *x, int xdt, int64_t C, int64_t T, int64_t HW, int64_t G, int64_t S,
+                                     int64_t U, int pass, float *part) {
+    __shared__ float sh[32];
+    const int64_t u = blockIdx.x / S, sl = blockIdx.x % S, cg = C / G, L = (HW + S - 1) / S;
+    const int64_t h0 = sl * L, h1 = h0 + L < HW ? h0 + L : HW, cstride = T * HW;
+    int64_t base, ch0;
+    pf_gn_unit(u, C, T, HW, G, &base, &ch0);
+    const float mean = pass ? pf_gn_total(part, u, S, sh) / (float)(cg * HW) : 0.0f;
+    float v = 0.0f;
+    for (int64_t c = 0; c < cg; c++)
+        for (int64_t i = h0 + threadIdx.x; i < h1; i += blockDim.x) {
+            const float e = pf_cu_ld(x, xdt, base + c * cstride + i);
+            v += pass ? (e - mean) * (e - mean) : e;
+        }
+    v = pf_cu_block_reduce(v, sh, false);
+    if (threadIdx.x == 0) part[pass * U * S + blockIdx.x] = v;
+}
+
+__global__ void pf_k_group_norm_apply(void *y, int ydt, const void *x, int xdt, const void *w, int wdt, const void *b,
+                                      int bdt, int64_t C, int64_t T, int64_t HW, int64_t G, int64_t S, int64_t U,
+                                      float eps, int silu, const float *part) {
+    __shared__ float sh[32];
+    const int64_t u = blockIdx.x / S, sl = blockIdx.x % S, cg = C / G, L = (HW + S - 1) / S, n = cg * HW;
+    const int64_t h0 = sl * L, h1 = h0 + L < HW ? h0 + L : HW, cstride = T * HW;
+    int64_t base, ch0;
+    pf_gn_unit(u, C, T, HW, G, &base, &ch0);
+    const float mean = pf_gn_total(part, u, S, sh) / (float)n;
+    const float var = pf_gn_total(part + U * S, u, S, sh) / (float)n;
+    const float inv = 1.0f / sqrtf(var + eps);
+    for (int64_t c = 0; c < cg; c++) {
+        const float wv = w ? pf_cu_ld(w, wdt, ch0 + c) : 1.0f, bv = b ? pf_cu_ld(b, bdt, ch0 + c) : 0.0f;
+        for (int64_t i = h0 + threadIdx.x; i < h1; i += blockDim.x) {
+            const int64_t o = base + c * cstride + i;
+            float r = __fadd_rn(__fmul_rn(__fmul_rn(__fsub_rn(pf_cu_ld(x, xdt, o), mean), inv), wv), bv);
+            if (silu) r = r / (1.0f + expf(-r));
+            pf_cu_st(y, ydt, o, r);
+        }
+    }
+}
+
+#define PF_GN_TARGET_BLOCKS 1024 /* enough blocks to fill any current GPU several times */
+#define PF_GN_MIN_SLICE 1024     /* positions per slice and channel: keeps each block streaming */
+
+/* Slices per unit for the split kernels (1: the one-block-per-unit kernel). */
+static int64_t pf_gn_slices(int64_t units, int64_t HW) {
+    if (units >= PF_GN_TARGET_BLOCKS) return 1;
+    int64_t s = (PF_GN_TARGET_BLOCKS + units - 1) / units, most = HW / PF_GN_MIN_SLICE;
+    return s < most ? s : (most > 1 ? most : 1);
+}
+
+extern "C" int64_t pf_cu_group_norm_scratch(int64_t B, int64_t T, int64_t HW, int64_t groups) {
+    const int64_t units = B * groups * T, s = pf_gn_slices(units, HW);
+    return s > 1 ? 2 * units * s : 0;
+}
+
 extern "C" cudaError_t pf_cu_group_norm(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
                                         const void *b, int b_dtype, int64_t B, int64_t C, int64_t T, int64_t HW,
-                                        int64_t groups, float eps, int silu, cudaStream_t stream) {
+                                        int64_t groups, float eps, int silu, float *scratch, cudaStream_t stream) {
     if (B <= 0 || C <= 0 || T <= 0 || HW <= 0 || groups <= 0) return cudaSuccess;
+    const int64_t U = B * groups * T, S = pf_gn_slices(U, HW);
+    if (S > 1) {
+        if (!scratch) return cudaErrorInvalidValue;
+        const unsigned blocks = (unsigned)(U * S);
+        for (int pass = 0; pass < 2; pass++) {
+            pf_k_group_norm_part<<<blocks, PF_CU_THREADS, 0, stream>>>(x, x_dtype, C, T, HW, groups, S, U, pass,
+                                                                        scratch);
+            cudaError_t e = cudaGetLastError();
+            if (e != cudaSuccess) return e;
+        }
+        pf_k_group_norm_apply<<<blocks, PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype, b, b_dtype, C,
+                                                                     T, HW, groups, S, U, eps, silu, scratch);
+        return cudaGetLastError();
+    }
     pf_k_group_norm<<<pf_cu_row_blocks(B * groups * T), PF_CU_THREADS, 0, stream>>>(
         y, y_dtype, x, x_dtype, w, w_dtype, b, b_dtype, B, C, T, HW, groups, eps, silu);
     return cudaGetLastError();

@@ -107,10 +107,35 @@ cudaError_t pf_cu_rms_norm(void *y, int y_dtype, const void *x, int x_dtype, con
 /* Rows of length D: y = softmax(scale * x). */
 cudaError_t pf_cu_softmax(void *y, int y_dtype, const void *x, int x_dtype, int64_t rows, int64_t D, float scale,
                           cudaStream_t stream);
-/* x [B, C, T, HW]: statistics per (b, group, t) over (C/G channels, HW); optional SiLU. */
+/* x [B, C, T, HW]: statistics per (b, group, t) over (C/G channels, HW); optional SiLU.
+ * scratch: pf_cu_group_norm_scratch() floats of device memory (NULL when that is 0). */
 cudaError_t pf_cu_group_norm(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
                              const void *b, int b_dtype, int64_t B, int64_t C, int64_t T, int64_t HW, int64_t groups,
-                             float eps, int silu, cudaStream_t stream);
+                             float eps, int silu, float *scratch, cudaStream_t stream);
+/* Floats of scratch pf_cu_group_norm needs: > 0 when few units over large planes take the
+ * split (several blocks per unit) kernels. */
+int64_t pf_cu_group_norm_scratch(int64_t B, int64_t T, int64_t HW, int64_t groups);
+
+/* ---- norms fused with their consumer (fused_norm.cu) ---- */
+
+/* A per-row vector operand: row r = b*N + n of a [B*N, D] output reads element i at
+ * data[b*st_b + n*st_n + i] (the adaLN chunks: [B, 1, D] views, st_n = 0). */
+typedef struct pf_cu_rowvec {
+    const void *data;
+    int32_t dtype;
+    int64_t st_b, st_n;
+} pf_cu_rowvec;
+
+/* Rows of length D (rows = B*N): y = LN(x) [* w] [+ b]) * (1 + scale) + shift. */
+cudaError_t pf_cu_layer_norm_modulate(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
+                                      const void *b, int b_dtype, const pf_cu_rowvec *shift, const pf_cu_rowvec *scale,
+                                      int64_t rows, int64_t N, int64_t D, float eps, cudaStream_t stream);
+/* x [B, N, H, D]: y = rope(rms_norm(x) [* w]) with the f32 table [N, D/2, 2] (cos, sin);
+ * D even and at most pf_cu_rms_norm_rope_max_dim(). */
+cudaError_t pf_cu_rms_norm_rope(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
+                                const float *table, int64_t B, int64_t N, int64_t H, int64_t D, float eps,
+                                cudaStream_t stream);
+int64_t pf_cu_rms_norm_rope_max_dim(void);
 
 /* ---- RoPE (rope.cu) ---- */
 

@@ -142,6 +142,8 @@ static void cuda_free_ctx(pf_cuda_ctx *c) {
     if (c->err_host) cudaFreeHost(c->err_host);
     if (c->stream) cudaStreamDestroy(c->stream);
     (void)cudaGetLastError();
+    free(c->fuse);
+    free(c->fuse_partner);
     free(c);
 }
 
@@ -309,8 +311,7 @@ static pf_status cuda_synchronize(pf_backend *be) {
     return pf_cuda_device_errors(c);
 }
 
-/* Device byte range [lo, hi) a tensor's elements occupy. */
-static void pf_tensor_range(const pf_tensor *t, uintptr_t *lo, uintptr_t *hi) {
+void pf_cuda_range(const pf_tensor *t, uintptr_t *lo, uintptr_t *hi) {
     int64_t elo = 0, ehi = 0;
     for (int d = 0; d < t->ndim; d++) {
         if (t->ne[d] == 0) {
@@ -337,13 +338,13 @@ static void pf_tensor_range(const pf_tensor *t, uintptr_t *lo, uintptr_t *hi) {
  * overwriting it (see PF_CUDA_ALIAS_*). */
 static bool pf_needs_temp(const pf_tensor *t, int alias) {
     uintptr_t dlo, dhi;
-    pf_tensor_range(t, &dlo, &dhi);
+    pf_cuda_range(t, &dlo, &dhi);
     if (dlo == dhi) return false;
     for (int s = 0; s < PF_MAX_SRC; s++) {
         const pf_tensor *x = t->src[s];
         if (!x) continue;
         uintptr_t lo, hi;
-        pf_tensor_range(x, &lo, &hi);
+        pf_cuda_range(x, &lo, &hi);
         if (lo == hi || hi <= dlo || lo >= dhi) continue;
         bool may = alias == PF_CUDA_ALIAS_ANY || (alias == PF_CUDA_ALIAS_SRC0 && s == 0);
         if (may && x->dtype == t->dtype && x->ndim <= t->ndim && pf_cuda_ptr(x) == pf_cuda_ptr(t)) {
@@ -383,13 +384,31 @@ static pf_status cuda_compute(pf_backend *be, pf_graph *g) {
     PF_CUDA_TRY(cudaSetDevice(c->device), "selecting CUDA device %d", c->device);
     snprintf(c->cur_graph, sizeof c->cur_graph, "%s", pf_graph_name(g));
     int n = pf_graph_n_nodes(g);
-    pf_status rc = PF_OK;
+    pf_status rc = pf_cuda_fuse_plan(c, g);
     for (int i = 0; i < n && rc == PF_OK; i++) {
         pf_tensor *t = pf_graph_node(g, i);
         if (!pf_node_is_compute(t)) continue;
+        const int role = c->fuse[i];
+        if (role == PF_CUDA_FUSE_SKIP) continue; /* computed with its consumer */
         c->cur = t;
         c->cur_index = i;
-        rc = pf_run_node(c, t);
+        if (role != PF_CUDA_FUSE_NONE) {
+            pf_tensor *p = pf_graph_node(g, c->fuse_partner[i]);
+            bool done = false;
+            void *dst = pf_cuda_ptr(t);
+            rc = pf_nbytes(t) == 0 ? PF_OK : pf_cuda_run_fused(c, role, p, t, dst, &done);
+            if (rc == PF_OK && !done && pf_nbytes(t) != 0) { /* declined: the two nodes one after the other */
+                c->fstats.declined++;
+                c->cur = p;
+                c->cur_index = c->fuse_partner[i];
+                rc = pf_run_node(c, p);
+                c->cur = t;
+                c->cur_index = i;
+                if (rc == PF_OK) rc = pf_run_node(c, t);
+            }
+        } else {
+            rc = pf_run_node(c, t);
+        }
         if (rc == PF_OK && c->sync_each) {
             cudaError_t e = cudaStreamSynchronize(c->stream);
             if (e != cudaSuccess) rc = pf_cuda_error(e, "cudaStreamSynchronize", "after the kernel (PF_CUDA_SYNC=1)");
@@ -418,6 +437,13 @@ static const pf_backend_ops pf_cuda_backend_ops = {
 };
 
 bool pf_backend_is_cuda(const pf_backend *be) { return be && be->ops == &pf_cuda_backend_ops; }
+
+pf_status pf_cuda_fusion_stats_get(pf_backend *be, pf_cuda_fusion_stats *out) {
+    memset(out, 0, sizeof *out);
+    if (!pf_backend_is_cuda(be)) return pf_error(PF_ERR_INVALID_ARG, "pf_cuda_fusion_stats_get: not a CUDA backend");
+    *out = ((pf_cuda_ctx *)be->ctx)->fstats;
+    return PF_OK;
+}
 
 pf_status pf_cuda_memory_stats(pf_backend *be, pf_cuda_mem_stats *out) {
     memset(out, 0, sizeof *out);
@@ -583,6 +609,8 @@ pf_status pf_backend_cuda_create(const pf_backend_options *opts, pf_backend **ou
     c->gemm_ref = gm && !strcmp(gm, "ref");
     const char *am = getenv("PF_CUDA_ATTN");
     c->attn_simple = am && !strcmp(am, "simple");
+    const char *fu = getenv("PF_CUDA_FUSE");
+    c->no_fuse = fu && !strcmp(fu, "0");
     pf_status rc = pf_cuda_conv_env(c);
     if (rc == PF_OK) rc = pf_cuda_init(c);
     if (rc != PF_OK) {

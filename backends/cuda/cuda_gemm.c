@@ -20,6 +20,11 @@
  * needed) is added in the epilogue before that single rounding, as the CPU
  * reference adds it to the f32 sum.
  *
+ * A linear whose only consumer is gelu_tanh can run with cuBLASLt's GELU_BIAS epilogue
+ * (the tanh form, applied to the f32 sum after the bias, before the single rounding):
+ * pf_cuda_run_linear_gelu, planned by cuda_fuse.c. It has no reference-kernel fallback;
+ * the caller runs the two nodes separately instead.
+ *
  * When cuBLASLt has no algorithm for a problem (alignment, K = 0, ...) or
  * PF_CUDA_GEMM=ref is set, the reference kernel computes it from the original
  * operands. Plans (descriptors, layouts and the chosen algorithm) are cached by
@@ -123,11 +128,14 @@ static pf_status pf_plan_build(pf_cuda_ctx *c, pf_cuda_gemm_plan *p, const pf_cu
     cublasOperation_t ta = k->transa ? CUBLAS_OP_T : CUBLAS_OP_N, tb = CUBLAS_OP_N;
     PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta), "%s", what);
     PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb), "%s", what);
-    if (k->bias_type >= 0) {
-        cublasLtEpilogue_t ep = CUBLASLT_EPILOGUE_BIAS;
-        int32_t bt = k->bias_type;
+    if (k->bias_type >= 0 || k->gelu) {
+        cublasLtEpilogue_t ep = k->gelu ? (k->bias_type >= 0 ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU)
+                                        : CUBLASLT_EPILOGUE_BIAS;
         PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep), "%s",
                       what);
+    }
+    if (k->bias_type >= 0) {
+        int32_t bt = k->bias_type;
         PF_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt),
                       "%s", what);
         /* the heuristic reads the pointer's alignment */
@@ -269,6 +277,7 @@ static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_cuda_gemm_op *g, pf_cuda_bl
     k.ab_type = pf_cuda_type(ab);
     k.d_type = pf_cuda_type(dt);
     k.bias_type = pbias ? (int32_t)pf_cuda_type(dt) : -1;
+    k.gelu = g->gelu;
     k.transa = g->trans_b;
     k.m = (uint64_t)g->N;
     k.n = (uint64_t)g->M;
@@ -313,14 +322,20 @@ static pf_status pf_gemm_lt(pf_cuda_ctx *c, const pf_cuda_gemm_op *g, pf_cuda_bl
     return PF_OK;
 }
 
+/* Fold a shared B into one GEMM over all rows of A (C's batches are M * ldc apart). */
+static void pf_gemm_fold(pf_cuda_gemm_op *g) {
+    if (g->Bb == 1 && g->Bt > 1) {
+        g->M *= g->Bt;
+        g->Bt = 1;
+    }
+}
+
 pf_status pf_cuda_gemm(pf_cuda_ctx *c, pf_cuda_gemm_op *g) {
     if (g->Bt <= 0 || g->M <= 0 || g->N <= 0) return PF_OK;
     if (g->ldc > 0 && g->ldc < g->N)
         return pf_error(PF_ERR_INTERNAL, "GEMM ldc %lld < N %lld", (long long)g->ldc, (long long)g->N);
-    if (g->Bb == 1 && g->Bt > 1) { /* shared B: one GEMM over all rows of A (C's batches are M * ldc apart) */
-        g->M *= g->Bt;
-        g->Bt = 1;
-    }
+    if (g->gelu) return pf_error(PF_ERR_INTERNAL, "GELU-epilogue GEMMs go through pf_cuda_run_linear_gelu");
+    pf_gemm_fold(g);
     if (c->gemm_ref || g->K <= 0 || g->Bt > 0x7fffffff) return pf_gemm_ref(c, g);
     pf_cuda_block *tmp[4] = {0};
     bool fallback = false;
@@ -330,7 +345,7 @@ pf_status pf_cuda_gemm(pf_cuda_ctx *c, pf_cuda_gemm_op *g) {
     return rc;
 }
 
-pf_status pf_cuda_run_linear(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
+static pf_cuda_gemm_op pf_linear_gemm(const pf_tensor *n, void *dst) {
     const pf_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int64_t K = w->ne[1], N = w->ne[0];
     pf_cuda_gemm_op g = {
@@ -350,7 +365,27 @@ pf_status pf_cuda_run_linear(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
         .K = K,
         .alpha = 1.0f,
     };
+    return g;
+}
+
+pf_status pf_cuda_run_linear(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
+    pf_cuda_gemm_op g = pf_linear_gemm(n, dst);
     return pf_cuda_gemm(c, &g);
+}
+
+pf_status pf_cuda_run_linear_gelu(pf_cuda_ctx *c, const pf_tensor *lin, const pf_tensor *act, void *dst, bool *done) {
+    *done = false;
+    pf_cuda_gemm_op g = pf_linear_gemm(lin, dst);
+    g.c_dt = act->dtype;
+    g.gelu = true;
+    if (c->gemm_ref || g.K <= 0 || g.M <= 0 || g.N <= 0) return PF_OK;
+    pf_gemm_fold(&g);
+    pf_cuda_block *tmp[4] = {0};
+    bool fallback = false;
+    pf_status rc = pf_gemm_lt(c, &g, tmp, &fallback);
+    for (int i = 0; i < 4; i++) pf_cuda_release(&c->alloc, tmp[i]);
+    *done = rc == PF_OK && !fallback;
+    return rc;
 }
 
 pf_status pf_cuda_run_matmul(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {

@@ -85,6 +85,7 @@ void pf_cuda_allocator_destroy(pf_cuda_allocator *a);
 
 typedef struct pf_cuda_gemm_key {
     int32_t ab_type, d_type, bias_type; /* cudaDataType; bias_type -1: no bias */
+    int32_t gelu;                       /* GELU (tanh) epilogue after the bias */
     int32_t transa;
     uint64_t m, n, k;
     int64_t lda, ldb, ldd;
@@ -145,6 +146,13 @@ typedef struct pf_cuda_ctx {
     pf_cuda_conv_mode conv_mode;   /* PF_CUDA_CONV=auto|direct|gemm */
     size_t conv_chunk;             /* PF_CUDA_CONV_CHUNK: bytes of conv3d columns per chunk (0: automatic) */
     pf_cuda_conv_stats conv_stats; /* which conv3d path ran */
+    bool no_fuse;                  /* PF_CUDA_FUSE=0: every node runs on its own (cuda_fuse.c) */
+
+    /* fusion plan of the graph being computed: per node, PF_CUDA_FUSE_* (cuda_fuse.c) */
+    int8_t *fuse;
+    int32_t *fuse_partner;
+    int fuse_cap;
+    pf_cuda_fusion_stats fstats;
 
     /* the node being computed (error messages, device error tags) */
     const pf_tensor *cur;
@@ -163,6 +171,8 @@ pf_status pf_cuda_launched(pf_cuda_ctx *c, cudaError_t e, const char *kernel);
 /* Shape/stride descriptors for the kernels (right-aligned to PF_CU_DIMS). */
 pf_cu_out pf_cuda_out(const pf_tensor *shape, void *ptr);
 pf_cu_view pf_cuda_view(const pf_tensor *src, const pf_tensor *space);
+/* Device byte range [lo, hi) of t's elements (lo == hi: empty or unplaced). */
+void pf_cuda_range(const pf_tensor *t, uintptr_t *lo, uintptr_t *hi);
 /* "[2, 3, 4] bf16" for messages. */
 const char *pf_cuda_desc(const pf_tensor *t, char *buf, size_t n);
 
@@ -202,6 +212,7 @@ typedef struct pf_cuda_gemm_op {
     int64_t ldc; /* 0: N */
     float alpha;
     float beta; /* 0: C is written only */
+    bool gelu;  /* tanh-GELU in the epilogue (after the bias): pf_cuda_run_linear_gelu only */
 } pf_cuda_gemm_op;
 
 /* Enqueue g: cuBLASLt, else the reference kernel (g's M and Bt may be folded). */
@@ -211,6 +222,27 @@ bool pf_cuda_supports_matmul(const pf_cuda_ctx *c, const pf_tensor *n);
 pf_status pf_cuda_run_linear(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
 pf_status pf_cuda_run_matmul(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
 void pf_cuda_gemm_destroy(pf_cuda_ctx *c);
+/* Linear `lin` with the tanh-GELU of its consumer `act` in cuBLASLt's epilogue, written
+ * to dst in act's dtype. *done false (nothing enqueued): cuBLASLt has no such
+ * algorithm or the reference GEMM is forced; run the two nodes separately. */
+pf_status pf_cuda_run_linear_gelu(pf_cuda_ctx *c, const pf_tensor *lin, const pf_tensor *act, void *dst, bool *done);
+
+/* ---------------------------------------------------------------- fusion (cuda_fuse.c) */
+
+/* Node roles in a fusion plan: the producer of a pair is skipped at its position and
+ * computed with its consumer at the consumer's (see cuda_fuse.c for why that order). */
+enum {
+    PF_CUDA_FUSE_NONE = 0,
+    PF_CUDA_FUSE_SKIP,       /* producer: computed by its consumer's fused kernel */
+    PF_CUDA_FUSE_NORM_MOD,   /* layer_norm -> modulate */
+    PF_CUDA_FUSE_NORM_ROPE,  /* rms_norm -> rope */
+    PF_CUDA_FUSE_GEMM_GELU,  /* linear -> unary gelu_tanh */
+};
+/* Fill c->fuse / c->fuse_partner for graph g (all NONE when fusion is off). */
+pf_status pf_cuda_fuse_plan(pf_cuda_ctx *c, pf_graph *g);
+/* Run consumer q (role kind) fused with its producer p into dst; *done false: declined
+ * for this instance (nothing enqueued), run p then q as usual. */
+pf_status pf_cuda_run_fused(pf_cuda_ctx *c, int kind, const pf_tensor *p, const pf_tensor *q, void *dst, bool *done);
 
 /* cuda_conv.c */
 bool pf_cuda_supports_conv3d(const pf_cuda_ctx *c, const pf_tensor *n);

@@ -202,11 +202,17 @@ static bool sup_group_norm(const pf_cuda_ctx *c, const pf_tensor *n) {
 
 static pf_status run_group_norm(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     const pf_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2];
-    return pf_launch(c,
-                     pf_cu_group_norm(dst, (int)n->dtype, pf_cuda_ptr(x), (int)x->dtype, pf_opt_ptr(w), pf_opt_dt(w),
-                                      pf_opt_ptr(b), pf_opt_dt(b), n->ne[0], n->ne[1], n->ne[2], n->ne[3] * n->ne[4],
-                                      n->ip[0], n->fp[0], n->ip[1] != 0, c->stream),
-                     "pf_cu_group_norm");
+    const int64_t HW = n->ne[3] * n->ne[4], parts = pf_cu_group_norm_scratch(n->ne[0], n->ne[2], HW, n->ip[0]);
+    pf_cuda_block *part = NULL; /* per-slice partial statistics of the split kernels */
+    if (parts > 0) PF_TRY(pf_cuda_scratch(c, (size_t)parts * sizeof(float), "group norm partial sums", &part));
+    pf_status rc = pf_launch(c,
+                             pf_cu_group_norm(dst, (int)n->dtype, pf_cuda_ptr(x), (int)x->dtype, pf_opt_ptr(w),
+                                              pf_opt_dt(w), pf_opt_ptr(b), pf_opt_dt(b), n->ne[0], n->ne[1], n->ne[2],
+                                              HW, n->ip[0], n->fp[0], n->ip[1] != 0,
+                                              part ? (float *)part->ptr : NULL, c->stream),
+                             "pf_cu_group_norm");
+    pf_cuda_release(&c->alloc, part); /* stream order keeps it alive for the kernels */
+    return rc;
 }
 
 /* ---------------------------------------------------------------- attention, RoPE */

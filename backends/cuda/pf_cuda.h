@@ -29,12 +29,22 @@ typedef struct pf_cuda_conv_stats {
     unsigned long long direct_nodes; /* conv3d nodes computed by the direct kernel */
 } pf_cuda_conv_stats;
 
+/* Graph node pairs the CUDA backend ran as one kernel (PF_CUDA_FUSE=0 turns fusion off). */
+typedef struct pf_cuda_fusion_stats {
+    unsigned long long norm_modulate; /* layer_norm -> modulate */
+    unsigned long long norm_rope;     /* qk rms_norm -> rope */
+    unsigned long long gemm_gelu;     /* linear -> gelu_tanh in the cuBLASLt epilogue */
+    unsigned long long declined;      /* planned pairs that ran unfused (no cuBLASLt algorithm, overlap) */
+} pf_cuda_fusion_stats;
+
 /* Whether be is a CUDA backend. */
 bool pf_backend_is_cuda(const pf_backend *be);
 /* Allocator statistics (PF_ERR_INVALID_ARG if be is not a CUDA backend). */
 pf_status pf_cuda_memory_stats(pf_backend *be, pf_cuda_mem_stats *out);
 /* conv3d path statistics (PF_ERR_INVALID_ARG if be is not a CUDA backend). */
 pf_status pf_cuda_conv_stats_get(pf_backend *be, pf_cuda_conv_stats *out);
+/* Fusion counters since the backend was created (PF_ERR_INVALID_ARG if not CUDA). */
+pf_status pf_cuda_fusion_stats_get(pf_backend *be, pf_cuda_fusion_stats *out);
 /* Return every cached (free) block to the device (waits for the stream first). */
 pf_status pf_cuda_empty_cache(pf_backend *be);
 

@@ -557,6 +557,21 @@ static void add_gpu_paths(pf_conf_list *l) {
     pf_conf_in(c, PF_F32, 5, SHAPE(1, 32, 2, 16, 20), PF_FILL_RANDN);
     c->ip[0] = 8;
     c->fp[0] = 1e-6f;
+    /* few (b, g, t) units over planes of >= 2048 positions: the split (several blocks per
+     * unit) CUDA kernels, with slices that do not divide the plane */
+    c = pf_conf_add(l, PF_OP_GROUP_NORM, "group_norm bf16 [1,8,1,33,97] g4 silu (split planes)");
+    pf_conf_in(c, PF_BF16, 5, SHAPE(1, 8, 1, 33, 97), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(8), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(8), PF_FILL_RANDN);
+    c->ip[0] = 4;
+    c->ip[1] = 1;
+    c->fp[0] = 1e-6f;
+    c = pf_conf_add(l, PF_OP_GROUP_NORM, "group_norm f32 [2,16,2,40,64] g8 affine (split planes)");
+    pf_conf_in(c, PF_F32, 5, SHAPE(2, 16, 2, 40, 64), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(16), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(16), PF_FILL_RANDN);
+    c->ip[0] = 8;
+    c->fp[0] = 1e-6f;
 
     c = pf_conf_add(l, PF_OP_CONV3D, "conv3d f32 x bf16w multi-tile [1,16,2,10,12]->80 +b");
     pf_conf_in(c, PF_F32, 5, SHAPE(1, 16, 2, 10, 12), PF_FILL_RANDN);

@@ -473,7 +473,11 @@ static cublasStatus_t check(const emu_desc *d, const emu_layout *a, const emu_la
     if (a->t != b->t || c->t != dd->t) return CUBLAS_STATUS_NOT_SUPPORTED;
     if (a->t == CUDA_R_32F && dd->t != CUDA_R_32F) return CUBLAS_STATUS_NOT_SUPPORTED;
     if (a->t != CUDA_R_32F && dd->t != CUDA_R_32F && dd->t != a->t) return CUBLAS_STATUS_NOT_SUPPORTED;
-    if (d->epi == CUBLASLT_EPILOGUE_BIAS && d->bias_type != (int)dd->t) return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (d->epi != CUBLASLT_EPILOGUE_DEFAULT && d->epi != CUBLASLT_EPILOGUE_BIAS && d->epi != CUBLASLT_EPILOGUE_GELU &&
+        d->epi != CUBLASLT_EPILOGUE_GELU_BIAS)
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    const bool has_bias = d->epi == CUBLASLT_EPILOGUE_BIAS || d->epi == CUBLASLT_EPILOGUE_GELU_BIAS;
+    if (has_bias && d->bias_type != (int)dd->t) return CUBLAS_STATUS_NOT_SUPPORTED;
     return CUBLAS_STATUS_SUCCESS;
 }
 extern "C" {
@@ -518,7 +522,10 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t d, const vo
                     }
                     float v = al * acc;
                     if (be != 0.0f) v += be * ldv(C, c.t, bt * c.stride + (int64_t)(i + j * c.ld));
-                    if (dc.epi == CUBLASLT_EPILOGUE_BIAS) v += ldv(dc.bias, (cudaDataType)dc.bias_type, (int64_t)i);
+                    if (dc.epi == CUBLASLT_EPILOGUE_BIAS || dc.epi == CUBLASLT_EPILOGUE_GELU_BIAS)
+                        v += ldv(dc.bias, (cudaDataType)dc.bias_type, (int64_t)i);
+                    if (dc.epi == CUBLASLT_EPILOGUE_GELU || dc.epi == CUBLASLT_EPILOGUE_GELU_BIAS) /* tanh form */
+                        v = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
                     stv(D, o.t, bt * o.stride + (int64_t)(i + j * o.ld), v);
                 }
     });
