@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef PF_HAVE_CUDA
+#include "pf_cuda.h"
+#endif
+
 #define BENCH_TEXT_TOKENS 128 /* T5 max_length */
 #define BENCH_BATCH 2         /* classifier-free guidance: [negative, positive] */
 
@@ -302,6 +306,13 @@ int pf_bench_dit(int argc, char **argv) {
     printf("  memory      planner peak %s for this layout, weights %s\n",
            pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1),
            pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));
+#ifdef PF_HAVE_CUDA
+    pf_cuda_graph_counters cg; /* the first call runs eagerly, the second is captured, the rest replay */
+    if (pf_backend_is_cuda(be) && pf_cuda_graph_stats(be, &cg) == PF_OK)
+        printf("  CUDA graphs %s: %llu captured, %llu replays, %llu eager calls, %llu failed; %s of scratch held\n",
+               cg.enabled ? "on" : "off (PF_CUDA_GRAPHS=0 or PF_CUDA_SYNC=1)", cg.n_captures, cg.n_replays,
+               cg.n_eager, cg.n_failed, pf_fmt_bytes((double)cg.scratch_bytes, b1, sizeof b1));
+#endif
     ret = 0;
 done:
     pf_pool_free(pool);
