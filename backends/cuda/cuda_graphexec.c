@@ -380,8 +380,7 @@ pf_status pf_cuda_graph_compute(pf_cuda_ctx *c, pf_graph *g) {
     pf_cuda_graphs *G = &c->graphs;
     if (!G->enabled || c->sync_each) return pf_run_eager(c, g);
     int n_nodes = 0;
-    PF_TRY(pf_sig_build(c, g, &n_nodes));
-    if (n_nodes == 0) return pf_run_eager(c, g);
+    if (pf_sig_build(c, g, &n_nodes) != PF_OK || n_nodes == 0) return pf_run_eager(c, g); /* no host memory: no graph */
     uint64_t h = pf_sig_hash(G->sig, G->sig_len);
     pf_cuda_graph_entry *e = pf_entry_find(G, h);
     if (e) {
