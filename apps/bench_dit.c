@@ -307,13 +307,16 @@ int pf_bench_dit(int argc, char **argv) {
            pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1),
            pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));
 #ifdef PF_HAVE_CUDA
-    pf_cuda_fusion_stats fs;
-    if (pf_backend_is_cuda(be) && pf_cuda_fusion_stats_get(be, &fs) == PF_OK) {
-        const double calls = (double)o.reps + 1.0; /* the first call and the timed ones */
-        printf("  fusion      per call: %.0f layer_norm+modulate, %.0f rms_norm+rope, %.0f linear+gelu fused; "
-               "%.0f declined (PF_CUDA_FUSE=0 turns fusion off)\n",
-               fs.norm_modulate / calls, fs.norm_rope / calls, fs.gemm_gelu / calls, fs.declined / calls);
-    }
+    pf_cuda_fusion_stats fs; /* the pairs of the DiT graph's last node-by-node run (eager or captured) */
+    if (pf_backend_is_cuda(be) && pf_cuda_fusion_stats_get(be, NULL, &fs) == PF_OK)
+        printf("  fusion      %llu layer_norm+modulate, %llu rms_norm+rope, %llu linear+gelu pairs fused per call; "
+               "%llu declined (PF_CUDA_FUSE=0 turns fusion off)\n",
+               fs.norm_modulate, fs.norm_rope, fs.gemm_gelu, fs.declined);
+    pf_cuda_graph_counters cg; /* the first call runs eagerly, the second is captured, the rest replay */
+    if (pf_backend_is_cuda(be) && pf_cuda_graph_stats(be, &cg) == PF_OK)
+        printf("  CUDA graphs %s: %llu captured, %llu replays, %llu eager calls, %llu failed; %s of scratch held\n",
+               cg.enabled ? "on" : "off (PF_CUDA_GRAPHS=0 or PF_CUDA_SYNC=1)", cg.n_captures, cg.n_replays,
+               cg.n_eager, cg.n_failed, pf_fmt_bytes((double)cg.scratch_bytes, b1, sizeof b1));
 #endif
     ret = 0;
 done:

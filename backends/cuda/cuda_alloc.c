@@ -117,7 +117,7 @@ pf_status pf_cuda_alloc(pf_cuda_allocator *a, size_t size, const char *what, pf_
         b->size = rounded;
         void *p = NULL;
         cudaError_t e = cudaMalloc(&p, rounded);
-        if (e == cudaErrorMemoryAllocation && a->cached > 0) {
+        if (e == cudaErrorMemoryAllocation && a->cached > 0 && !a->capturing) {
             (void)cudaGetLastError(); /* clear it: the retry decides */
             pf_status rc = pf_cuda_trim(a);
             if (rc != PF_OK) {

@@ -11,13 +11,16 @@
  * (cuda_ops.c) and its kernel enqueued on the backend's stream; nothing waits
  * until synchronize (pf_graph_compute calls it), which also reads the device-side
  * error record (bad embedding ids). PF_CUDA_SYNC=1 synchronises after every node
- * so an asynchronous fault is reported at the node that caused it.
+ * so an asynchronous fault is reported at the node that caused it. A graph computed
+ * again with the same nodes and addresses is captured as a CUDA graph and replayed
+ * with one launch (cuda_graphexec.c).
  *
  * Environment: PF_CUDA_DEVICE (index), PF_CUDA_SYNC=1, PF_CUDA_GEMM=ref (reference
  * GEMM kernel instead of cuBLASLt, to cross-check it), PF_CUDA_ATTN=simple (the
  * general attention kernel instead of the tensor-core one, likewise),
- * PF_CUDA_CONV=auto|direct|gemm (the conv3d path, cuda_conv.c) and
- * PF_CUDA_CONV_CHUNK=bytes (its column chunk).
+ * PF_CUDA_CONV=auto|direct|gemm (the conv3d path, cuda_conv.c),
+ * PF_CUDA_CONV_CHUNK=bytes (its column chunk), PF_CUDA_FUSE=0 (no fused node pairs,
+ * cuda_fuse.c) and PF_CUDA_GRAPHS=0 (no CUDA graphs: every call runs node by node).
  */
 #include "cuda_impl.h"
 #include "pf_backend_impl.h"
@@ -93,10 +96,6 @@ void *pf_cuda_ptr(const pf_tensor *t) {
     return (char *)((pf_cuda_block *)r->buffer->impl)->ptr + pf_data_offset(t);
 }
 
-pf_status pf_cuda_scratch(pf_cuda_ctx *c, size_t bytes, const char *what, pf_cuda_block **out) {
-    return pf_cuda_alloc(&c->alloc, bytes, what, out);
-}
-
 pf_cu_out pf_cuda_out(const pf_tensor *shape, void *ptr) {
     pf_cu_out o;
     memset(&o, 0, sizeof o);
@@ -130,6 +129,7 @@ pf_cu_view pf_cuda_view(const pf_tensor *src, const pf_tensor *space) {
 static void cuda_free_ctx(pf_cuda_ctx *c) {
     if (!c) return;
     if (c->stream) (void)cudaStreamSynchronize(c->stream);
+    pf_cuda_graphs_free(c); /* before the allocator: the graphs hold scratch blocks */
     pf_cuda_gemm_destroy(c);
     if (c->lt) cublasLtDestroy(c->lt);
     pf_cuda_release(&c->alloc, c->workspace);
@@ -375,15 +375,13 @@ static pf_status pf_run_node(pf_cuda_ctx *c, const pf_tensor *t) {
             rc = pf_cuda_error(ce, "cudaMemcpyAsync", "copying %s '%s' %s out of its temporary", pf_op_name(t->op),
                                t->name, pf_cuda_desc(t, d, sizeof d));
     }
-    pf_cuda_release(&c->alloc, tmp);
+    pf_cuda_scratch_release(c, tmp);
     return rc;
 }
 
-static pf_status cuda_compute(pf_backend *be, pf_graph *g) {
-    pf_cuda_ctx *c = be->ctx;
-    PF_CUDA_TRY(cudaSetDevice(c->device), "selecting CUDA device %d", c->device);
-    snprintf(c->cur_graph, sizeof c->cur_graph, "%s", pf_graph_name(g));
+pf_status pf_cuda_run_nodes(pf_cuda_ctx *c, pf_graph *g) {
     int n = pf_graph_n_nodes(g);
+    const pf_cuda_fusion_stats f0 = c->fstats;
     pf_status rc = pf_cuda_fuse_plan(c, g);
     for (int i = 0; i < n && rc == PF_OK; i++) {
         pf_tensor *t = pf_graph_node(g, i);
@@ -420,7 +418,20 @@ static pf_status cuda_compute(pf_backend *be, pf_graph *g) {
         }
     }
     c->cur = NULL;
+    c->fstats_last = (pf_cuda_fusion_stats){
+        .norm_modulate = c->fstats.norm_modulate - f0.norm_modulate,
+        .norm_rope = c->fstats.norm_rope - f0.norm_rope,
+        .gemm_gelu = c->fstats.gemm_gelu - f0.gemm_gelu,
+        .declined = c->fstats.declined - f0.declined,
+    };
     return rc;
+}
+
+static pf_status cuda_compute(pf_backend *be, pf_graph *g) {
+    pf_cuda_ctx *c = be->ctx;
+    PF_CUDA_TRY(cudaSetDevice(c->device), "selecting CUDA device %d", c->device);
+    snprintf(c->cur_graph, sizeof c->cur_graph, "%s", pf_graph_name(g));
+    return pf_cuda_graph_compute(c, g);
 }
 
 static const pf_backend_ops pf_cuda_backend_ops = {
@@ -438,10 +449,13 @@ static const pf_backend_ops pf_cuda_backend_ops = {
 
 bool pf_backend_is_cuda(const pf_backend *be) { return be && be->ops == &pf_cuda_backend_ops; }
 
-pf_status pf_cuda_fusion_stats_get(pf_backend *be, pf_cuda_fusion_stats *out) {
-    memset(out, 0, sizeof *out);
+pf_status pf_cuda_fusion_stats_get(pf_backend *be, pf_cuda_fusion_stats *total, pf_cuda_fusion_stats *last) {
+    if (total) memset(total, 0, sizeof *total);
+    if (last) memset(last, 0, sizeof *last);
     if (!pf_backend_is_cuda(be)) return pf_error(PF_ERR_INVALID_ARG, "pf_cuda_fusion_stats_get: not a CUDA backend");
-    *out = ((pf_cuda_ctx *)be->ctx)->fstats;
+    const pf_cuda_ctx *c = be->ctx;
+    if (total) *total = c->fstats;
+    if (last) *last = c->fstats_last;
     return PF_OK;
 }
 
@@ -473,6 +487,7 @@ pf_status pf_cuda_empty_cache(pf_backend *be) {
     if (!pf_backend_is_cuda(be)) return pf_error(PF_ERR_INVALID_ARG, "pf_cuda_empty_cache: not a CUDA backend");
     pf_cuda_ctx *c = be->ctx;
     PF_CUDA_TRY(cudaSetDevice(c->device), "selecting CUDA device %d", c->device);
+    pf_cuda_graphs_clear(c); /* their scratch goes back to the cache, then to the device */
     return pf_cuda_trim(&c->alloc);
 }
 
@@ -611,6 +626,9 @@ pf_status pf_backend_cuda_create(const pf_backend_options *opts, pf_backend **ou
     c->attn_simple = am && !strcmp(am, "simple");
     const char *fu = getenv("PF_CUDA_FUSE");
     c->no_fuse = fu && !strcmp(fu, "0");
+    /* CUDA graphs unless PF_CUDA_GRAPHS=0; PF_CUDA_SYNC=1 wants every node on its own */
+    const char *cg = getenv("PF_CUDA_GRAPHS");
+    c->graphs.enabled = !(cg && !strcmp(cg, "0")) && !c->sync_each;
     pf_status rc = pf_cuda_conv_env(c);
     if (rc == PF_OK) rc = pf_cuda_init(c);
     if (rc != PF_OK) {

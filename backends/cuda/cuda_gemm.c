@@ -232,7 +232,7 @@ static pf_status pf_converted(pf_cuda_ctx *c, const void *src, pf_dtype st, pf_d
     pf_status rc =
         pf_cuda_launched(c, pf_cu_convert((*out)->ptr, (int)dt, src, (int)st, n, c->stream), "pf_cu_convert");
     if (rc != PF_OK) {
-        pf_cuda_release(&c->alloc, *out);
+        pf_cuda_scratch_release(c, *out);
         *out = NULL;
     }
     return rc;
@@ -340,7 +340,7 @@ pf_status pf_cuda_gemm(pf_cuda_ctx *c, pf_cuda_gemm_op *g) {
     pf_cuda_block *tmp[4] = {0};
     bool fallback = false;
     pf_status rc = pf_gemm_lt(c, g, tmp, &fallback);
-    for (int i = 0; i < 4; i++) pf_cuda_release(&c->alloc, tmp[i]); /* stream order keeps them alive for the GEMM */
+    for (int i = 0; i < 4; i++) pf_cuda_scratch_release(c, tmp[i]); /* stream order keeps them alive for the GEMM */
     if (rc == PF_OK && fallback) rc = pf_gemm_ref(c, g);
     return rc;
 }

@@ -5,6 +5,7 @@
  *   cuda_ops.c       op table: support predicates and launch glue of the non-GEMM ops
  *   cuda_gemm.c      linear and matmul through cuBLASLt (reference kernel fallback)
  *   cuda_conv.c      conv3d: im2col + cuBLASLt GEMM, or the direct kernel
+ *   cuda_graphexec.c capture of repeated graphs as CUDA graphs, replay, graph-owned scratch
  * Kernels live in kernels/ (*.cu files) behind the C launchers of pf_cuda_kernels.h.
  *
  * Threading: a backend object (its stream, allocator and caches) is used by one
@@ -65,6 +66,10 @@ typedef struct pf_cuda_allocator {
     int n_large, cap_large;
     size_t in_use, requested, cached, peak;
     unsigned long long n_malloc, n_free, n_hits;
+    /* the stream is capturing a CUDA graph: an out-of-memory cudaMalloc fails at once
+     * instead of emptying the cache (cudaFree and the stream synchronisation before it
+     * are illegal during a capture); the capture then falls back to eager execution */
+    bool capturing;
 } pf_cuda_allocator;
 
 /* Size class of a request and its rounded size (class -1: large). */
@@ -112,6 +117,25 @@ typedef enum pf_cuda_conv_mode {
     PF_CUDA_CONV_GEMM,     /* the GEMM path everywhere, narrow convs included (tests) */
 } pf_cuda_conv_mode;
 
+/* ---------------------------------------------------------------- CUDA graphs */
+
+#define PF_CUDA_GRAPH_CACHE 16 /* graphs kept per backend (instantiated or known to fail), LRU */
+#define PF_CUDA_GRAPH_SEEN 32  /* hashes of signatures seen once (ring) */
+
+typedef struct pf_cuda_graph_entry pf_cuda_graph_entry; /* cuda_graphexec.c */
+
+typedef struct pf_cuda_graphs {
+    bool enabled; /* PF_CUDA_GRAPHS is not 0 and PF_CUDA_SYNC is not set */
+    pf_cuda_graph_entry *cache[PF_CUDA_GRAPH_CACHE];
+    uint64_t seen[PF_CUDA_GRAPH_SEEN];
+    int seen_next;
+    uint64_t clock;
+    unsigned char *sig; /* this call's signature (buffer reused across calls) */
+    size_t sig_len, sig_cap;
+    pf_cuda_graph_entry *capturing; /* entry whose capture is in progress (owns the scratch) */
+    unsigned long long n_captures, n_replays, n_eager, n_failed;
+} pf_cuda_graphs;
+
 typedef struct pf_cuda_ctx {
     int device;
     char name[128];
@@ -152,7 +176,9 @@ typedef struct pf_cuda_ctx {
     int8_t *fuse;
     int32_t *fuse_partner;
     int fuse_cap;
-    pf_cuda_fusion_stats fstats;
+    pf_cuda_fusion_stats fstats, fstats_last; /* since creation; in the last node-by-node run */
+
+    pf_cuda_graphs graphs;
 
     /* the node being computed (error messages, device error tags) */
     const pf_tensor *cur;
@@ -164,8 +190,11 @@ typedef struct pf_cuda_ctx {
 
 /* Device address of t's first element (t planned or external on this backend). */
 void *pf_cuda_ptr(const pf_tensor *t);
-/* Scratch memory for one node (release with pf_cuda_release after enqueueing its users). */
+/* Scratch memory for one node; give it back with pf_cuda_scratch_release after enqueueing
+ * its users. While a CUDA graph is captured the blocks belong to the graph (every replay
+ * uses them) and are reused only by later nodes of the same capture (cuda_graphexec.c). */
 pf_status pf_cuda_scratch(pf_cuda_ctx *c, size_t bytes, const char *what, pf_cuda_block **out);
+void pf_cuda_scratch_release(pf_cuda_ctx *c, pf_cuda_block *b);
 /* Check a kernel launch; the message names the kernel, the op, the node and its shape. */
 pf_status pf_cuda_launched(pf_cuda_ctx *c, cudaError_t e, const char *kernel);
 /* Shape/stride descriptors for the kernels (right-aligned to PF_CU_DIMS). */
@@ -247,5 +276,17 @@ pf_status pf_cuda_run_fused(pf_cuda_ctx *c, int kind, const pf_tensor *p, const 
 /* cuda_conv.c */
 bool pf_cuda_supports_conv3d(const pf_cuda_ctx *c, const pf_tensor *n);
 pf_status pf_cuda_run_conv3d(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
+
+/* cuda_backend.c: enqueue every compute node of g, one launch after another (eager). */
+pf_status pf_cuda_run_nodes(pf_cuda_ctx *c, pf_graph *g);
+
+/* cuda_graphexec.c */
+/* Compute g: eagerly the first time its signature is seen, captured as a CUDA graph the
+ * second time, replayed afterwards (see the file's comment). */
+pf_status pf_cuda_graph_compute(pf_cuda_ctx *c, pf_graph *g);
+/* Destroy every cached graph and give its scratch back to the allocator. */
+void pf_cuda_graphs_clear(pf_cuda_ctx *c);
+/* pf_cuda_graphs_clear and the signature buffer. */
+void pf_cuda_graphs_free(pf_cuda_ctx *c);
 
 #endif /* PF_CUDA_IMPL_H */

@@ -43,9 +43,29 @@ bool pf_backend_is_cuda(const pf_backend *be);
 pf_status pf_cuda_memory_stats(pf_backend *be, pf_cuda_mem_stats *out);
 /* conv3d path statistics (PF_ERR_INVALID_ARG if be is not a CUDA backend). */
 pf_status pf_cuda_conv_stats_get(pf_backend *be, pf_cuda_conv_stats *out);
-/* Fusion counters since the backend was created (PF_ERR_INVALID_ARG if not CUDA). */
-pf_status pf_cuda_fusion_stats_get(pf_backend *be, pf_cuda_fusion_stats *out);
-/* Return every cached (free) block to the device (waits for the stream first). */
+/* Fusion counters since the backend was created, and (last, may be NULL) those of the
+ * most recent graph run node by node: a replayed CUDA graph runs the pairs its capture
+ * fused without counting them again (PF_ERR_INVALID_ARG if not CUDA). */
+pf_status pf_cuda_fusion_stats_get(pf_backend *be, pf_cuda_fusion_stats *total, pf_cuda_fusion_stats *last);
+/* Return every cached (free) block to the device (waits for the stream first). Also
+ * destroys the cached CUDA graphs, whose scratch blocks then go back too. */
 pf_status pf_cuda_empty_cache(pf_backend *be);
+
+/* CUDA graphs (capture and replay of repeated graphs; docs/cuda.md). A call is either
+ * eager (node by node: first sighting of its signature, graphs disabled, or a signature
+ * whose capture failed), a capture (second sighting: captured, instantiated and
+ * launched once) or a replay (one cudaGraphLaunch). */
+typedef struct pf_cuda_graph_counters {
+    bool enabled;                     /* false with PF_CUDA_GRAPHS=0 or PF_CUDA_SYNC=1 */
+    unsigned long long n_eager;       /* calls run node by node */
+    unsigned long long n_captures;    /* graphs captured and instantiated */
+    unsigned long long n_replays;     /* calls served by launching a captured graph */
+    unsigned long long n_failed;      /* captures or launches that fell back to eager execution */
+    int n_cached;                     /* graphs held now (instantiated ones) */
+    size_t scratch_bytes;             /* device scratch owned by the held graphs */
+} pf_cuda_graph_counters;
+
+/* The counters since the backend was created (PF_ERR_INVALID_ARG if not CUDA). */
+pf_status pf_cuda_graph_stats(pf_backend *be, pf_cuda_graph_counters *out);
 
 #endif /* PF_CUDA_H */

@@ -12,6 +12,18 @@
  *    a data race TSan reports. Shared memory starts as NaN bytes. Invalid launch
  *    configurations (block > 1024 threads, grid y/z > 65535, > 48 KB dynamic shared
  *    memory) fail as on the device.
+ *  - Stream capture (cudaStreamBeginCapture .. cudaStreamEndCapture) as the runtime does
+ *    it: work enqueued on a capturing stream (kernels, cudaMemcpyAsync/cudaMemsetAsync,
+ *    cublasLtMatmul, cudaGraphLaunch) is recorded, not run, with its arguments as they
+ *    were at the call; cudaGraphLaunch runs the recorded work in order on a stream.
+ *    Synchronising a capturing stream (cudaStreamSynchronize, cudaDeviceSynchronize,
+ *    cudaFree's implicit device synchronisation, waiting for an event recorded in the
+ *    capture) fails with cudaErrorStreamCaptureUnsupported / cudaErrorCapturedEvent and
+ *    invalidates the capture, as does an asynchronous copy from pageable host memory;
+ *    "potentially unsafe" calls (cudaMalloc, cudaHostAlloc, synchronous cudaMemcpy) fail
+ *    likewise under a global capture, or a thread-local one of the calling thread, and
+ *    are allowed under cudaStreamCaptureModeRelaxed. cudaStreamEndCapture of an
+ *    invalidated capture returns cudaErrorStreamCaptureInvalidated and no graph.
  *  - cublasLtMatmul computes D = alpha op(A) op(B) + beta C (+ bias) in column-major
  *    order with cuBLASLt's shape, batch and type checks, so a wrong argument mapping
  *    fails; the heuristic declines 16-bit operands with leading dimensions or pointers
@@ -96,6 +108,11 @@ struct emu_stream {
     std::deque<std::function<void()>> q;
     bool stop = false, busy = false;
     std::thread worker;
+    /* capture state (host side; changed only by API calls on the host thread(s)) */
+    bool capturing = false, invalidated = false;
+    cudaStreamCaptureMode mode = cudaStreamCaptureModeGlobal;
+    std::thread::id owner;
+    std::vector<std::function<void()>> rec; /* recorded work of the capture */
     emu_stream() {
         worker = std::thread([this]() { loop(); });
     }
@@ -122,9 +139,24 @@ struct emu_stream {
     void push(std::function<void()> f) {
         {
             std::lock_guard<std::mutex> l(m);
+            if (capturing) { /* recorded for the graph, not run */
+                if (!invalidated) rec.push_back(std::move(f));
+                return;
+            }
             q.push_back(std::move(f));
         }
         cv.notify_all();
+    }
+    bool is_capturing() {
+        std::lock_guard<std::mutex> l(m);
+        return capturing;
+    }
+    void invalidate() {
+        std::lock_guard<std::mutex> l(m);
+        if (capturing) {
+            invalidated = true;
+            rec.clear();
+        }
     }
     void sync() {
         std::unique_lock<std::mutex> l(m);
@@ -145,6 +177,40 @@ static void sync_all() {
     std::lock_guard<std::mutex> l(streams_m);
     for (auto *s : streams) s->sync();
 }
+/* The runtime's failure: the call's error also becomes the thread's last error. */
+static cudaError_t fail(cudaError_t e) {
+    last_error = e;
+    return e;
+}
+/* A call that must wait for every stream (cudaDeviceSynchronize, cudaFree): conflicts
+ * with any capture in progress, which it invalidates. */
+static cudaError_t device_sync_check() {
+    bool bad = false;
+    std::lock_guard<std::mutex> l(streams_m);
+    for (auto *s : streams)
+        if (s->is_capturing()) {
+            s->invalidate();
+            bad = true;
+        }
+    return bad ? fail(cudaErrorStreamCaptureUnsupported) : cudaSuccess;
+}
+/* A "potentially unsafe" call (cudaMalloc, cudaHostAlloc, synchronous cudaMemcpy): refused
+ * while a global capture runs, or a thread-local one of this thread; a relaxed capture
+ * allows it. */
+static cudaError_t unsafe_call_check() {
+    bool bad = false;
+    std::lock_guard<std::mutex> l(streams_m);
+    for (auto *s : streams) {
+        std::lock_guard<std::mutex> sl(s->m);
+        if (!s->capturing || s->mode == cudaStreamCaptureModeRelaxed) continue;
+        if (s->mode == cudaStreamCaptureModeGlobal || s->owner == std::this_thread::get_id()) {
+            s->invalidated = true;
+            s->rec.clear();
+            bad = true;
+        }
+    }
+    return bad ? fail(cudaErrorStreamCaptureUnsupported) : cudaSuccess;
+}
 
 void emu_launch_impl(dim3 grid, dim3 block, size_t smem, cudaStream_t s, std::function<void()> body) {
     unsigned nt = block.x * block.y * block.z;
@@ -152,6 +218,7 @@ void emu_launch_impl(dim3 grid, dim3 block, size_t smem, cudaStream_t s, std::fu
         smem > 48 * 1024) {
         last_error = cudaErrorInvalidConfiguration;
         fprintf(stderr, "EMU: bad launch config\n");
+        if (s) s->invalidate(); /* a failed launch invalidates a capture */
         return;
     }
     if (!s) {
@@ -220,14 +287,47 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
     return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+    if (s->is_capturing()) { /* illegal during capture; the capture is lost */
+        s->invalidate();
+        return fail(cudaErrorStreamCaptureUnsupported);
+    }
     s->sync();
     return cudaSuccess;
 }
+cudaError_t cudaDeviceSynchronize(void) {
+    cudaError_t e = device_sync_check();
+    if (e != cudaSuccess) return e;
+    sync_all();
+    return cudaSuccess;
+}
+}
+/* pinned host allocations, to tell them from pageable memory in captured copies */
+static std::mutex pinned_m;
+static std::map<const char *, size_t> pinned;
+static bool is_pinned(const void *p, size_t n) {
+    std::lock_guard<std::mutex> l(pinned_m);
+    auto it = pinned.upper_bound((const char *)p);
+    if (it == pinned.begin()) return false;
+    --it;
+    return (const char *)p + n <= it->first + it->second;
+}
+extern "C" {
 cudaError_t cudaHostAlloc(void **p, size_t n, unsigned) {
+    cudaError_t e = unsafe_call_check();
+    if (e != cudaSuccess) return e;
     *p = malloc(n);
-    return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+    if (!*p) return fail(cudaErrorMemoryAllocation);
+    std::lock_guard<std::mutex> l(pinned_m);
+    pinned[(const char *)*p] = n;
+    return cudaSuccess;
 }
 cudaError_t cudaFreeHost(void *p) {
+    cudaError_t e = device_sync_check(); /* synchronises like cudaFree */
+    if (e != cudaSuccess) return e;
+    {
+        std::lock_guard<std::mutex> l(pinned_m);
+        pinned.erase((const char *)p);
+    }
     free(p);
     return cudaSuccess;
 }
@@ -236,6 +336,7 @@ struct emu_event {
     std::mutex m;
     std::condition_variable cv;
     uint64_t recorded = 0, done = 0;
+    cudaStream_t captured = nullptr; /* last recorded inside a capture of this stream */
 };
 extern "C" {
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned) {
@@ -247,9 +348,17 @@ cudaError_t cudaEventDestroy(cudaEvent_t e) {
     return cudaSuccess;
 }
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
+    if (s->is_capturing()) {
+        /* inside a capture the record only orders captured work (no graph node): the
+         * event is a captured event until recorded again outside a capture */
+        std::lock_guard<std::mutex> l(e->m);
+        e->captured = s;
+        return cudaSuccess;
+    }
     uint64_t g;
     {
         std::lock_guard<std::mutex> l(e->m);
+        e->captured = nullptr;
         g = ++e->recorded;
     }
     s->push([e, g]() {
@@ -262,6 +371,17 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
     return cudaSuccess;
 }
 cudaError_t cudaEventSynchronize(cudaEvent_t e) {
+    cudaStream_t cs;
+    {
+        std::lock_guard<std::mutex> l(e->m);
+        cs = e->captured;
+    }
+    if (cs) { /* waiting for an event of a capture: refused, and the capture is lost */
+        std::lock_guard<std::mutex> l(streams_m);
+        for (auto *s : streams)
+            if (s == cs) s->invalidate();
+        return fail(cudaErrorCapturedEvent);
+    }
     std::unique_lock<std::mutex> l(e->m);
     uint64_t g = e->recorded;
     e->cv.wait(l, [&] { return e->done >= g; });
@@ -271,11 +391,22 @@ cudaError_t cudaEventSynchronize(cudaEvent_t e) {
 static std::mutex mem_m;
 static std::map<void *, size_t> allocs;
 static size_t mem_used;
-static const size_t mem_total = (size_t)16 << 30;
+/* device memory: 16 GiB, or EMU_DEVICE_MEM bytes (read at every call, so a test can
+ * shrink the device to provoke out-of-memory at a chosen point) */
+static size_t emu_mem_total() {
+    const char *e = getenv("EMU_DEVICE_MEM");
+    return e && *e ? (size_t)strtoull(e, nullptr, 10) : (size_t)16 << 30;
+}
 extern "C" {
 cudaError_t cudaMalloc(void **p, size_t n) {
+    cudaError_t ue = unsafe_call_check(); /* not enqueued, so not captured: "unsafe" */
+    if (ue != cudaSuccess) {
+        *p = nullptr;
+        return ue;
+    }
     std::lock_guard<std::mutex> l(mem_m);
-    if (n > mem_total - mem_used) {
+    const size_t mem_total = emu_mem_total();
+    if (mem_used > mem_total || n > mem_total - mem_used) {
         *p = nullptr;
         last_error = cudaErrorMemoryAllocation;
         return cudaErrorMemoryAllocation;
@@ -288,6 +419,8 @@ cudaError_t cudaMalloc(void **p, size_t n) {
     return cudaSuccess;
 }
 cudaError_t cudaFree(void *p) {
+    cudaError_t se = device_sync_check(); /* cudaFree synchronises the device */
+    if (se != cudaSuccess) return se;
     sync_all();
     std::lock_guard<std::mutex> l(mem_m);
     auto it = allocs.find(p);
@@ -302,16 +435,101 @@ cudaError_t cudaFree(void *p) {
 }
 cudaError_t cudaMemGetInfo(size_t *fr, size_t *tot) {
     std::lock_guard<std::mutex> l(mem_m);
-    *fr = mem_total - mem_used;
+    const size_t mem_total = emu_mem_total();
+    *fr = mem_used < mem_total ? mem_total - mem_used : 0;
     *tot = mem_total;
     return cudaSuccess;
 }
-cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, enum cudaMemcpyKind, cudaStream_t st) {
+cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, enum cudaMemcpyKind k, cudaStream_t st) {
+    /* a captured copy must name memory the graph can address later: pinned or device */
+    if (st->is_capturing() && ((k == cudaMemcpyHostToDevice && !is_pinned(s, n)) ||
+                               (k == cudaMemcpyDeviceToHost && !is_pinned(d, n)) || k == cudaMemcpyHostToHost)) {
+        st->invalidate();
+        return fail(cudaErrorStreamCaptureUnsupported);
+    }
     st->push([=]() { memmove(d, s, n); });
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpy(void *d, const void *s, size_t n, enum cudaMemcpyKind) {
+    cudaError_t e = unsafe_call_check(); /* legacy-stream synchronous copy */
+    if (e != cudaSuccess) return e;
+    sync_all();
+    memmove(d, s, n);
     return cudaSuccess;
 }
 cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t st) {
     st->push([=]() { memset(d, v, n); });
+    return cudaSuccess;
+}
+}
+
+/* ---- stream capture and graphs ---- */
+typedef std::vector<std::function<void()>> emu_work;
+struct emu_graph {
+    emu_work nodes;
+};
+struct emu_graph_exec {
+    std::shared_ptr<const emu_work> nodes; /* shared with launches in flight */
+};
+extern "C" {
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, enum cudaStreamCaptureMode mode) {
+    if (!s) return fail(cudaErrorStreamCaptureUnsupported); /* not on the legacy stream */
+    if (mode != cudaStreamCaptureModeGlobal && mode != cudaStreamCaptureModeThreadLocal &&
+        mode != cudaStreamCaptureModeRelaxed)
+        return fail(cudaErrorInvalidValue);
+    std::lock_guard<std::mutex> l(s->m);
+    if (s->capturing) return fail(cudaErrorIllegalState);
+    s->capturing = true;
+    s->invalidated = false;
+    s->mode = mode;
+    s->owner = std::this_thread::get_id();
+    s->rec.clear();
+    return cudaSuccess;
+}
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g) {
+    if (!s || !g) return fail(cudaErrorInvalidValue);
+    *g = nullptr;
+    std::lock_guard<std::mutex> l(s->m);
+    if (!s->capturing) return fail(cudaErrorIllegalState);
+    if (s->mode != cudaStreamCaptureModeRelaxed && s->owner != std::this_thread::get_id())
+        return fail(cudaErrorStreamCaptureWrongThread);
+    s->capturing = false;
+    emu_work rec = std::move(s->rec);
+    s->rec.clear();
+    if (s->invalidated) {
+        s->invalidated = false;
+        return fail(cudaErrorStreamCaptureInvalidated);
+    }
+    *g = new emu_graph{std::move(rec)};
+    return cudaSuccess;
+}
+cudaError_t cudaStreamIsCapturing(cudaStream_t s, enum cudaStreamCaptureStatus *st) {
+    if (!s || !st) return fail(cudaErrorInvalidValue);
+    std::lock_guard<std::mutex> l(s->m);
+    *st = !s->capturing ? cudaStreamCaptureStatusNone
+          : s->invalidated ? cudaStreamCaptureStatusInvalidated
+                           : cudaStreamCaptureStatusActive;
+    return cudaSuccess;
+}
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *e, cudaGraph_t g, unsigned long long flags) {
+    if (!e || !g || flags != 0) return fail(cudaErrorInvalidValue);
+    *e = new emu_graph_exec{std::make_shared<const emu_work>(g->nodes)};
+    return cudaSuccess;
+}
+cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t s) {
+    if (!e || !s) return fail(cudaErrorInvalidValue);
+    std::shared_ptr<const emu_work> w = e->nodes;
+    s->push([w]() { /* captured into a capturing stream: a child graph */
+        for (auto &f : *w) f();
+    });
+    return cudaSuccess;
+}
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e) {
+    delete e; /* a launch in flight keeps its work list */
+    return cudaSuccess;
+}
+cudaError_t cudaGraphDestroy(cudaGraph_t g) {
+    delete g;
     return cudaSuccess;
 }
 }

@@ -643,9 +643,9 @@ static pf_test_result test_fusions_vs_cpu(void) {
                           {a, 1, {FHD}, qw},               {PF_F32, 3, {FN, FHD / 2, 2}, tab}, {a, 2, {FF, FD}, w1},
                           {a, 1, {FF}, b1},                {a, 2, {FD, FF}, w2}};
             pf_cuda_fusion_stats s0, s1;
-            CHECK_OK(pf_cuda_fusion_stats_get(cu, &s0));
+            CHECK_OK(pf_cuda_fusion_stats_get(cu, &s0, NULL));
             CHECK_OK(run_graph(cu, b_block, NULL, in, 8, out, PF_ARRAY_LEN(out), NULL));
-            CHECK_OK(pf_cuda_fusion_stats_get(cu, &s1));
+            CHECK_OK(pf_cuda_fusion_stats_get(cu, &s1, NULL));
             CHECK_OK(run_graph(ref, b_block, NULL, in, 8, expect, PF_ARRAY_LEN(expect), NULL));
             const unsigned long long want = fuse ? 1 : 0;
             CHECK_MSG(s1.norm_modulate - s0.norm_modulate == want && s1.norm_rope - s0.norm_rope == want &&
@@ -667,11 +667,290 @@ static pf_test_result test_fusions_vs_cpu(void) {
     return PF_T_PASS;
 }
 
+/* ---------------------------------------------------------------- CUDA graphs */
+
+/* A backend with CUDA graphs off (PF_CUDA_GRAPHS=0), the eager reference. */
+static pf_backend *cuda_backend_eager(void) {
+    const char *old = getenv("PF_CUDA_GRAPHS");
+    char saved[64] = "";
+    if (old) snprintf(saved, sizeof saved, "%s", old);
+    setenv("PF_CUDA_GRAPHS", "0", 1);
+    bool bad;
+    pf_backend *be = cuda_backend(&bad);
+    if (old)
+        setenv("PF_CUDA_GRAPHS", saved, 1);
+    else
+        unsetenv("PF_CUDA_GRAPHS");
+    return be;
+}
+
+/* Skips only when the environment turns CUDA graphs off; otherwise they must be on. */
+#define NEED_GRAPHS(be)                                                                                                \
+    do {                                                                                                               \
+        const char *cg_ = getenv("PF_CUDA_GRAPHS"), *sy_ = getenv("PF_CUDA_SYNC");                                     \
+        if ((cg_ && !strcmp(cg_, "0")) || (sy_ && *sy_ && strcmp(sy_, "0"))) {                                         \
+            pf_backend_free(be);                                                                                       \
+            SKIP("CUDA graphs are off in this environment (PF_CUDA_GRAPHS=0 or PF_CUDA_SYNC=1)");                      \
+        }                                                                                                              \
+        pf_cuda_graph_counters gc_;                                                                                    \
+        CHECK_OK(pf_cuda_graph_stats(be, &gc_));                                                                       \
+        CHECK_MSG(gc_.enabled, "CUDA graphs are off although the environment does not disable them");                 \
+    } while (0)
+
+enum { GB = 2, GN = 8, GH = 2, GD = 16, GC = GH * GD, GCACHE = 4 };
+
+/* One planned graph with several op kinds: a linear with f32 activations and bf16
+ * weight and bias (operand and bias conversions in scratch), a plain f32 linear,
+ * attention, layer norm, GELU, a residual add, and a rolled cache written into its own
+ * input (computed into a scratch temporary and copied). */
+typedef struct {
+    pf_pool *pool;
+    pf_tensor *cache, *x, *xr, *wq, *bq, *wk, *y;
+    pf_graph *g;
+    pf_arena *a;
+} graph_rig;
+
+static pf_status rig_build(graph_rig *r, pf_backend *be) {
+    memset(r, 0, sizeof *r);
+    PF_TRY(pf_pool_create(be, 0, &r->pool));
+    r->cache = pf_pool_tensor(r->pool, PF_F32, 2, (int64_t[]){GCACHE, GC}, "cache");
+    if (!r->cache) return pf_error(PF_ERR_OOM, "cache tensor");
+    float init[GCACHE * GC];
+    for (int i = 0; i < GCACHE * GC; i++) init[i] = 0.01f * (float)i;
+    PF_TRY(pf_tensor_set(r->cache, init, sizeof init));
+    pf_graph *g = r->g = pf_graph_new("graph_rig");
+    const int64_t ne4[4] = {GB, GN, GH, GD}, ne3[3] = {GB, GN, GC};
+    r->x = pf_input(g, PF_F32, 3, ne3, "x");
+    r->xr = pf_input(g, PF_F32, 2, (int64_t[]){1, GC}, "xr");
+    r->wq = pf_input(g, PF_BF16, 2, (int64_t[]){GC, GC}, "wq");
+    r->bq = pf_input(g, PF_BF16, 1, (int64_t[]){GC}, "bq");
+    r->wk = pf_input(g, PF_F32, 2, (int64_t[]){GC, GC}, "wk");
+    pf_tensor *q = pf_reshape(g, pf_linear(g, r->x, r->wq, r->bq), 4, ne4);
+    pf_tensor *k = pf_reshape(g, pf_linear(g, r->x, r->wk, NULL), 4, ne4);
+    pf_tensor *v = pf_reshape(g, r->x, 4, ne4);
+    pf_tensor *h = pf_attention(g, q, k, v, 0.25f, PF_MASK_NONE, NULL, NULL, NULL);
+    h = pf_gelu_tanh(g, pf_layer_norm(g, pf_reshape(g, h, 3, ne3), NULL, NULL, 1e-5f));
+    r->y = pf_add(g, h, r->x);
+    pf_output(g, r->y);
+    pf_tensor *c = pf_external(g, r->cache);
+    pf_tensor *parts[2] = {pf_slice(g, c, 0, 1, GCACHE - 1), pf_scale(g, r->xr, 2.0f, 0.5f)};
+    pf_output_into(g, pf_concat(g, parts, 2, 0), r->cache);
+    if (pf_graph_status(g) != PF_OK) return pf_error(pf_graph_status(g), "%s", pf_graph_error(g));
+    PF_TRY(pf_arena_create(be, &r->a));
+    return pf_graph_plan(g, r->a, NULL);
+}
+
+/* Upload call `run`'s inputs (new activations each call, the same weights), compute,
+ * read the output and the cache. */
+static pf_status rig_run(graph_rig *r, int run, float *y, float *cache) {
+    static float x[GB * GN * GC], xr[GC], w[GC * GC], b[GC];
+    fill(x, PF_ARRAY_LEN(x), 100u + (unsigned)run);
+    fill(xr, PF_ARRAY_LEN(xr), 200u + (unsigned)run);
+    PF_TRY(pf_tensor_set_as(r->x, x, PF_F32, PF_ARRAY_LEN(x)));
+    PF_TRY(pf_tensor_set_as(r->xr, xr, PF_F32, PF_ARRAY_LEN(xr)));
+    fill(w, PF_ARRAY_LEN(w), 1);
+    PF_TRY(pf_tensor_set_as(r->wq, w, PF_F32, PF_ARRAY_LEN(w)));
+    fill(b, PF_ARRAY_LEN(b), 2);
+    PF_TRY(pf_tensor_set_as(r->bq, b, PF_F32, PF_ARRAY_LEN(b)));
+    fill(w, PF_ARRAY_LEN(w), 3);
+    PF_TRY(pf_tensor_set_as(r->wk, w, PF_F32, PF_ARRAY_LEN(w)));
+    PF_TRY(pf_graph_compute(r->g));
+    PF_TRY(pf_tensor_get_as(r->y, y, PF_F32, GB * GN * GC));
+    return pf_tensor_get_as(r->cache, cache, PF_F32, GCACHE * GC);
+}
+
+static void rig_free(graph_rig *r) {
+    pf_graph_free(r->g);
+    pf_arena_free(r->a);
+    pf_pool_free(r->pool);
+}
+
+/* The same graph computed repeatedly with new inputs: eager, captured, replayed; every
+ * call equal to a backend without CUDA graphs, and the counters show the capture. */
+static pf_test_result test_graph_capture_replay(void) {
+    NEED_CUDA(be);
+    NEED_GRAPHS(be);
+    pf_backend *ref = cuda_backend_eager();
+    CHECK_MSG(ref, "%s", g_why);
+    pf_cuda_graph_counters gs, rs;
+    CHECK_OK(pf_cuda_graph_stats(ref, &rs));
+    CHECK(!rs.enabled);
+    graph_rig r, rr;
+    CHECK_OK(rig_build(&r, be));
+    CHECK_OK(rig_build(&rr, ref));
+    enum { NY = GB * GN * GC, NC = GCACHE * GC, NHOLD = 12 };
+    static float y[NY], ye[NY], yprev[NY], cc[NC], ce[NC];
+    /* buffers taken after the capture, in the scratch's size classes: if the graph's
+     * scratch went back to the allocator, they would get it and replays would overwrite them */
+    pf_buffer *hold[NHOLD] = {0};
+    unsigned char pat[1024], back[1024];
+    for (int run = 0; run < 6; run++) {
+        if (run == 2)
+            for (int i = 0; i < NHOLD; i++) {
+                size_t n = i % 2 ? 1024 : 512;
+                memset(pat, 0x40 + i, n);
+                CHECK_OK(pf_buffer_alloc(be, n, &hold[i]));
+                CHECK_OK(be->ops->upload(be, hold[i], 0, pat, n));
+            }
+        if (run == 4) { /* dropping the cache drops the graphs: seen again, captured again */
+            CHECK_OK(pf_cuda_empty_cache(be));
+            CHECK_OK(pf_cuda_graph_stats(be, &gs));
+            CHECK(gs.n_cached == 0 && gs.scratch_bytes == 0);
+        }
+        CHECK_OK(rig_run(&r, run, y, cc));
+        CHECK_OK(rig_run(&rr, run, ye, ce));
+        double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC);
+        CHECK_MSG(d <= 1e-6 && dc == 0.0, "call %d: differs from eager execution by %g (cache %g)", run, d, dc);
+        /* the cache rolled once per call: its last row is this call's 2 xr + 0.5 */
+        float xr[GC];
+        fill(xr, GC, 200u + (unsigned)run);
+        for (int i = 0; i < GC; i++) CHECK(cc[(GCACHE - 1) * GC + i] == 2.0f * xr[i] + 0.5f);
+        if (run > 0) CHECK_MSG(max_diff(y, yprev, NY) > 1e-3, "call %d repeats the previous output", run);
+        memcpy(yprev, y, sizeof y);
+        CHECK_OK(pf_cuda_graph_stats(be, &gs));
+        if (run == 3) {
+            CHECK_MSG(gs.n_eager == 1 && gs.n_captures == 1 && gs.n_replays == 2 && gs.n_failed == 0,
+                      "after 4 calls: %llu eager, %llu captures, %llu replays, %llu failed", gs.n_eager, gs.n_captures,
+                      gs.n_replays, gs.n_failed);
+            /* the linear's conversions and the cache's temporary were captured: the graph owns them */
+            CHECK_MSG(gs.n_cached == 1 && gs.scratch_bytes > 0, "%d graphs, %zu bytes of scratch", gs.n_cached,
+                      gs.scratch_bytes);
+        }
+    }
+    CHECK_MSG(gs.n_eager == 2 && gs.n_captures == 2 && gs.n_replays == 2, "after 6 calls: %llu eager, %llu captures",
+              gs.n_eager, gs.n_captures);
+    for (int i = 0; i < NHOLD; i++) {
+        size_t n = i % 2 ? 1024 : 512;
+        memset(pat, 0x40 + i, n);
+        CHECK_OK(be->ops->download(be, hold[i], 0, back, n));
+        CHECK_MSG(!memcmp(pat, back, n), "buffer %d (%zu bytes) allocated after the capture was overwritten", i, n);
+        pf_buffer_free(hold[i]);
+    }
+    CHECK_OK(pf_cuda_graph_stats(ref, &rs));
+    CHECK(rs.n_eager == 6 && rs.n_captures == 0 && rs.n_replays == 0);
+    rig_free(&r);
+    rig_free(&rr);
+    pf_backend_free(ref);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+/* The device error record after replays: a bad id in a replayed call is reported, and
+ * the next replay runs clean. */
+static pf_test_result test_graph_replay_error_record(void) {
+    NEED_CUDA(be);
+    NEED_GRAPHS(be);
+    pf_graph *g = pf_graph_new("emb_graph");
+    pf_tensor *tab = pf_input(g, PF_F32, 2, (int64_t[]){3, 2}, "tab");
+    pf_tensor *ids = pf_input(g, PF_I32, 1, (int64_t[]){3}, "ids");
+    pf_tensor *y = pf_embedding(g, tab, ids);
+    pf_output(g, y);
+    pf_arena *a;
+    CHECK_OK(pf_graph_status(g));
+    CHECK_OK(pf_arena_create(be, &a));
+    CHECK_OK(pf_graph_plan(g, a, NULL));
+    const float tv[6] = {1, 2, 3, 4, 5, 6}, ok_ids[3] = {2, 0, 1}, bad_ids[3] = {0, 3, 1}, expect[6] = {5, 6, 1, 2, 3, 4};
+    float out[6];
+    CHECK_OK(pf_tensor_set_as(tab, tv, PF_F32, 6));
+    for (int run = 0; run < 5; run++) {
+        CHECK_OK(pf_tensor_set_as(ids, run == 3 ? bad_ids : ok_ids, PF_F32, 3));
+        if (run == 3) {
+            CHECK_ERR(pf_graph_compute(g), PF_ERR_INVALID_ARG, "id 3 outside [0, 3)");
+            CHECK_MSG(strstr(pf_last_error(), "graph emb_graph"), "%s", pf_last_error());
+            continue;
+        }
+        CHECK_OK(pf_graph_compute(g));
+        CHECK_OK(pf_tensor_get_as(y, out, PF_F32, 6));
+        CHECK(max_diff(out, expect, 6) == 0.0);
+    }
+    pf_cuda_graph_counters gs;
+    CHECK_OK(pf_cuda_graph_stats(be, &gs));
+    CHECK_MSG(gs.n_eager == 1 && gs.n_captures == 1 && gs.n_replays == 3, "%llu eager, %llu captures, %llu replays",
+              gs.n_eager, gs.n_captures, gs.n_replays);
+    pf_graph_free(g);
+    pf_arena_free(a);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
+static pf_tensor *b_linear_nobias(pf_graph *g, pf_tensor **in, const void *arg) {
+    (void)arg;
+    return pf_linear(g, in[0], in[1], NULL);
+}
+
+/* A capture that cannot complete: its scratch cudaMalloc fails (the allocator may not
+ * empty its cache while capturing). The call runs eagerly instead (emptying the cache
+ * then), gives the right result, leaves the stream usable, and the signature is not
+ * captured again. Needs the emulation's adjustable device memory. */
+static pf_test_result test_graph_capture_fallback(void) {
+    NEED_CUDA(be);
+    NEED_GRAPHS(be);
+    pf_backend_info info;
+    pf_backend_get_info(be, &info);
+    if (!strstr(info.device, "Emulated")) {
+        pf_backend_free(be);
+        SKIP("needs the emulated device's adjustable memory (EMU_DEVICE_MEM); device %s", info.device);
+    }
+    enum { R = 64, K = 128, N = 16 }; /* x rounded to bf16 for the GEMM: 16 KiB of scratch */
+    static float x[R * K], w[N * K], out[R * N], expect[R * N];
+    fill(x, PF_ARRAY_LEN(x), 21);
+    fill(w, PF_ARRAY_LEN(w), 22);
+    pf_graph *g = pf_graph_new("oom_graph");
+    pf_tensor *in[2] = {pf_input(g, PF_F32, 2, (int64_t[]){R, K}, "x"), pf_input(g, PF_BF16, 2, (int64_t[]){N, K}, "w")};
+    pf_tensor *y = b_linear_nobias(g, in, NULL);
+    pf_output(g, y);
+    pf_arena *a;
+    CHECK_OK(pf_graph_status(g));
+    CHECK_OK(pf_arena_create(be, &a));
+    CHECK_OK(pf_graph_plan(g, a, NULL));
+    CHECK_OK(pf_tensor_set_as(in[0], x, PF_F32, PF_ARRAY_LEN(x)));
+    CHECK_OK(pf_tensor_set_as(in[1], w, PF_F32, PF_ARRAY_LEN(w)));
+    CHECK_OK(pf_graph_compute(g)); /* first sighting: eager; the scratch block goes to the cache */
+    CHECK_OK(pf_tensor_get_as(y, expect, PF_F32, PF_ARRAY_LEN(expect)));
+
+    /* hold the cached scratch block, cache a block of another size, and leave the device
+     * less free memory than the scratch needs */
+    pf_cuda_mem_stats m0, m1;
+    CHECK_OK(pf_cuda_memory_stats(be, &m0));
+    pf_buffer *hold, *big;
+    CHECK_OK(pf_buffer_alloc(be, (size_t)R * K * 2, &hold));
+    CHECK_OK(pf_buffer_alloc(be, (size_t)8 << 20, &big));
+    pf_buffer_free(big);
+    CHECK_OK(pf_cuda_memory_stats(be, &m1));
+    CHECK_MSG(m1.n_cache_hits == m0.n_cache_hits + 1, "the scratch block was not the one held");
+    char lim[64];
+    snprintf(lim, sizeof lim, "%zu", m1.device_total - m1.device_free + 4096);
+    setenv("EMU_DEVICE_MEM", lim, 1);
+    pf_status rc = pf_graph_compute(g); /* second sighting: the capture fails, eager runs */
+    pf_status rc2 = rc == PF_OK ? pf_tensor_get_as(y, out, PF_F32, PF_ARRAY_LEN(out)) : rc;
+    unsetenv("EMU_DEVICE_MEM");
+    CHECK_OK(rc);
+    CHECK_OK(rc2);
+    CHECK(max_diff(out, expect, PF_ARRAY_LEN(out)) == 0.0);
+    pf_cuda_graph_counters gs;
+    CHECK_OK(pf_cuda_graph_stats(be, &gs));
+    CHECK_MSG(gs.n_captures == 0 && gs.n_failed == 1 && gs.n_eager == 2 && gs.n_cached == 0,
+              "%llu captures, %llu failed, %llu eager", gs.n_captures, gs.n_failed, gs.n_eager);
+    /* not tried again; the stream is out of capture mode and computes */
+    memset(out, 0, sizeof out);
+    CHECK_OK(pf_graph_compute(g));
+    CHECK_OK(pf_tensor_get_as(y, out, PF_F32, PF_ARRAY_LEN(out)));
+    CHECK(max_diff(out, expect, PF_ARRAY_LEN(out)) == 0.0);
+    CHECK_OK(pf_cuda_graph_stats(be, &gs));
+    CHECK(gs.n_captures == 0 && gs.n_failed == 1 && gs.n_eager == 3);
+    pf_buffer_free(hold);
+    pf_graph_free(g);
+    pf_arena_free(a);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
 PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(test_allocator_reuse),
              PF_TEST(test_out_of_memory_message), PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand),
              PF_TEST(test_attention_no_visible_key), PF_TEST(test_embedding_bad_id), PF_TEST(test_inplace_chain_vs_cpu),
              PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu), PF_TEST(test_conv_paths_vs_cpu),
-             PF_TEST(test_fusions_vs_cpu))
+             PF_TEST(test_fusions_vs_cpu), PF_TEST(test_graph_capture_replay), PF_TEST(test_graph_replay_error_record),
+             PF_TEST(test_graph_capture_fallback))
 
 #else /* no CUDA in this build */
 
