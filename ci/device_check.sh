@@ -12,6 +12,8 @@
 #             same card, the per-op Vulkan profile of one block, the other rows of the CUDA
 #             table (miniFLUX and SD3: 384p unit 0 and 15, 768p unit 0; stage 2), nsys's
 #             kernel table of one call
+#             and miniFLUX 384p unit 0 again without CUDA graphs, and without graphs or fusion
+#   e2e       bench vae (384p, 16 latent frames), bench generate (768p temp 2, 384p temp 16)
 #   full      the conformance_full sweep (every backend of the build) over the op list of an
 #             SD3 stage-2 call
 # compute-sanitizer memcheck on the attention cases runs after the golden checks.
@@ -69,6 +71,10 @@ step "conformance vulkan" 40 conformance.log "$tests/test_conformance" --backend
 step "conformance cuda" 90 conformance.log "$tests/test_conformance" --backend cuda
 step "conformance cuda attention simple" 60 conformance.log env PF_CUDA_ATTN=simple "$tests/test_conformance" \
   --backend cuda --op attention
+step "conformance cuda conv3d direct" 40 conformance.log env PF_CUDA_CONV=direct "$tests/test_conformance" \
+  --backend cuda --op conv3d
+step "conformance cuda conv3d gemm chunks" 40 conformance.log env PF_CUDA_CONV=gemm PF_CUDA_CONV_CHUNK=1 \
+  "$tests/test_conformance" --backend cuda --op conv3d
 if [ -n "${PF_GOLDEN_DIR:-}" ]; then
   for be in vulkan cuda; do
     step "check-golden $be f32" 40 golden.log "$bin" check-golden "$PF_GOLDEN_DIR" --backend $be --dtype f32 -v
@@ -91,6 +97,11 @@ step "bench dit vulkan miniflux 384p u0" 45 bench.log "${bd[@]}" --backend vulka
   --unit 0 --gemm-peak 8192 --reps 3
 step "vulkan profile: one double block" 30 bench.log env PF_VK_PROFILE=1 "${bd[@]}" --backend vulkan \
   --variant miniflux --res 384p --unit 0 --blocks 1,0 --reps 1
+# what each speed feature brings, same card, same call (fusion and CUDA graphs off)
+step "bench dit cuda u0 no graphs" 45 bench.log env PF_CUDA_GRAPHS=0 "${bd[@]}" --backend cuda --variant miniflux \
+  --res 384p --unit 0 --reps 10
+step "bench dit cuda u0 no graphs no fusion" 45 bench.log env PF_CUDA_GRAPHS=0 PF_CUDA_FUSE=0 "${bd[@]}" \
+  --backend cuda --variant miniflux --res 384p --unit 0 --reps 10
 for row in "miniflux 384p 15" "miniflux 768p 0" "sd3 384p 0" "sd3 384p 15" "sd3 768p 0"; do
   set -- $row
   step "bench dit cuda $1 $2 u$3" 45 bench.log "${bd[@]}" --backend cuda --variant "$1" --res "$2" --unit "$3" \
@@ -101,13 +112,20 @@ if command -v nsys >/dev/null 2>&1; then # where the time goes: the kernel table
     --stats=true --report cuda_gpu_kern_sum "${bd[@]}" --backend cuda --variant miniflux --res 384p --unit 15 --reps 1
 fi
 
+# ---- end to end (issue 11): VAE decode of a 5 s 384p video, then whole generations
+step "bench vae cuda 384p 16 frames" 90 e2e.log "$bin" bench vae --backend cuda --res 384p --frames 16 --dtype bf16
+step "bench generate cuda 768p temp 2" 60 e2e.log "$bin" bench generate --backend cuda --variant miniflux \
+  --res 768p --temp 2
+step "bench generate cuda 384p temp 16" 120 e2e.log "$bin" bench generate --backend cuda --variant miniflux \
+  --res 384p --temp 16
+
 # ---- what time is left: the full sweep of one DiT call's ops
 step "conformance_full sd3 384p u3s2" 50 full.log "$tests/test_conformance_full" --origin "sd3 384p u3s2" --budget 2
 
 {
   echo
   echo "device_check: $(($(date +%s) - t_start)) s of $budget s; logs in $OUT"
-  grep -hE "^backend (cuda|vulkan):|passed, .* failed|layout|per call|GEMM peak|throughput|ERROR SUMMARY" \
+  grep -hE "^backend (cuda|vulkan):|passed, .* failed|layout|per call|GEMM peak|throughput|fusion|CUDA graphs|ERROR SUMMARY" \
     "$OUT"/*.log 2>/dev/null | head -80
 } >>"$summary"
 echo "==== summary"
