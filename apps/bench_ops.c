@@ -1,8 +1,10 @@
 /*
  * pflow bench ops: the matmul and attention shapes of the miniFLUX DiT at 384p
- * (hidden 1920, 30 heads of 64, MLP 7680, CFG batch 2, 128 text tokens) on the
- * CPU fast kernels, each against the measured practical peak of the machine
- * (a large square sgemm: OpenBLAS when the build has it, and the portable GEMM).
+ * (hidden 1920, 30 heads of 64, MLP 7680, CFG batch 2, 128 text tokens) and the VAE
+ * decoder's 3x3x3 convolutions, on one backend, each against the measured practical peak
+ * (a large square GEMM on that backend: on the CPU OpenBLAS when the build has it, and
+ * the portable GEMM). On a GPU these are the single-op figures to hold next to a vendor
+ * library's (tools/cudnn_reference.py times cuDNN's on the same shapes).
  */
 #include "bench_common.h"
 #include "pflow_cli.h"
@@ -20,32 +22,43 @@
 #define BO_MAX_FRAMES 32
 
 static const char bo_usage[] =
-    "usage: pflow bench ops [--threads N] [--reps N] [--quick] [--gemm auto|blas|portable]\n"
+    "usage: pflow bench ops [--backend B] [--dtype f32|bf16|f16] [--threads N] [--reps N] [--quick]\n"
+    "                       [--gemm auto|blas|portable] [--conv]\n"
     "\n"
-    "Times the CPU fast kernels on the linear and attention shapes of the miniFLUX DiT at 384p\n"
+    "Times one backend's kernels on the linear and attention shapes of the miniFLUX DiT at 384p\n"
     "(hidden 1920, 30 heads of 64, MLP 7680, CFG batch 2, 128 text tokens; token counts of\n"
-    "pyramid-flow-facts 4.5) and compares each with the practical peak of this machine, a\n"
-    "square sgemm measured first (best time). Prints the conditions, then per shape the median\n"
+    "pyramid-flow-facts 4.5) and, on GPUs or with --conv, the VAE decoder's 3x3x3 convolutions\n"
+    "at 384p (2 frames per chunk), and compares each with the practical peak of the backend, a\n"
+    "square GEMM measured first (best time). Prints the conditions, then per shape the median\n"
     "time, GFLOP/s and the fraction of the peak. Attention FLOPs count only (query, key) pairs\n"
     "the Pyramid Flow frame mask lets through.\n"
     "\n"
+    "  --backend B   cpu (default), cuda or vulkan\n"
+    "  --dtype T     activations and weights: f32 (default on the CPU) or bf16 (default on GPUs)\n"
     "  --threads N   CPU threads (default: all cores, or $PF_THREADS)\n"
     "  --reps N      timed repetitions per shape after one warm-up (default 3, --quick 1)\n"
-    "  --quick       small subset for smoke tests (peak at 256, a few stage-0 shapes)\n"
-    "  --gemm MODE   GEMM of the fast kernels: auto (default), blas, portable\n";
+    "  --quick       small subset for smoke tests (peak at 256, a few stage-0 shapes, one small conv)\n"
+    "  --gemm MODE   the CPU's GEMM: auto (default), blas, portable\n"
+    "  --conv        the VAE convolutions on the CPU too (minutes per shape)\n";
 
 typedef struct {
-    const char *gemm;
+    const char *gemm, *dtype;
+    bool conv;
 } bo_extra;
 
 static int bo_parse_extra(int argc, char **argv, int i, void *ctx) {
     bo_extra *e = ctx;
-    if (strcmp(argv[i], "--gemm")) return 0;
+    if (!strcmp(argv[i], "--conv")) {
+        e->conv = true;
+        return 1;
+    }
+    const char **dst = !strcmp(argv[i], "--gemm") ? &e->gemm : !strcmp(argv[i], "--dtype") ? &e->dtype : NULL;
+    if (!dst) return 0;
     if (i + 1 >= argc) {
-        fprintf(stderr, "pflow bench ops: --gemm needs auto, blas or portable\n");
+        fprintf(stderr, "pflow bench ops: %s needs a value\n", argv[i]);
         return -1;
     }
-    e->gemm = argv[i + 1];
+    *dst = argv[i + 1];
     return 2;
 }
 
@@ -68,6 +81,7 @@ typedef struct {
     pf_backend *be;
     pf_arena *arena;
     const pf_bench_opts *o;
+    pf_dtype dt; /* activations and weights */
     double peak; /* GFLOP/s */
     int failures;
 } bo_ctx;
@@ -121,19 +135,19 @@ static pf_status bo_measure(bo_ctx *c, pf_graph *g, const int32_t *ints, const c
 static pf_status bo_square(bo_ctx *c, int64_t S, const char *label, double *gf) {
     pf_graph *g = pf_graph_new("peak");
     int64_t ne[2] = {S, S};
-    pf_tensor *a = pf_input(g, PF_F32, 2, ne, "a"), *b = pf_input(g, PF_F32, 2, ne, "b");
+    pf_tensor *a = pf_input(g, c->dt, 2, ne, "a"), *b = pf_input(g, c->dt, 2, ne, "b");
     pf_tensor *y = pf_matmul(g, a, b, false, 1.0f);
     pf_output(g, y);
     char shape[64];
     snprintf(shape, sizeof shape, "%lld x %lld x %lld", (long long)S, (long long)S, (long long)S);
-    return bo_measure(c, g, NULL, label, "sgemm", shape, 2.0 * (double)S * S * S, gf, true);
+    return bo_measure(c, g, NULL, label, c->dt == PF_F32 ? "sgemm" : "gemm", shape, 2.0 * (double)S * S * S, gf, true);
 }
 
 static pf_status bo_linear(bo_ctx *c, const char *name, int64_t M, int64_t K, int64_t N) {
     pf_graph *g = pf_graph_new(name);
     int64_t xne[2] = {M, K}, wne[2] = {N, K}, bne[1] = {N};
-    pf_tensor *x = pf_input(g, PF_F32, 2, xne, "x"), *w = pf_input(g, PF_F32, 2, wne, "w");
-    pf_tensor *b = pf_input(g, PF_F32, 1, bne, "b");
+    pf_tensor *x = pf_input(g, c->dt, 2, xne, "x"), *w = pf_input(g, c->dt, 2, wne, "w");
+    pf_tensor *b = pf_input(g, c->dt, 1, bne, "b");
     pf_tensor *y = pf_linear(g, x, w, b);
     pf_output(g, y);
     char shape[64];
@@ -172,7 +186,7 @@ static pf_status bo_attention(bo_ctx *c, const bo_layout *l) {
     pairs *= BO_BATCH;
     pf_graph *g = pf_graph_new("attention");
     int64_t ne[4] = {BO_BATCH, N, BO_HEADS, BO_HD}, mne[2] = {BO_BATCH, N};
-    pf_tensor *q = pf_input(g, PF_F32, 4, ne, "q"), *k = pf_input(g, PF_F32, 4, ne, "k"), *v = pf_input(g, PF_F32, 4, ne, "v");
+    pf_tensor *q = pf_input(g, c->dt, 4, ne, "q"), *k = pf_input(g, c->dt, 4, ne, "k"), *v = pf_input(g, c->dt, 4, ne, "v");
     pf_tensor *qm = pf_input(g, PF_I32, 2, mne, "meta"); /* self-attention: the same metadata for q and k */
     pf_tensor *y = pf_attention(g, q, k, v, 0.125f, PF_MASK_FRAME, qm, qm, NULL);
     pf_output(g, y);
@@ -183,6 +197,21 @@ static pf_status bo_attention(bo_ctx *c, const bo_layout *l) {
     pf_status rc = bo_measure(c, g, meta, name, "attention", shape, pairs * BO_HEADS * 2.0 * (BO_HD + BO_HD), NULL, false);
     free(meta);
     return rc;
+}
+
+/* A causal 3x3x3 convolution of the VAE decoder: x [1, ci, T, h, w] -> [1, co, T, h, w]
+ * (two zero frames in front, one pixel of zeros around; stride 1), with bias. */
+static pf_status bo_conv(bo_ctx *c, const char *name, int64_t ci, int64_t co, int64_t T, int64_t h, int64_t w) {
+    pf_graph *g = pf_graph_new(name);
+    int64_t xne[5] = {1, ci, T, h, w}, wne[5] = {co, ci, 3, 3, 3}, bne[1] = {co};
+    pf_tensor *x = pf_input(g, c->dt, 5, xne, "x"), *wt = pf_input(g, c->dt, 5, wne, "w");
+    pf_tensor *b = pf_input(g, c->dt, 1, bne, "b");
+    pf_tensor *y = pf_conv3d(g, x, wt, b, NULL, 2, 1, 1, 1, 1, 1);
+    pf_output(g, y);
+    char shape[64];
+    snprintf(shape, sizeof shape, "%lld->%lld T %lld %lldx%lld", (long long)ci, (long long)co, (long long)T,
+             (long long)h, (long long)w);
+    return bo_measure(c, g, NULL, name, "conv3d", shape, 2.0 * (double)co * ci * 27 * T * h * w, NULL, false);
 }
 
 /* ---------------------------------------------------------------- the run */
@@ -199,39 +228,55 @@ static const bo_layout bo_layouts[] = {
 
 int pf_bench_ops(int argc, char **argv) {
     pf_bench_opts o = {.backend = "cpu", .reps = 0};
-    bo_extra ex = {"auto"};
+    bo_extra ex = {.gemm = "auto"};
     int prc = pf_bench_parse(argc, argv, &o, bo_usage, bo_parse_extra, &ex);
     if (prc) return prc == 1 ? 0 : 2;
     if (o.reps == 0) o.reps = o.quick ? 1 : 3;
-    bo_ctx c = {.o = &o};
+    const bool cpu = !strcmp(o.backend, "cpu");
+    bo_ctx c = {.o = &o, .dt = cpu ? PF_F32 : PF_BF16};
+    if (ex.dtype) {
+        c.dt = !strcmp(ex.dtype, "f32") ? PF_F32 : !strcmp(ex.dtype, "bf16") ? PF_BF16 : !strcmp(ex.dtype, "f16") ? PF_F16
+                                                                                                                : PF_DTYPE_COUNT;
+        if (c.dt == PF_DTYPE_COUNT) {
+            fprintf(stderr, "pflow bench ops: --dtype must be f32, bf16 or f16 (got '%s')\n", ex.dtype);
+            return 2;
+        }
+    }
     pf_status rc = pf_bench_backend(&o, &c.be);
-    if (rc == PF_OK) rc = pf_cpu_set_gemm(c.be, ex.gemm);
+    if (rc == PF_OK && cpu) rc = pf_cpu_set_gemm(c.be, ex.gemm);
     if (rc == PF_OK) rc = pf_arena_create(c.be, &c.arena);
     if (rc != PF_OK) {
         fprintf(stderr, "pflow bench ops: %s\n", pf_last_error());
         pf_backend_free(c.be);
         return 1;
     }
-    printf("pflow bench ops: miniFLUX DiT shapes at 384p on the CPU fast kernels\n");
-    pf_bench_print_conditions(stdout, c.be, &o, "f32 (activations and weights)");
+    char dts[64];
+    snprintf(dts, sizeof dts, "%s (activations and weights)", pf_dtype_name(c.dt));
+    printf("pflow bench ops: miniFLUX DiT shapes at 384p%s on the %s backend\n",
+           (!cpu || ex.conv) ? " and the VAE decoder's convolutions" : "", o.backend);
+    pf_bench_print_conditions(stdout, c.be, &o, dts);
     printf("  model: hidden %d, %d heads of %d, MLP %d, CFG batch %d, %d text tokens (%d valid)\n", BO_D, BO_HEADS,
            BO_HD, BO_MLP, BO_BATCH, BO_TEXT, BO_TEXT_VALID);
 
-    /* the practical peak: a large square sgemm, on every GEMM this build has */
-    int64_t S = o.quick ? 256 : 2048;
-    printf("\npeak (square sgemm, best of the repetitions):\n");
+    /* the practical peak: a large square GEMM (on the CPU: on every GEMM this build has) */
+    int64_t S = o.quick ? 256 : cpu ? 2048 : 8192;
+    printf("\npeak (square %s, best of the repetitions):\n", c.dt == PF_F32 ? "sgemm" : "GEMM");
     double best = 0.0;
-    const char *modes[2] = {"blas", "portable"};
-    for (int m = 0; m < 2; m++) {
-        if (pf_cpu_set_gemm(c.be, modes[m]) != PF_OK) continue; /* no OpenBLAS in this build */
-        char desc[256], label[64];
-        pf_cpu_gemm_desc(c.be, desc, sizeof desc);
-        snprintf(label, sizeof label, "%s GEMM", m == 0 ? "OpenBLAS" : "portable");
-        double gf = 0.0;
-        if (bo_square(&c, S, label, &gf) == PF_OK && gf > best) best = gf;
-        printf("    (%s)\n", desc);
+    if (cpu) {
+        const char *modes[2] = {"blas", "portable"};
+        for (int m = 0; m < 2; m++) {
+            if (pf_cpu_set_gemm(c.be, modes[m]) != PF_OK) continue; /* no OpenBLAS in this build */
+            char desc[256], label[64];
+            pf_cpu_gemm_desc(c.be, desc, sizeof desc);
+            snprintf(label, sizeof label, "%s GEMM", m == 0 ? "OpenBLAS" : "portable");
+            double gf = 0.0;
+            if (bo_square(&c, S, label, &gf) == PF_OK && gf > best) best = gf;
+            printf("    (%s)\n", desc);
+        }
+        pf_cpu_set_gemm(c.be, ex.gemm);
+    } else {
+        bo_square(&c, S, "backend GEMM", &best);
     }
-    pf_cpu_set_gemm(c.be, ex.gemm);
     c.peak = best;
     printf("  practical peak: %.1f GFLOP/s\n", best);
 
@@ -255,6 +300,21 @@ int pf_bench_ops(int argc, char **argv) {
             bo_linear(&c, "proj_out 9600->1920 (single block)", rows_joint, BO_D + BO_MLP, BO_D);
         }
         bo_attention(&c, l);
+    }
+    if (!cpu || ex.conv) {
+        /* decoder blocks at 384p (latent 48 x 80): 512 channels at 1/8 and 1/4, 256 at 1/2,
+         * 128 at full size, the RGB output conv; 2 frames per chunk */
+        printf("\nVAE decoder, causal 3x3x3 convolutions, 2 frames:\n");
+        if (o.quick) {
+            bo_conv(&c, "small conv (smoke test)", 16, 32, 2, 12, 20);
+        } else {
+            bo_conv(&c, "mid / up_blocks.0 resnet (1/8)", 512, 512, 2, 48, 80);
+            bo_conv(&c, "up_blocks.0 upsampler conv (1/8)", 512, 2048, 2, 48, 80);
+            bo_conv(&c, "up_blocks.1 resnet (1/4)", 512, 512, 2, 96, 160);
+            bo_conv(&c, "up_blocks.2 resnet (1/2)", 256, 256, 2, 192, 320);
+            bo_conv(&c, "up_blocks.3 resnet (full size)", 128, 128, 2, 384, 640);
+            bo_conv(&c, "conv_out (128 -> RGB)", 128, 3, 2, 384, 640);
+        }
     }
     pf_arena_free(c.arena);
     pf_backend_free(c.be);

@@ -13,6 +13,8 @@
 #             table (miniFLUX and SD3: 384p unit 0 and 15, 768p unit 0; stage 2), nsys's
 #             kernel table of one call
 #             and miniFLUX 384p unit 0 again without CUDA graphs, and without graphs or fusion
+#   ops       pflow bench ops on cuda (DiT linears and attention, the VAE's convolutions) and
+#             tools/cudnn_reference.py on the same shapes (cuBLAS, SDPA flash/cuDNN, cuDNN conv3d)
 #   e2e       bench vae (384p, 16 latent frames), bench generate (768p temp 2, 384p temp 16)
 #   full      the conformance_full sweep (every backend of the build) over the op list of an
 #             SD3 stage-2 call
@@ -110,6 +112,12 @@ done
 if command -v nsys >/dev/null 2>&1; then # where the time goes: the kernel table of one call
   step "nsys: cuda miniflux 384p u15" 60 profile.log nsys profile -o "$build/u15" --force-overwrite true \
     --stats=true --report cuda_gpu_kern_sum "${bd[@]}" --backend cuda --variant miniflux --res 384p --unit 15 --reps 1
+fi
+
+# ---- single ops against the vendor libraries on the same card (cuBLAS, cuDNN through PyTorch)
+step "bench ops cuda" 90 ops.log "$bin" bench ops --backend cuda --reps 5
+if python3 -c "import torch; assert torch.cuda.is_available()" >/dev/null 2>&1; then
+  step "cudnn reference (PyTorch)" 90 ops.log python3 tools/cudnn_reference.py 5
 fi
 
 # ---- end to end (issue 11): VAE decode of a 5 s 384p video, then whole generations

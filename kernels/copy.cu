@@ -45,10 +45,29 @@ static int64_t pf_cu_numel(const int64_t *ne) {
     return n;
 }
 
+/* pf_k_cpy by rows (PF_CU_ROWS_MIN): the row's source offset computed once. */
+__global__ void pf_k_cpy_rows(pf_cu_out dst, pf_cu_view src, int64_t rows, int64_t L) {
+    const bool flt = pf_cu_is_float(src.dtype) || pf_cu_is_float(dst.dtype);
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        int64_t idx[PF_CU_DIMS];
+        pf_cu_unravel(r * L, dst.ne, idx);
+        const int64_t so = pf_cu_row_start(src, idx, r, L), ss = pf_cu_row_step(src);
+        for (int64_t c = threadIdx.x; c < L; c += blockDim.x) {
+            if (flt)
+                pf_cu_st(dst.data, dst.dtype, r * L + c, pf_cu_ld(src.data, src.dtype, so + c * ss));
+            else
+                pf_cu_st_i64(dst.data, dst.dtype, r * L + c, pf_cu_ld_i64(src.data, src.dtype, so + c * ss));
+        }
+    }
+}
+
 extern "C" cudaError_t pf_cu_cpy(const pf_cu_out *dst, const pf_cu_view *src, cudaStream_t stream) {
-    int64_t n = pf_cu_numel(dst->ne);
+    int64_t n = pf_cu_numel(dst->ne), L = dst->ne[PF_CU_DIMS - 1];
     if (n <= 0) return cudaSuccess;
-    pf_k_cpy<<<pf_cu_blocks(n, PF_CU_THREADS), PF_CU_THREADS, 0, stream>>>(*dst, *src, n);
+    if (L >= PF_CU_ROWS_MIN && !src->dense)
+        pf_k_cpy_rows<<<pf_cu_row_blocks_n(n / L), pf_cu_row_threads(L), 0, stream>>>(*dst, *src, n / L, L);
+    else
+        pf_k_cpy<<<pf_cu_blocks(n, PF_CU_THREADS), PF_CU_THREADS, 0, stream>>>(*dst, *src, n);
     return cudaGetLastError();
 }
 
@@ -78,12 +97,31 @@ static int pf_cu_elem_size(int dt) {
     }
 }
 
+/* pf_k_concat_part by rows of the source (PF_CU_ROWS_MIN): along a row only the last index
+ * moves, so source and destination both advance by their last-dimension steps. */
+__global__ void pf_k_concat_part_rows(pf_cu_out dst, pf_cu_view src, int dim, int64_t base, int es, int64_t rows,
+                                      int64_t L) {
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        int64_t idx[PF_CU_DIMS];
+        pf_cu_unravel(r * L, src.ne, idx);
+        const int64_t so = pf_cu_row_start(src, idx, r, L), ss = pf_cu_row_step(src);
+        int64_t dof = 0;
+#pragma unroll
+        for (int d = 0; d < PF_CU_DIMS; d++) dof = dof * dst.ne[d] + idx[d] + (d == dim ? base : 0);
+        for (int64_t c = threadIdx.x; c < L; c += blockDim.x) pf_cu_copy_elem(dst.data, dof + c, src.data, so + c * ss, es);
+    }
+}
+
 extern "C" cudaError_t pf_cu_concat_part(const pf_cu_out *dst, const pf_cu_view *src, int dim, int64_t base,
                                          cudaStream_t stream) {
-    int64_t n = pf_cu_numel(src->ne);
+    int64_t n = pf_cu_numel(src->ne), L = src->ne[PF_CU_DIMS - 1];
     if (n <= 0) return cudaSuccess;
-    pf_k_concat_part<<<pf_cu_blocks(n, PF_CU_THREADS), PF_CU_THREADS, 0, stream>>>(*dst, *src, dim, base,
-                                                                                   pf_cu_elem_size(dst->dtype), n);
+    const int es = pf_cu_elem_size(dst->dtype);
+    if (L >= PF_CU_ROWS_MIN)
+        pf_k_concat_part_rows<<<pf_cu_row_blocks_n(n / L), pf_cu_row_threads(L), 0, stream>>>(*dst, *src, dim, base,
+                                                                                               es, n / L, L);
+    else
+        pf_k_concat_part<<<pf_cu_blocks(n, PF_CU_THREADS), PF_CU_THREADS, 0, stream>>>(*dst, *src, dim, base, es, n);
     return cudaGetLastError();
 }
 

@@ -144,6 +144,13 @@ __device__ __forceinline__ int64_t pf_cu_view_offset(const pf_cu_view &v, const 
     return o;
 }
 
+/* Offset of row r's first element in view v (idx: that element's multi-index, in the
+ * output's shape; a dense view is indexed like the output) and v's step along the row. */
+__device__ __forceinline__ int64_t pf_cu_row_start(const pf_cu_view &v, const int64_t *idx, int64_t r, int64_t L) {
+    return v.dense ? r * L : pf_cu_view_offset(v, idx);
+}
+__device__ __forceinline__ int64_t pf_cu_row_step(const pf_cu_view &v) { return v.dense ? 1 : v.st[PF_CU_DIMS - 1]; }
+
 /* ---------------------------------------------------------------- reductions */
 
 __device__ __forceinline__ float pf_cu_warp_sum(float v) {
@@ -203,6 +210,26 @@ static inline unsigned pf_cu_blocks(int64_t n, int threads) {
     if (b < 1) b = 1;
     if (b > (1 << 20)) b = 1 << 20;
     return (unsigned)b;
+}
+
+/* ---------------------------------------------------------------- row iteration */
+
+/* Element-wise kernels over outputs whose last dimension has at least PF_CU_ROWS_MIN
+ * elements iterate by rows: a block per row (grid-stride over rows), its threads along the
+ * row. The multi-index of a row's first element is unravelled once per row (the per-element
+ * loop unravels every element: five 64-bit divisions and remainders, several times the
+ * cost of moving the element), then each view advances by its last-dimension stride. */
+#define PF_CU_ROWS_MIN 32
+
+/* Threads per block for rows of L elements (a multiple of 32, at most PF_CU_THREADS). */
+static inline unsigned pf_cu_row_threads(int64_t L) {
+    int64_t t = (L + 31) / 32 * 32;
+    return (unsigned)(t > PF_CU_THREADS ? PF_CU_THREADS : t);
+}
+
+/* Blocks for `rows` rows (grid-stride beyond the cap). */
+static inline unsigned pf_cu_row_blocks_n(int64_t rows) {
+    return (unsigned)(rows < 1 ? 1 : rows > (1 << 20) ? (1 << 20) : rows);
 }
 
 #define PF_CU_GRID_STRIDE(i, n)                                                                                        \

@@ -17,6 +17,10 @@ static void add_cpy(pf_conf_list *l) {
     c = pf_conf_add(l, PF_OP_CPY, "cpy f32->bf16 transposed [40,24]");
     pf_conf_in(c, PF_F32, 2, SHAPE(40, 24), PF_FILL_RANDN)->perm_last2 = 1;
     c->out_dtype = PF_BF16;
+    /* rows of >= 32 elements: the CUDA kernels' row path (pf_cuda_common.cuh) */
+    c = pf_conf_add(l, PF_OP_CPY, "cpy bf16 transposed [3,40,48] (rows)");
+    pf_conf_in(c, PF_BF16, 3, SHAPE(3, 40, 48), PF_FILL_RANDN)->perm_last2 = 1;
+    c->out_dtype = PF_BF16;
 }
 
 static void add_concat(pf_conf_list *l) {
@@ -36,6 +40,14 @@ static void add_concat(pf_conf_list *l) {
     pf_conf_in(c, PF_F32, 2, SHAPE(3, 9), PF_FILL_RANDN)->perm_last2 = 1;
     pf_conf_in(c, PF_F32, 2, SHAPE(4, 9), PF_FILL_RANDN);
     c->ip[0] = 0;
+    c = pf_conf_add(l, PF_OP_CONCAT, "concat f32 dim1 strided [2,5|9,40] (rows)");
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 5, 40), PF_FILL_RANDN)->perm_last2 = 1;
+    pf_conf_in(c, PF_F32, 3, SHAPE(2, 9, 40), PF_FILL_RANDN);
+    c->ip[0] = 1;
+    c = pf_conf_add(l, PF_OP_CONCAT, "concat bf16 last dim strided [3,40|48] (rows)");
+    pf_conf_in(c, PF_BF16, 2, SHAPE(3, 40), PF_FILL_RANDN)->perm_last2 = 1;
+    pf_conf_in(c, PF_BF16, 2, SHAPE(3, 48), PF_FILL_RANDN);
+    c->ip[0] = 1;
 }
 
 static void add_binary(pf_conf_list *l) {
@@ -57,6 +69,9 @@ static void add_binary(pf_conf_list *l) {
     c = pf_conf_add(l, PF_OP_ADD, "add f32 strided src1 [6,20]");
     pf_conf_in(c, PF_F32, 2, SHAPE(6, 20), PF_FILL_RANDN);
     pf_conf_in(c, PF_F32, 2, SHAPE(6, 20), PF_FILL_RANDN)->perm_last2 = 1;
+    c = pf_conf_add(l, PF_OP_ADD, "add f32 strided src1 [6,40] (rows)");
+    pf_conf_in(c, PF_F32, 2, SHAPE(6, 40), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 2, SHAPE(6, 40), PF_FILL_RANDN)->perm_last2 = 1;
     c = pf_conf_add(l, PF_OP_ADD, "add bf16 [4,65]");
     pf_conf_in(c, PF_BF16, 2, SHAPE(4, 65), PF_FILL_RANDN);
     pf_conf_in(c, PF_BF16, 2, SHAPE(4, 65), PF_FILL_RANDN);

@@ -69,6 +69,24 @@ static pf_test_result test_quick_run_fields(void) {
     return PF_T_PASS;
 }
 
+/* The VAE convolutions (on GPUs by default, --conv on the CPU) and a 16-bit run. */
+static pf_test_result test_quick_conv_bf16(void) {
+    if (!have_binary()) SKIP("no pflow binary in %s", PF_TEST_BINARY_DIR);
+    char *out = NULL;
+    int st = -1;
+    CHECK(run_pflow("bench ops --quick --conv --dtype bf16 --reps 1 --threads 2", &out, &st));
+    CHECK_MSG(st == 0, "exit status %d, output:\n%s", st, out);
+    static const char *const fields[] = {"dtype bf16", "peak (square GEMM", "VAE decoder", "conv3d",
+                                         "16->32 T 2 12x20", "B 2 N 188 H 30 D 64"};
+    for (size_t i = 0; i < PF_ARRAY_LEN(fields); i++) CHECK_MSG(strstr(out, fields[i]), "no '%s' in:\n%s", fields[i], out);
+    CHECK(!strstr(out, "failed"));
+    free(out);
+    CHECK(run_pflow("bench ops --quick --dtype f64", &out, &st));
+    CHECK_MSG(st == 2 && strstr(out, "--dtype must be f32, bf16 or f16"), "exit %d:\n%s", st, out);
+    free(out);
+    return PF_T_PASS;
+}
+
 static pf_test_result test_usage(void) {
     if (!have_binary()) SKIP("no pflow binary in %s", PF_TEST_BINARY_DIR);
     char *out = NULL;
@@ -88,4 +106,4 @@ static pf_test_result test_usage(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_quick_run_fields), PF_TEST(test_usage))
+PF_TEST_MAIN(PF_TEST(test_quick_run_fields), PF_TEST(test_quick_conv_bf16), PF_TEST(test_usage))
