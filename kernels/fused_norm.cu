@@ -26,20 +26,10 @@ __global__ void pf_k_layer_norm_modulate(void *y, int ydt, const void *x, int xd
     for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
         const int64_t o = r * D, bi = r / N, n = r % N;
         const int64_t os = bi * shift.st_b + n * shift.st_n, oc = bi * scale.st_b + n * scale.st_n;
-        float s = 0.0f;
-        for (int64_t i = threadIdx.x; i < D; i += blockDim.x) s += pf_cu_ld(x, xdt, o + i);
-        const float mean = pf_cu_block_reduce(s, sh, false) / (float)D;
-        float v = 0.0f;
+        float mean, inv;
+        pf_cu_row_stats(x, xdt, o, D, eps, sh, &mean, &inv);
         for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-            float t = pf_cu_ld(x, xdt, o + i) - mean;
-            v += t * t;
-        }
-        const float var = pf_cu_block_reduce(v, sh, false) / (float)D;
-        const float inv = 1.0f / sqrtf(var + eps);
-        for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-            float t = __fmul_rn(__fsub_rn(pf_cu_ld(x, xdt, o + i), mean), inv);
-            if (w) t = __fmul_rn(t, pf_cu_ld(w, wdt, i));
-            if (b) t = __fadd_rn(t, pf_cu_ld(b, bdt, i));
+            const float t = pf_cu_ln_elem(x, xdt, o, i, mean, inv, w, wdt, b, bdt);
             const float sc = pf_cu_ld(scale.data, scale.dtype, oc + i), sf = pf_cu_ld(shift.data, shift.dtype, os + i);
             pf_cu_st(y, ydt, o + i, __fadd_rn(__fmul_rn(t, __fadd_rn(1.0f, sc)), sf));
         }

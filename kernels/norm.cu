@@ -3,7 +3,7 @@
  * (per frame, optionally fused with SiLU).
  *
  * One block of 256 threads per row (per (batch, group, frame) for group norm),
- * rows taken in a grid-stride loop. Statistics are f32 and two-pass like the CPU
+ * rows taken in a grid-stride loop; RMS norm over short rows takes a warp per row. Statistics are f32 and two-pass like the CPU
  * reference (mean first, then the centred sum of squares: no cancellation for
  * rows with a large mean); each pass is a strided loop over the row followed by
  * a warp-shuffle + shared-memory block reduction. The row is read from global
@@ -21,20 +21,10 @@ __global__ void pf_k_layer_norm(void *y, int ydt, const void *x, int xdt, const 
     __shared__ float sh[32];
     for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
         const int64_t o = r * D;
-        float s = 0.0f;
-        for (int64_t i = threadIdx.x; i < D; i += blockDim.x) s += pf_cu_ld(x, xdt, o + i);
-        const float mean = pf_cu_block_reduce(s, sh, false) / (float)D;
-        float v = 0.0f;
+        float mean, inv;
+        pf_cu_row_stats(x, xdt, o, D, eps, sh, &mean, &inv);
         for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-            float t = pf_cu_ld(x, xdt, o + i) - mean;
-            v += t * t;
-        }
-        const float var = pf_cu_block_reduce(v, sh, false) / (float)D;
-        const float inv = 1.0f / sqrtf(var + eps);
-        for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-            float t = __fmul_rn(__fsub_rn(pf_cu_ld(x, xdt, o + i), mean), inv);
-            if (w) t = __fmul_rn(t, pf_cu_ld(w, wdt, i));
-            if (b) t = __fadd_rn(t, pf_cu_ld(b, bdt, i));
+            const float t = pf_cu_ln_elem(x, xdt, o, i, mean, inv, w, wdt, b, bdt);
             pf_cu_st(y, ydt, o + i, t);
         }
     }
@@ -71,9 +61,41 @@ __global__ void pf_k_rms_norm(void *y, int ydt, const void *x, int xdt, const vo
     }
 }
 
+/* Short rows (the DiT's qk norms over a head of 64): a warp per row, reduced with
+ * shuffles; a block of 256 threads per row would leave most threads idle and pay two
+ * block barriers per 64 elements. Each lane reads and writes only its own elements, so y
+ * may alias x. */
+#define PF_RMS_WARP_MAX 256
+
+__global__ void pf_k_rms_norm_warp(void *y, int ydt, const void *x, int xdt, const void *w, int wdt, int64_t rows,
+                                   int64_t D, float eps) {
+    const int lane = (int)(threadIdx.x % 32), warps = (int)(blockDim.x / 32);
+    for (int64_t r = (int64_t)blockIdx.x * warps + threadIdx.x / 32; r < rows; r += (int64_t)gridDim.x * warps) {
+        const int64_t o = r * D;
+        float s = 0.0f;
+        for (int64_t i = lane; i < D; i += 32) {
+            const float v = pf_cu_ld(x, xdt, o + i);
+            s += v * v;
+        }
+        s = pf_cu_warp_sum(s); /* r is uniform across the warp: every lane takes part */
+        const float inv = 1.0f / sqrtf(s / (float)D + eps);
+        for (int64_t i = lane; i < D; i += 32) {
+            float v = __fmul_rn(pf_cu_ld(x, xdt, o + i), inv);
+            if (w) v = __fmul_rn(v, pf_cu_ld(w, wdt, i));
+            pf_cu_st(y, ydt, o + i, v);
+        }
+    }
+}
+
 extern "C" cudaError_t pf_cu_rms_norm(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
                                       int64_t rows, int64_t D, float eps, cudaStream_t stream) {
     if (rows <= 0 || D <= 0) return cudaSuccess;
+    if (D <= PF_RMS_WARP_MAX) {
+        const int64_t warps = PF_CU_THREADS / 32, want = (rows + warps - 1) / warps;
+        pf_k_rms_norm_warp<<<(unsigned)(want < (1 << 20) ? want : (1 << 20)), PF_CU_THREADS, 0, stream>>>(
+            y, y_dtype, x, x_dtype, w, w_dtype, rows, D, eps);
+        return cudaGetLastError();
+    }
     pf_k_rms_norm<<<pf_cu_row_blocks(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype, rows, D,
                                                                         eps);
     return cudaGetLastError();

@@ -183,6 +183,32 @@ __device__ __forceinline__ float pf_cu_block_reduce(float v, float *sh, bool is_
     return sh[0];
 }
 
+/* Layer-norm statistics of the row x[o .. o+D) over the block: the mean, then the centred
+ * sum of squares (two passes, as the CPU reference: no cancellation for rows with a large
+ * mean); inv = 1 / sqrt(var + eps). Every thread gets both. */
+__device__ __forceinline__ void pf_cu_row_stats(const void *x, int xdt, int64_t o, int64_t D, float eps, float *sh,
+                                                float *mean, float *inv) {
+    float s = 0.0f;
+    for (int64_t i = threadIdx.x; i < D; i += blockDim.x) s += pf_cu_ld(x, xdt, o + i);
+    const float m = pf_cu_block_reduce(s, sh, false) / (float)D;
+    float v = 0.0f;
+    for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+        const float t = pf_cu_ld(x, xdt, o + i) - m;
+        v += t * t;
+    }
+    *mean = m;
+    *inv = 1.0f / sqrtf(pf_cu_block_reduce(v, sh, false) / (float)D + eps);
+}
+
+/* Element i of a layer-normalised row: (x - mean) * inv [* w[i]] [+ b[i]], rounded per op. */
+__device__ __forceinline__ float pf_cu_ln_elem(const void *x, int xdt, int64_t o, int64_t i, float mean, float inv,
+                                               const void *w, int wdt, const void *b, int bdt) {
+    float t = __fmul_rn(__fsub_rn(pf_cu_ld(x, xdt, o + i), mean), inv);
+    if (w) t = __fmul_rn(t, pf_cu_ld(w, wdt, i));
+    if (b) t = __fadd_rn(t, pf_cu_ld(b, bdt, i));
+    return t;
+}
+
 /* ---------------------------------------------------------------- attention masks */
 
 /* The mask predicate of cpu_ops.h (pf_cpu_mask_allows) on the metas of query i and key

@@ -161,6 +161,11 @@ static void add_norms(pf_conf_list *l) {
     pf_conf_in(c, PF_BF16, 2, SHAPE(4, 64), PF_FILL_RANDN);
     pf_conf_in(c, PF_BF16, 1, SHAPE(64), PF_FILL_RANDN);
     c->fp[0] = 1e-6f;
+    /* rows over 256 elements: the CUDA block-per-row kernel (shorter rows take a warp each) */
+    c = pf_conf_add(l, PF_OP_RMS_NORM, "rms_norm f32 [3,700] weight (long rows)");
+    pf_conf_in(c, PF_F32, 2, SHAPE(3, 700), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 1, SHAPE(700), PF_FILL_RANDN);
+    c->fp[0] = 1e-6f;
     for (int silu = 0; silu < 2; silu++) {
         c = pf_conf_add(l, PF_OP_GROUP_NORM, "group_norm f32 [1,8,3,5,6] g2 affine%s", silu ? " silu" : "");
         pf_conf_in(c, PF_F32, 5, SHAPE(1, 8, 3, 5, 6), PF_FILL_RANDN);
@@ -615,6 +620,10 @@ static void add_gpu_paths(pf_conf_list *l) {
     c = pf_conf_add(l, PF_OP_ROPE, "rope f16 [1,7,2,16]");
     pf_conf_in(c, PF_F16, 4, SHAPE(1, 7, 2, 16), PF_FILL_RANDN);
     pf_conf_in(c, PF_F32, 3, SHAPE(7, 8, 2), PF_FILL_ROPE);
+    /* heads of more than 64: more than one pair per lane in the CUDA kernel's warp-per-row loop */
+    c = pf_conf_add(l, PF_OP_ROPE, "rope bf16 [2,5,3,160]");
+    pf_conf_in(c, PF_BF16, 4, SHAPE(2, 5, 3, 160), PF_FILL_RANDN);
+    pf_conf_in(c, PF_F32, 3, SHAPE(5, 80, 2), PF_FILL_ROPE);
     c = pf_conf_add(l, PF_OP_DEPTH_TO_SPACE, "depth_to_space space bf16 [1,12,1,3,5]");
     pf_conf_in(c, PF_BF16, 5, SHAPE(1, 12, 1, 3, 5), PF_FILL_RANDN);
     c->ip[0] = PF_D2S_SPACE;
