@@ -86,7 +86,7 @@ void pf_cuda_allocator_destroy(pf_cuda_allocator *a);
 /* ---------------------------------------------------------------- context */
 
 #define PF_CUDA_STAGING_BYTES ((size_t)4 << 20) /* per pinned staging buffer (two of them) */
-#define PF_CUDA_PLAN_CACHE 64
+#define PF_CUDA_PLAN_CACHE 256 /* GEMM plans kept: the DiT, the text encoders and the VAE's conv chunks together */
 
 typedef struct pf_cuda_gemm_key {
     int32_t ab_type, d_type, bias_type; /* cudaDataType; bias_type -1: no bias */
