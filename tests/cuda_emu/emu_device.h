@@ -26,6 +26,20 @@ void __syncthreads();
 void __syncwarp(unsigned mask = 0xffffffffu);
 float emu_shfl_xor(float v, int o);
 void *emu_dyn_smem();
+/* Warp- and block-collective instructions of the tensor-core kernels (attention_mma.cu),
+ * emulated by exchanging every lane's operands through the warp's barrier:
+ * ldmatrix.sync.aligned.m8n8.x4[.trans].b16, mma.sync.aligned.m16n8k16.row.col.f32.bf16,
+ * __syncthreads_or. Fragment layouts as in the PTX ISA (attention_mma.cu's header). */
+void emu_ldmatrix_x4(uint32_t r[4], const void *row_addr, bool trans);
+void emu_mma_bf16_16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1);
+int __syncthreads_or(int pred);
+static inline int atomicMax(int *p, int v) {
+    int old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+    while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+    return old;
+}
+#define __align__(n) __attribute__((aligned(n)))
 static inline float __shfl_xor_sync(unsigned m, float v, int o) {
     (void)m;
     return emu_shfl_xor(v, o);

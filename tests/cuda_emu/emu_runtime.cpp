@@ -54,11 +54,14 @@ static bool emu_no_device = getenv("EMU_NO_DEVICE") != nullptr;
 struct warp_state {
     std::barrier<> bar{32};
     float val[32];
+    const void *addr[32]; /* ldmatrix row addresses */
+    uint32_t a[32][4], b[32][2]; /* mma operand fragments */
 };
 struct block_state {
     std::barrier<> *bar;
     std::vector<std::unique_ptr<warp_state>> warps;
     void *smem;
+    std::atomic<int> or_acc{0}; /* __syncthreads_or */
 };
 static thread_local block_state *cur_block;
 static thread_local int cur_lane, cur_warp;
@@ -73,6 +76,79 @@ float emu_shfl_xor(float v, int o) {
     return r;
 }
 void *emu_dyn_smem() { return cur_block->smem; }
+
+static float emu_bf16(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Lanes 8m..8m+7 give the rows (8 b16 each) of 8x8 matrix m. Register m of lane L holds
+ * (row L/4, cols 2(L%4), 2(L%4)+1) of matrix m, or with .trans (rows 2(L%4), 2(L%4)+1;
+ * col L/4), the lower index in the low half. */
+void emu_ldmatrix_x4(uint32_t r[4], const void *row_addr, bool trans) {
+    warp_state &w = *cur_block->warps[cur_warp];
+    w.addr[cur_lane] = row_addr;
+    w.bar.arrive_and_wait();
+    const int L = cur_lane;
+    for (int m = 0; m < 4; m++) {
+        uint16_t lo, hi;
+        if (!trans) {
+            const uint16_t *row = (const uint16_t *)w.addr[8 * m + L / 4];
+            lo = row[2 * (L % 4)];
+            hi = row[2 * (L % 4) + 1];
+        } else {
+            lo = ((const uint16_t *)w.addr[8 * m + 2 * (L % 4)])[L / 4];
+            hi = ((const uint16_t *)w.addr[8 * m + 2 * (L % 4) + 1])[L / 4];
+        }
+        r[m] = (uint32_t)lo | ((uint32_t)hi << 16);
+    }
+    w.bar.arrive_and_wait();
+}
+
+/* D = A B + C, A 16x16 row-major, B 16x8 column-major, f32 accumulation; with g = L/4,
+ * t = L%4: a0 (g, 2t..2t+1) a1 (g+8, 2t..) a2 (g, 2t+8..) a3 (g+8, 2t+8..); b0 (k 2t..2t+1,
+ * n g) b1 (k 2t+8..2t+9, n g); c0, c1 (g, 2t..2t+1) c2, c3 (g+8, 2t..2t+1). */
+void emu_mma_bf16_16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+    warp_state &w = *cur_block->warps[cur_warp];
+    for (int x = 0; x < 4; x++) w.a[cur_lane][x] = a[x];
+    w.b[cur_lane][0] = b0;
+    w.b[cur_lane][1] = b1;
+    w.bar.arrive_and_wait();
+    float A[16][16], B[16][8];
+    for (int l = 0; l < 32; l++) {
+        const int g = l / 4, t = l % 4;
+        for (int x = 0; x < 4; x++) {
+            const int row = g + 8 * (x & 1), col = 2 * t + 8 * (x >> 1);
+            A[row][col] = emu_bf16((uint16_t)(w.a[l][x] & 0xffffu));
+            A[row][col + 1] = emu_bf16((uint16_t)(w.a[l][x] >> 16));
+        }
+        for (int x = 0; x < 2; x++) {
+            const int k = 2 * t + 8 * x;
+            B[k][g] = emu_bf16((uint16_t)(w.b[l][x] & 0xffffu));
+            B[k + 1][g] = emu_bf16((uint16_t)(w.b[l][x] >> 16));
+        }
+    }
+    w.bar.arrive_and_wait();
+    const int g = cur_lane / 4, t = cur_lane % 4;
+    for (int x = 0; x < 4; x++) {
+        const int row = g + 8 * (x >> 1), col = 2 * t + (x & 1);
+        float acc = 0.0f;
+        for (int k = 0; k < 16; k++) acc += A[row][k] * B[k][col];
+        c[x] += acc;
+    }
+}
+
+int __syncthreads_or(int pred) {
+    block_state &b = *cur_block;
+    b.bar->arrive_and_wait(); /* every thread has read the previous result */
+    if (cur_warp == 0 && cur_lane == 0) b.or_acc.store(0);
+    b.bar->arrive_and_wait();
+    if (pred) b.or_acc.fetch_or(1);
+    b.bar->arrive_and_wait();
+    return b.or_acc.load();
+}
 
 static void run_kernel(dim3 grid, dim3 block, size_t smem, const std::function<void()> &body) {
     unsigned nt = block.x * block.y * block.z;
