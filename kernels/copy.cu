@@ -108,7 +108,8 @@ __global__ void pf_k_concat_part_rows(pf_cu_out dst, pf_cu_view src, int dim, in
         int64_t dof = 0;
 #pragma unroll
         for (int d = 0; d < PF_CU_DIMS; d++) dof = dof * dst.ne[d] + idx[d] + (d == dim ? base : 0);
-        for (int64_t c = threadIdx.x; c < L; c += blockDim.x) pf_cu_copy_elem(dst.data, dof + c, src.data, so + c * ss, es);
+        for (int64_t c = threadIdx.x; c < L; c += blockDim.x)
+            pf_cu_copy_elem(dst.data, dof + c, src.data, so + c * ss, es);
     }
 }
 

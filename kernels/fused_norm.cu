@@ -41,9 +41,8 @@ extern "C" cudaError_t pf_cu_layer_norm_modulate(void *y, int y_dtype, const voi
                                                  const pf_cu_rowvec *scale, int64_t rows, int64_t N, int64_t D,
                                                  float eps, cudaStream_t stream) {
     if (rows <= 0 || D <= 0 || N <= 0) return cudaSuccess;
-    const unsigned blocks = (unsigned)(rows < 65535 ? rows : 65535);
-    pf_k_layer_norm_modulate<<<blocks, PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype, b, b_dtype,
-                                                                   *shift, *scale, rows, N, D, eps);
+    pf_k_layer_norm_modulate<<<pf_cu_row_blocks_n(rows), PF_CU_THREADS, 0, stream>>>(
+        y, y_dtype, x, x_dtype, w, w_dtype, b, b_dtype, *shift, *scale, rows, N, D, eps);
     return cudaGetLastError();
 }
 
@@ -73,7 +72,8 @@ __global__ void pf_k_rms_norm_rope(void *y, int ydt, const void *x, int xdt, con
         for (int k = 0; k < PF_RR_PAIRS; k++) {
             const int64_t j = lane + 32 * k;
             if (j >= P) break;
-            float a0 = __fmul_rn(pf_cu_ld(x, xdt, o + 2 * j), inv), a1 = __fmul_rn(pf_cu_ld(x, xdt, o + 2 * j + 1), inv);
+            float a0 = __fmul_rn(pf_cu_ld(x, xdt, o + 2 * j), inv);
+            float a1 = __fmul_rn(pf_cu_ld(x, xdt, o + 2 * j + 1), inv);
             if (w) {
                 a0 = __fmul_rn(a0, pf_cu_ld(w, wdt, 2 * j));
                 a1 = __fmul_rn(a1, pf_cu_ld(w, wdt, 2 * j + 1));
@@ -93,9 +93,7 @@ extern "C" cudaError_t pf_cu_rms_norm_rope(void *y, int y_dtype, const void *x, 
     const int64_t rows = B * N * H;
     if (rows <= 0 || D <= 0) return cudaSuccess;
     if (D % 2 || D > pf_cu_rms_norm_rope_max_dim()) return cudaErrorInvalidValue;
-    const int64_t want = (rows + PF_RR_WARPS - 1) / PF_RR_WARPS;
-    const unsigned blocks = (unsigned)(want < 65535 ? want : 65535);
-    pf_k_rms_norm_rope<<<blocks, PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype, table, rows, N, H, D,
-                                                             eps);
+    pf_k_rms_norm_rope<<<pf_cu_warp_row_blocks(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype,
+                                                                                  table, rows, N, H, D, eps);
     return cudaGetLastError();
 }

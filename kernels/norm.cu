@@ -3,11 +3,12 @@
  * (per frame, optionally fused with SiLU).
  *
  * One block of 256 threads per row (per (batch, group, frame) for group norm),
- * rows taken in a grid-stride loop; RMS norm over short rows takes a warp per row. Statistics are f32 and two-pass like the CPU
- * reference (mean first, then the centred sum of squares: no cancellation for
- * rows with a large mean); each pass is a strided loop over the row followed by
- * a warp-shuffle + shared-memory block reduction. The row is read from global
- * memory once per pass (L1/L2 serve the later passes for model-sized rows).
+ * rows taken in a grid-stride loop; RMS norm over short rows takes a warp per row.
+ * Statistics are f32 and two-pass like the CPU reference (mean first, then the
+ * centred sum of squares: no cancellation for rows with a large mean); each pass
+ * is a strided loop over the row followed by a warp-shuffle + shared-memory block
+ * reduction. The row is read from global memory once per pass (L1/L2 serve the
+ * later passes for model-sized rows).
  *
  * In place: the output may alias x. Every thread reads its own elements in the
  * final pass right before writing them, and the block reductions end with a
@@ -30,13 +31,12 @@ __global__ void pf_k_layer_norm(void *y, int ydt, const void *x, int xdt, const 
     }
 }
 
-static unsigned pf_cu_row_blocks(int64_t rows) { return (unsigned)(rows < 65535 ? (rows < 1 ? 1 : rows) : 65535); }
 
 extern "C" cudaError_t pf_cu_layer_norm(void *y, int y_dtype, const void *x, int x_dtype, const void *w, int w_dtype,
                                         const void *b, int b_dtype, int64_t rows, int64_t D, float eps,
                                         cudaStream_t stream) {
     if (rows <= 0 || D <= 0) return cudaSuccess;
-    pf_k_layer_norm<<<pf_cu_row_blocks(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype, b,
+    pf_k_layer_norm<<<pf_cu_row_blocks_n(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype, b,
                                                                           b_dtype, rows, D, eps);
     return cudaGetLastError();
 }
@@ -91,12 +91,11 @@ extern "C" cudaError_t pf_cu_rms_norm(void *y, int y_dtype, const void *x, int x
                                       int64_t rows, int64_t D, float eps, cudaStream_t stream) {
     if (rows <= 0 || D <= 0) return cudaSuccess;
     if (D <= PF_RMS_WARP_MAX) {
-        const int64_t warps = PF_CU_THREADS / 32, want = (rows + warps - 1) / warps;
-        pf_k_rms_norm_warp<<<(unsigned)(want < (1 << 20) ? want : (1 << 20)), PF_CU_THREADS, 0, stream>>>(
-            y, y_dtype, x, x_dtype, w, w_dtype, rows, D, eps);
+        pf_k_rms_norm_warp<<<pf_cu_warp_row_blocks(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w,
+                                                                                       w_dtype, rows, D, eps);
         return cudaGetLastError();
     }
-    pf_k_rms_norm<<<pf_cu_row_blocks(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype, rows, D,
+    pf_k_rms_norm<<<pf_cu_row_blocks_n(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, w, w_dtype, rows, D,
                                                                         eps);
     return cudaGetLastError();
 }
@@ -120,7 +119,7 @@ __global__ void pf_k_softmax(void *y, int ydt, const void *x, int xdt, int64_t r
 extern "C" cudaError_t pf_cu_softmax(void *y, int y_dtype, const void *x, int x_dtype, int64_t rows, int64_t D,
                                      float scale, cudaStream_t stream) {
     if (rows <= 0 || D <= 0) return cudaSuccess;
-    pf_k_softmax<<<pf_cu_row_blocks(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, rows, D, scale);
+    pf_k_softmax<<<pf_cu_row_blocks_n(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, rows, D, scale);
     return cudaGetLastError();
 }
 
@@ -250,7 +249,7 @@ extern "C" cudaError_t pf_cu_group_norm(void *y, int y_dtype, const void *x, int
                                                                      T, HW, groups, S, U, eps, silu, scratch);
         return cudaGetLastError();
     }
-    pf_k_group_norm<<<pf_cu_row_blocks(B * groups * T), PF_CU_THREADS, 0, stream>>>(
+    pf_k_group_norm<<<pf_cu_row_blocks_n(B * groups * T), PF_CU_THREADS, 0, stream>>>(
         y, y_dtype, x, x_dtype, w, w_dtype, b, b_dtype, B, C, T, HW, groups, eps, silu);
     return cudaGetLastError();
 }

@@ -253,9 +253,15 @@ static inline unsigned pf_cu_row_threads(int64_t L) {
     return (unsigned)(t > PF_CU_THREADS ? PF_CU_THREADS : t);
 }
 
-/* Blocks for `rows` rows (grid-stride beyond the cap). */
+/* Blocks for `rows` rows, one block per row (grid-stride beyond the cap). */
 static inline unsigned pf_cu_row_blocks_n(int64_t rows) {
     return (unsigned)(rows < 1 ? 1 : rows > (1 << 20) ? (1 << 20) : rows);
+}
+
+/* Blocks of PF_CU_THREADS for `rows` rows, one warp per row. */
+static inline unsigned pf_cu_warp_row_blocks(int64_t rows) {
+    const int64_t warps = PF_CU_THREADS / 32;
+    return pf_cu_row_blocks_n((rows + warps - 1) / warps);
 }
 
 #define PF_CU_GRID_STRIDE(i, n)                                                                                        \

@@ -31,8 +31,7 @@ extern "C" cudaError_t pf_cu_rope(void *y, int y_dtype, const void *x, int x_dty
                                   int64_t N, int64_t H, int64_t D, cudaStream_t stream) {
     const int64_t P = D / 2, rows = B * N * H;
     if (rows <= 0 || P <= 0) return cudaSuccess;
-    const int64_t warps = PF_CU_THREADS / 32, want = (rows + warps - 1) / warps;
-    pf_k_rope<<<(unsigned)(want < (1 << 20) ? want : (1 << 20)), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype,
-                                                                                            table, N, H, P, rows);
+    pf_k_rope<<<pf_cu_warp_row_blocks(rows), PF_CU_THREADS, 0, stream>>>(y, y_dtype, x, x_dtype, table, N, H, P,
+                                                                         rows);
     return cudaGetLastError();
 }

@@ -60,7 +60,8 @@ static pf_cu_rowvec pf_rowvec(const pf_tensor *v) {
  * the fused kernels (shapes, dtypes, layouts). */
 static int pf_pair_kind(const pf_tensor *p, const pf_tensor *q) {
     const pf_tensor *x = p->src[0];
-    if (!x || q->src[0] != p || !pf_is_f(p->dtype) || !pf_is_f(q->dtype) || !pf_is_f(x->dtype)) return PF_CUDA_FUSE_NONE;
+    if (!x || q->src[0] != p || !pf_is_f(p->dtype) || !pf_is_f(q->dtype) || !pf_is_f(x->dtype))
+        return PF_CUDA_FUSE_NONE;
     for (int s = 1; s < PF_MAX_SRC; s++)
         if (q->src[s] == p) return PF_CUDA_FUSE_NONE;
     if (p->op == PF_OP_LAYER_NORM && q->op == PF_OP_MODULATE) {
