@@ -12,14 +12,18 @@
  *
  * Design (FlashAttention-2, sm_80 instructions only: cp.async, ldmatrix, mma.sync, so
  * the same code serves the sm_80 and sm_90a images):
- *  - Grid (ceil(Nq / 64), H, B); a block of 4 warps owns 64 query rows of one (head,
- *    batch), warp w rows 16w..16w+15. Each warp keeps its Q rows as mma A fragments in
- *    registers for the whole key loop (loaded once from global memory).
+ *  - Grid (ceil(Nq / BQ), H, B); a block of NW warps (8, or 4 when Nq <= 64) owns BQ =
+ *    16 NW query rows of one (head, batch), warp w rows 16w..16w+15. Each warp keeps its
+ *    Q rows as mma A fragments in registers for the whole key loop (loaded once from
+ *    global memory). 8 warps share every K/V tile copied to shared memory: half the
+ *    copies per query of 4 warps (at 768p a 4-warp grid reads as many bytes from L2 as
+ *    the tensor cores need time for the tile's math).
  *  - Keys in tiles of 64. K and V tiles [64 keys, 64 dims] bf16 are copied to shared
  *    memory with cp.async (16-byte chunks; keys past Nk are zero-filled, so their V rows
- *    add exactly 0 and no stale NaN can leak in). Rows are padded from 128 to 144 bytes:
- *    the 8 row addresses of one ldmatrix phase then start 4 banks apart and cover all 32
- *    banks once (no conflicts).
+ *    add exactly 0 and no stale NaN can leak in), in two stages: the copy of the next
+ *    visible tile is issued before the current one is computed, so it overlaps the math.
+ *    Rows are padded from 128 to 144 bytes: the 8 row addresses of one ldmatrix phase
+ *    then start 4 banks apart and cover all 32 banks once (no conflicts).
  *  - S = Q K^T per warp: 16 x 64 scores = 8 n-tiles of 8 keys, each 4 k-steps of 16 dims
  *    of mma.m16n8k16 (bf16 in, f32 accumulate). Scores are scaled in f32 by
  *    scale * log2(e), so exp2f gives the softmax's exp. Masked and out-of-range entries
@@ -41,9 +45,13 @@
  *    bit c (INT_MIN if none); key j is reachable iff qmax[valid(j)] >= frame(j), which is
  *    exactly "some query of the block allows j". KEY: a tile with no valid key. The
  *    decision is __syncthreads_or over the tile's keys (uniform across the block), and
- *    the barrier doubles as "every warp is done with the previous tile's shared memory".
- *    Within a computed tile the mask is applied per element, so skipping never changes
- *    a result.
+ *    its barriers double as "every warp is done with the stage the next copy overwrites".
+ *  - Whole tiles: a tile every in-range query of the block sees entirely (all 64 keys
+ *    below Nk; CAUSAL: last key <= first query; FRAME: all queries share one valid bit c,
+ *    every key has bit c and a frame <= qmin[c], the smallest query frame; KEY: every key
+ *    valid) is only scaled, with no per-element mask test: the image tiles of a DiT
+ *    call, nearly all of them. Other tiles apply the mask per element, so neither
+ *    skipping nor the whole-tile path ever changes a result.
  *
  * Fragment layouts of mma.m16n8k16 (PTX ISA), g = lane / 4 (groupID), t = lane % 4:
  *   A 16x16 (row): a0 (g, 2t..2t+1)  a1 (g+8, 2t..2t+1)  a2 (g, 2t+8..2t+9)  a3 (g+8, 2t+8..2t+9)
@@ -68,9 +76,7 @@
 #include <limits.h>
 
 #define PF_MMA_D 64  /* head dim (D == Dv) */
-#define PF_MMA_BQ 64 /* queries per block (16 per warp) */
 #define PF_MMA_BK 64 /* keys per tile */
-#define PF_MMA_THREADS 128
 #define PF_MMA_LDS 72 /* shared row stride in bf16: 64 + 8 padding (144 bytes) */
 
 #if defined(__CUDACC__)
@@ -83,9 +89,10 @@ __device__ __forceinline__ void pf_mma_cp16(void *dst, const void *src, int src_
                  : "memory");
 }
 
-__device__ __forceinline__ void pf_mma_cp_wait_all(void) {
-    asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory");
-}
+__device__ __forceinline__ void pf_mma_cp_commit(void) { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+
+/* every committed group but the newest is complete (this thread's copies) */
+__device__ __forceinline__ void pf_mma_cp_wait_prior(void) { asm volatile("cp.async.wait_group 1;\n" ::: "memory"); }
 
 __device__ __forceinline__ void pf_mma_ldsm_x4(uint32_t r[4], const void *p) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
@@ -119,7 +126,8 @@ __device__ __forceinline__ void pf_mma_cp16(void *dst, const void *src, int src_
     else
         memset(dst, 0, 16);
 }
-__device__ __forceinline__ void pf_mma_cp_wait_all(void) {}
+__device__ __forceinline__ void pf_mma_cp_commit(void) {}
+__device__ __forceinline__ void pf_mma_cp_wait_prior(void) {}
 __device__ __forceinline__ void pf_mma_ldsm_x4(uint32_t r[4], const void *p) { emu_ldmatrix_x4(r, p, false); }
 __device__ __forceinline__ void pf_mma_ldsm_x4_trans(uint32_t r[4], const void *p) { emu_ldmatrix_x4(r, p, true); }
 __device__ __forceinline__ void pf_mma_bf16(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
@@ -130,15 +138,74 @@ __device__ __forceinline__ uint32_t pf_mma_pack_bf16(float lo, float hi) {
 }
 #endif
 
-__global__ void __launch_bounds__(PF_MMA_THREADS) pf_k_attention_mma(pf_cu_attn_args a) {
-    __shared__ __align__(16) uint16_t Ks[PF_MMA_BK * PF_MMA_LDS]; /* [key, dim] */
-    __shared__ __align__(16) uint16_t Vs[PF_MMA_BK * PF_MMA_LDS]; /* [key, dim] */
-    __shared__ int32_t Km[PF_MMA_BK];                             /* key metas of the tile */
-    __shared__ int32_t Qmax[2];                                   /* FRAME: max query frame per valid bit */
+/* Block-uniform scan for the next key tile at or after k0 that some query of the block
+ * can see (k0 >= Nk or past the causal limit: none). Its key metas go to km_s (threads
+ * tid < 64, after the scan's last barrier, so no warp still reads km_s); *all says whether
+ * every (query, key) pair of the tile is visible and the tile is whole, so the caller can
+ * skip the per-element mask. Contains barriers: every thread of the block calls it. */
+__device__ __forceinline__ int64_t pf_mma_next_tile(const pf_cu_attn_args &a, const int32_t *km, int64_t k0,
+                                                    int64_t kend, int64_t q0, int qbits, const int32_t *qmax,
+                                                    const int32_t *qmin, int32_t *km_s, int *all) {
+    const int tid = threadIdx.x, mode = a.mode;
+    for (; k0 < kend; k0 += PF_MMA_BK) {
+        int32_t kmeta = 0;
+        int reach = 0, full = 1;
+        if (tid < PF_MMA_BK) {
+            const int64_t kj = k0 + tid;
+            const bool in = kj < a.Nk;
+            if (mode >= 2 && in) kmeta = km[kj];
+            switch (mode) {
+            case 1: /* causal: kend already stops at the block's last query */
+                reach = in;
+                full = in && kj <= q0;
+                break;
+            case 2: { /* frame: qmax/qmin per valid bit over the block's in-range queries */
+                const int c = kmeta & 1, f = kmeta >> 1;
+                reach = in && qmax[c] >= f;
+                full = in && qbits == (1 << c) && qmin[c] >= f;
+                break;
+            }
+            case 3: reach = full = in && (kmeta & 1); break;
+            default: reach = full = in; break;
+            }
+        }
+        if (__syncthreads_or(reach)) {
+            *all = __syncthreads_and(full);
+            if (tid < PF_MMA_BK) km_s[tid] = kmeta;
+            return k0;
+        }
+    }
+    return kend;
+}
+
+/* K and V rows k0..k0+63 -> shared [key, dim] tiles (zeros past Nk), asynchronously. */
+__device__ __forceinline__ void pf_mma_load_tile(const uint16_t *k, const uint16_t *v, int64_t k0, int64_t Nk,
+                                                 int64_t rs, uint16_t *Ks, uint16_t *Vs, int nthreads) {
+    for (int c = threadIdx.x; c < PF_MMA_BK * 8; c += nthreads) { /* 8 chunks of 16 bytes per row */
+        const int row = c >> 3, col = (c & 7) * 8;
+        const int64_t kj = k0 + row;
+        const int64_t off = (kj < Nk ? kj : 0) * rs + col;
+        const int bytes = kj < Nk ? 16 : 0;
+        pf_mma_cp16(Ks + row * PF_MMA_LDS + col, k + off, bytes);
+        pf_mma_cp16(Vs + row * PF_MMA_LDS + col, v + off, bytes);
+    }
+    pf_mma_cp_commit();
+}
+
+/* NW warps, 16 query rows each: BQ = 16 NW queries per block. 16 warps resident per SM
+ * (2 blocks of 8): ptxas then keeps the kernel in 128 registers with a few bytes of spill,
+ * where unbounded it takes 167 and one 8-warp block per SM. */
+template <int NW> __global__ void __launch_bounds__(NW * 32, 16 / NW) pf_k_attention_mma(pf_cu_attn_args a) {
+    constexpr int BQ = 16 * NW, NT = 32 * NW;
+    /* two stages: tile i + 1 is copied while tile i is computed */
+    __shared__ __align__(16) uint16_t Ks[2][PF_MMA_BK * PF_MMA_LDS]; /* [key, dim] */
+    __shared__ __align__(16) uint16_t Vs[2][PF_MMA_BK * PF_MMA_LDS]; /* [key, dim] */
+    __shared__ int32_t Km[2][PF_MMA_BK];                             /* key metas of the tiles */
+    __shared__ int32_t Qmax[2], Qmin[2], Qbits; /* FRAME: query frame range per valid bit; bits present */
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
     const int64_t H = a.H, Nq = a.Nq, Nk = a.Nk, h = blockIdx.y, b = blockIdx.z;
-    const int64_t q0 = (int64_t)blockIdx.x * PF_MMA_BQ;
+    const int64_t q0 = (int64_t)blockIdx.x * BQ;
     const int64_t rs = H * PF_MMA_D; /* elements between consecutive tokens */
     const int mode = a.mode;
     const uint16_t *q = (const uint16_t *)a.q + (b * Nq * H + h) * PF_MMA_D;
@@ -168,12 +235,18 @@ __global__ void __launch_bounds__(PF_MMA_THREADS) pf_k_attention_mma(pf_cu_attn_
             qa[s][x] = qin[r] ? *(const uint32_t *)(q + qi[r] * rs + col) : 0u;
         }
 
-    if (mode == 2) { /* qmax per valid bit over the block's in-range queries */
-        if (tid < 2) Qmax[tid] = INT_MIN;
+    if (mode == 2) { /* per valid bit: the largest and smallest frame of the block's in-range queries */
+        if (tid < 2) {
+            Qmax[tid] = INT_MIN;
+            Qmin[tid] = INT_MAX;
+        }
+        if (tid == 0) Qbits = 0;
         __syncthreads();
-        if (tid < PF_MMA_BQ && q0 + tid < Nq) {
+        if (tid < BQ && q0 + tid < Nq) {
             const int32_t m = qm[q0 + tid];
             atomicMax(&Qmax[m & 1], m >> 1);
+            atomicMin(&Qmin[m & 1], m >> 1);
+            atomicOr(&Qbits, 1 << (m & 1));
         }
         __syncthreads();
     }
@@ -185,35 +258,27 @@ __global__ void __launch_bounds__(PF_MMA_THREADS) pf_k_attention_mma(pf_cu_attn_
 #pragma unroll
         for (int x = 0; x < 4; x++) o[n][x] = 0.0f;
     float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.0f, 0.0f};
-    const int64_t q_last = (q0 + PF_MMA_BQ < Nq ? q0 + PF_MMA_BQ : Nq) - 1;
+    const int64_t q_last = (q0 + BQ < Nq ? q0 + BQ : Nq) - 1;
+    /* causal: no query of the block sees keys past its last query */
+    const int64_t kend = mode == 1 ? (q_last + 1 < Nk ? q_last + 1 : Nk) : Nk;
+    const int qbits = mode == 2 ? Qbits : 0;
 
-    for (int64_t k0 = 0; k0 < Nk; k0 += PF_MMA_BK) {
-        if (mode == 1 && k0 > q_last) break; /* causal: no query of the block sees these keys */
-
-        /* is any key of the tile visible to some query of the block? */
-        int32_t kmeta = 0;
-        int reach = 1;
-        if (mode >= 2) {
-            reach = 0;
-            if (tid < PF_MMA_BK && k0 + tid < Nk) {
-                kmeta = km[k0 + tid];
-                reach = mode == 3 ? (kmeta & 1) != 0 : Qmax[kmeta & 1] >= (kmeta >> 1);
-            }
-        }
-        /* also the barrier after which no warp reads the previous tile's Ks, Vs, Km */
-        if (!__syncthreads_or(reach)) continue;
-
-        if (tid < PF_MMA_BK) Km[tid] = kmeta;
-        for (int c = tid; c < PF_MMA_BK * 8; c += PF_MMA_THREADS) { /* 8 chunks of 16 bytes per row */
-            const int row = c >> 3, col = (c & 7) * 8;
-            const int64_t kj = k0 + row;
-            const int64_t off = (kj < Nk ? kj : 0) * rs + col;
-            const int bytes = kj < Nk ? 16 : 0;
-            pf_mma_cp16(Ks + row * PF_MMA_LDS + col, k + off, bytes);
-            pf_mma_cp16(Vs + row * PF_MMA_LDS + col, v + off, bytes);
-        }
-        pf_mma_cp_wait_all();
+    int cur = 0, all_cur = 0;
+    int64_t kc = pf_mma_next_tile(a, km, 0, kend, q0, qbits, Qmax, Qmin, Km[0], &all_cur);
+    if (kc < kend) pf_mma_load_tile(k, v, kc, Nk, rs, Ks[0], Vs[0], NT);
+    while (kc < kend) {
+        /* the scan's barriers also order every warp's reads of stage cur ^ 1 (the previous
+         * tile) before the copy into it */
+        int all_nx = 0;
+        const int64_t kn = pf_mma_next_tile(a, km, kc + PF_MMA_BK, kend, q0, qbits, Qmax, Qmin, Km[cur ^ 1], &all_nx);
+        if (kn < kend)
+            pf_mma_load_tile(k, v, kn, Nk, rs, Ks[cur ^ 1], Vs[cur ^ 1], NT);
+        else
+            pf_mma_cp_commit(); /* an empty group, so "all but the newest group" is always tile kc */
+        pf_mma_cp_wait_prior();
         __syncthreads();
+        const uint16_t *ks = Ks[cur], *vs = Vs[cur];
+        const int32_t *kms = Km[cur];
 
         /* S = Q K^T: n-tile n = keys 8n..8n+7. One ldmatrix.x4 per (n, half): lanes 8m..8m+7
          * address key 8n + (lane & 7), dims 32 half + 8m, so registers 0..3 are b0, b1 of
@@ -226,24 +291,31 @@ __global__ void __launch_bounds__(PF_MMA_THREADS) pf_k_attention_mma(pf_cu_attn_
 #pragma unroll
             for (int half = 0; half < 2; half++) {
                 uint32_t kb[4];
-                pf_mma_ldsm_x4(kb, Ks + (8 * n + (lane & 7)) * PF_MMA_LDS + 32 * half + 8 * (lane >> 3));
+                pf_mma_ldsm_x4(kb, ks + (8 * n + (lane & 7)) * PF_MMA_LDS + 32 * half + 8 * (lane >> 3));
                 pf_mma_bf16(s[n], qa[2 * half], kb[0], kb[1]);
                 pf_mma_bf16(s[n], qa[2 * half + 1], kb[2], kb[3]);
             }
         }
 
-        /* scale and mask: s[n][x] is row g + 8 (x >> 1), key 8n + 2t + (x & 1) */
-        const bool full = k0 + PF_MMA_BK <= Nk;
+        /* scale and mask: s[n][x] is row g + 8 (x >> 1), key 8n + 2t + (x & 1). A tile every
+         * query sees whole needs no per-element test (rows past Nq are never written). */
+        if (all_cur) {
 #pragma unroll
-        for (int n = 0; n < 8; n++)
+            for (int n = 0; n < 8; n++)
 #pragma unroll
-            for (int x = 0; x < 4; x++) {
-                const int r = x >> 1, j = 8 * n + 2 * t + (x & 1);
-                const int64_t kj = k0 + j;
-                bool ok = qin[r] && (full || kj < Nk);
-                if (ok && mode != 0) ok = pf_cu_mask_allows_meta(mode, qi[r], kj, qmeta[r], Km[j]);
-                s[n][x] = ok ? s[n][x] * sl2 : -INFINITY;
-            }
+                for (int x = 0; x < 4; x++) s[n][x] *= sl2;
+        } else {
+#pragma unroll
+            for (int n = 0; n < 8; n++)
+#pragma unroll
+                for (int x = 0; x < 4; x++) {
+                    const int r = x >> 1, j = 8 * n + 2 * t + (x & 1);
+                    const int64_t kj = kc + j;
+                    bool ok = qin[r] && kj < Nk;
+                    if (ok && mode != 0) ok = pf_cu_mask_allows_meta(mode, qi[r], kj, qmeta[r], kms[j]);
+                    s[n][x] = ok ? s[n][x] * sl2 : -INFINITY;
+                }
+        }
 
         /* online softmax per row; the quad (lanes 4g..4g+3) shares a row */
         float corr[2];
@@ -297,11 +369,14 @@ __global__ void __launch_bounds__(PF_MMA_THREADS) pf_k_attention_mma(pf_cu_attn_
             for (int p = 0; p < 4; p++) {
                 uint32_t vb[4];
                 const int m = lane >> 3;
-                pf_mma_ldsm_x4_trans(vb, Vs + (16 * u + 8 * (m & 1) + (lane & 7)) * PF_MMA_LDS + 16 * p + 8 * (m >> 1));
+                pf_mma_ldsm_x4_trans(vb, vs + (16 * u + 8 * (m & 1) + (lane & 7)) * PF_MMA_LDS + 16 * p + 8 * (m >> 1));
                 pf_mma_bf16(o[2 * p], pa, vb[0], vb[1]);
                 pf_mma_bf16(o[2 * p + 1], pa, vb[2], vb[3]);
             }
         }
+        kc = kn;
+        all_cur = all_nx;
+        cur ^= 1;
     }
 
 /* o = acc / l (0 for a row that saw no key); o[n][x] is row g + 8 (x >> 1), dim 8n + 2t + (x & 1) */
@@ -331,14 +406,21 @@ extern "C" int pf_cu_attention_mma_ok(const pf_cu_attn_args *a) {
     if (a->mode == 2 && (!a->q_meta || !a->k_meta)) return 0;
     if (a->mode == 3 && !a->k_meta) return 0;
     if (a->B < 0 || a->Nq < 0 || a->Nk < 0 || a->H < 0 || a->H > 65535 || a->B > 65535) return 0;
-    if ((a->Nq + PF_MMA_BQ - 1) / PF_MMA_BQ > 0x7fffffff) return 0;
+    if ((a->Nq + 63) / 64 > 0x7fffffff) return 0;
     return pf_mma_aligned(a->q) && pf_mma_aligned(a->k) && pf_mma_aligned(a->v) && pf_mma_aligned(a->o);
 }
 
 extern "C" cudaError_t pf_cu_attention_mma(const pf_cu_attn_args *a, cudaStream_t stream) {
     if (!pf_cu_attention_mma_ok(a)) return cudaErrorInvalidValue;
     if (a->B == 0 || a->Nq == 0 || a->H == 0) return cudaSuccess;
-    dim3 grid((unsigned)((a->Nq + PF_MMA_BQ - 1) / PF_MMA_BQ), (unsigned)a->H, (unsigned)a->B);
-    pf_k_attention_mma<<<grid, PF_MMA_THREADS, 0, stream>>>(*a);
+    /* 8 warps (128 queries) share each K/V tile copied to shared memory, halving the
+     * copies per query against 4 warps; a short query side keeps 4 so no warp idles */
+    if (a->Nq > 64) {
+        dim3 grid((unsigned)((a->Nq + 127) / 128), (unsigned)a->H, (unsigned)a->B);
+        pf_k_attention_mma<8><<<grid, 256, 0, stream>>>(*a);
+    } else {
+        dim3 grid(1u, (unsigned)a->H, (unsigned)a->B);
+        pf_k_attention_mma<4><<<grid, 128, 0, stream>>>(*a);
+    }
     return cudaGetLastError();
 }

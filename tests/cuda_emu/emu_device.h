@@ -29,7 +29,7 @@ void *emu_dyn_smem();
 /* Warp- and block-collective instructions of the tensor-core kernels (attention_mma.cu),
  * emulated by exchanging every lane's operands through the warp's barrier:
  * ldmatrix.sync.aligned.m8n8.x4[.trans].b16, mma.sync.aligned.m16n8k16.row.col.f32.bf16,
- * __syncthreads_or. Fragment layouts as in the PTX ISA (attention_mma.cu's header). */
+ * __syncthreads_or (and _and through it). Fragment layouts as in the PTX ISA (attention_mma.cu's header). */
 void emu_ldmatrix_x4(uint32_t r[4], const void *row_addr, bool trans);
 void emu_mma_bf16_16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1);
 int __syncthreads_or(int pred);
@@ -39,6 +39,15 @@ static inline int atomicMax(int *p, int v) {
     }
     return old;
 }
+static inline int atomicMin(int *p, int v) {
+    int old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+    while (old > v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+    return old;
+}
+static inline int atomicOr(int *p, int v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+/* true for every thread iff pred holds in every thread: the complement of an or */
+static inline int __syncthreads_and(int pred) { return !__syncthreads_or(!pred); }
 #define __align__(n) __attribute__((aligned(n)))
 static inline float __shfl_xor_sync(unsigned m, float v, int o) {
     (void)m;
