@@ -7,6 +7,7 @@
 #define PFLOW_BENCH_COMMON_H
 
 #include "pf_backend.h"
+#include "pf_pipeline.h"
 
 #include <stdio.h>
 
@@ -49,5 +50,14 @@ pf_status pf_bench_gemm_peak(pf_backend *be, pf_dtype dt, int n, int reps, doubl
 
 /* Create the benchmark's backend from the options (CPU: fast kernels, o->threads). */
 pf_status pf_bench_backend(const pf_bench_opts *o, pf_backend **out);
+
+/* ---- bench generate --dry (bench_memplan.c) ---- */
+
+/* Prints the predicted device memory of generation p with the released variant v on the
+ * meta backend (nothing allocated, nothing run): weights, the pipeline's latents, the
+ * largest DiT call of each stage, the VAE decode, and whether the peak fits `budget`
+ * bytes. `st` is the dry run's call table (its tokens are checked against the plans). */
+pf_status pf_bench_memplan(const pf_pipe_params *p, pf_dit_variant v, pf_dtype dtype, pf_dtype act,
+                           const pf_pipe_stats *st, double budget);
 
 #endif /* PFLOW_BENCH_COMMON_H */

@@ -24,7 +24,7 @@ static void bench_generate_usage(FILE *f) {
             "usage: pflow bench generate [--variant miniflux|sd3] [--res 384p|768p] [--size WxH] [--temp T]\n"
             "                            [--backend B] [--dtype f32|bf16] [--act auto|f32|bf16] [--steps a,b,c]\n"
             "                            [--video-steps a,b,c] [--tiny] [--dry] [--threads N] [--seed S]\n"
-            "                            [--tile PX] [--force]\n\n"
+            "                            [--tile PX] [--force] [--budget GB]\n\n"
             "Runs text-to-video with random weights and random prompt embeddings (B = 2 with guidance).\n"
             "  --variant V      miniflux (default) or sd3\n"
             "  --res R          384p (640x384, default) or 768p (1280x768); --size overrides\n"
@@ -32,7 +32,9 @@ static void bench_generate_usage(FILE *f) {
             "  --steps a,b,c    first-frame steps per stage (default 20,20,20)\n"
             "  --video-steps    later-frame steps per stage (default 10,10,10)\n"
             "  --tiny           the sizes of pflow make-tiny-model (a DiT of 2 heads x 64, a VAE of 4 channels)\n"
-            "  --dry            count DiT calls and tokens only (no weights, no compute)\n"
+            "  --dry            count DiT calls and tokens, and plan the device memory on the meta backend\n"
+            "                   (released sizes, weights bf16 unless --dtype; no weights, no compute)\n"
+            "  --budget GB      the device memory the --dry plan is checked against (default 24 GB)\n"
             "  --backend B      cpu (default: the first usable), cuda, vulkan\n"
             "  --dtype D        weights and latents (default: bf16 on GPUs, f32 on the CPU)\n"
             "  --act A          the DiT's activations (default auto: bf16 with bf16 weights on GPUs, else f32)\n"
@@ -82,6 +84,7 @@ int pf_bench_generate(int argc, char **argv) {
     pf_precision act = PF_PRECISION_AUTO;
     int threads = 0, W = 0, H = 0;
     uint64_t seed = 42;
+    double budget_gb = 24.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -125,6 +128,13 @@ int pf_bench_generate(int argc, char **argv) {
             if (!pf_bench_u64("generate", a, argv[++i], &seed)) return 2;
         } else if (!strcmp(a, "--tile") && has) {
             if (!pf_bench_int("generate", a, argv[++i], 1, 1000000, &p.decode.tile_sample_min_size)) return 2;
+        } else if (!strcmp(a, "--budget") && has) {
+            char *end = NULL;
+            budget_gb = strtod(argv[++i], &end);
+            if (!end || *end || !(budget_gb > 0.0) || budget_gb > 1e6) {
+                fprintf(stderr, "pflow bench generate: --budget takes a positive number of GB (got '%s')\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(a, "--tiny")) {
             tiny = true;
         } else if (!strcmp(a, "--dry")) {
@@ -170,8 +180,15 @@ int pf_bench_generate(int argc, char **argv) {
         st.batch = p.guidance > 0 ? 2 : 1;
         printf("  dry run: no weights, no compute; %d text tokens per call\n", L);
         bench_print_table(&st);
+        pf_status mrc = PF_OK;
+        if (!tiny) { /* the plan is of the released sizes, as a GPU would hold them */
+            pf_dtype wdt = dtype_set ? dtype : PF_BF16;
+            pf_dtype adt = act == PF_PRECISION_F32 ? PF_F32 : act == PF_PRECISION_BF16 ? PF_BF16 : wdt;
+            mrc = pf_bench_memplan(&p, v, wdt, adt, &st, budget_gb * 1e9);
+            if (mrc != PF_OK) fprintf(stderr, "pflow bench generate: %s\n", pf_last_error());
+        }
         pf_pipe_stats_free(&st);
-        return 0;
+        return mrc == PF_OK ? 0 : 1;
     }
 
     pf_backend_options bo = {.device = -1, .threads = threads, .reference = false};

@@ -540,7 +540,7 @@ static void gen_dry_run(const gen_opts *o, const gen_plan *pl, const pf_cli_prog
     printf("precision: %s weights, %s activations on %s\n", pf_dtype_name(dt), pf_dtype_name(act), be);
     pf_mem_estimate e;
     char b1[32], b2[32];
-    if (p->mode != PF_MODE_I2V && pf_model_estimate_memory(&pl->inv, pl->res, dt, pl->W, pl->H, p->temp, &e) == PF_OK)
+    if (p->mode != PF_MODE_I2V && pf_model_estimate_memory(&pl->inv, pl->res, dt, act, pl->W, pl->H, p->temp, &e) == PF_OK)
         printf("memory: about %s on %s in %s (planned; host %s for the decoded video)\n",
                pf_fmt_bytes((double)e.device_peak, b1, sizeof b1), be, pf_dtype_name(dt),
                pf_fmt_bytes((double)e.host_video, b2, sizeof b2));

@@ -69,7 +69,8 @@ static void info_estimate(const pf_model_inventory *inv, const char *res, int W,
     pf_mem_estimate e[2];
     pf_status rc[2];
     const pf_dtype dts[2] = {PF_F32, PF_BF16};
-    for (int k = 0; k < 2; k++) rc[k] = pf_model_estimate_memory(inv, res, dts[k], W, H, T, &e[k]);
+    /* f32 runs f32 activations (the CPU's default), bf16 bf16 ones (the GPUs') */
+    for (int k = 0; k < 2; k++) rc[k] = pf_model_estimate_memory(inv, res, dts[k], dts[k], W, H, T, &e[k]);
     if (rc[0] != PF_OK) {
         printf("\nmemory (%s): no estimate: %s\n", res, pf_last_error());
         pf_clear_error();

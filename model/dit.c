@@ -176,7 +176,12 @@ void pf_dit_get_stats(const pf_dit *dit, pf_dit_stats *st) {
     if (!dit) return;
     *st = dit->last;
     st->weight_bytes = pf_pool_bytes(dit->pool);
+    st->arena_bytes = pf_arena_size(dit->arena);
     st->n_graphs = dit->n_built;
+}
+
+void pf_dit_release_compute(pf_dit *dit) {
+    if (dit) pf_arena_release(dit->arena);
 }
 
 void pf_dit_set_debug(pf_dit *dit, bool on) {

@@ -237,14 +237,14 @@ static void est_defaults(const char *res, int *w, int *h, int *temp) {
 }
 
 /* Plan the DiT call of the last unit at every stage on the meta backend; the largest wins. */
-static pf_status est_dit(pf_backend *meta, const char *dit_dir, pf_dtype dt, int Hl, int Wl, int T,
-                         pf_mem_estimate *e) {
-    pf_dit_config dc;
-    PF_TRY(pf_dit_config_read(dit_dir, &dc));
+static pf_status est_dit(pf_backend *meta, const pf_dit_config *cfg, pf_dtype dt, pf_dtype act, int Hl, int Wl,
+                         int T, pf_mem_estimate *e) {
+    const pf_dit_config dc = *cfg;
     pf_dit *dit = NULL;
     PF_TRY(pf_dit_create_random(&dc, meta, dt, 0, &dit));
     pf_pool *pool = NULL;
-    pf_status rc = pf_pool_create(meta, 0, &pool);
+    pf_status rc = pf_dit_set_act_dtype(dit, act);
+    if (rc == PF_OK) rc = pf_pool_create(meta, 0, &pool);
     const int B = 2, L = PF_T5_MAX_TOKENS, S = PF_PIPE_STAGES, C = dc.in_channels;
     int32_t *mask = pf_calloc((size_t)B * L, sizeof *mask, "mask");
     if (!mask) rc = PF_ERR_OOM;
@@ -274,8 +274,12 @@ static pf_status est_dit(pf_backend *meta, const char *dit_dir, pf_dtype dt, int
         if (rc == PF_OK && !vel) rc = PF_ERR_OOM;
         pf_dit_stats st;
         if (rc == PF_OK) rc = pf_dit_plan(dit, &in, vel, &st);
-        if (rc == PF_OK && st.graph_peak_bytes > e->dit_compute) e->dit_compute = st.graph_peak_bytes;
-        hist_bytes += stage_hist;
+        if (rc != PF_OK) break;
+        e->dit_stage_compute[s] = st.graph_peak_bytes;
+        e->dit_stage_tokens[s] = st.image_tokens;
+        e->dit_stage_inputs[s] = stage_hist;
+        if (st.graph_peak_bytes > e->dit_compute) e->dit_compute = st.graph_peak_bytes;
+        if (stage_hist > hist_bytes) hist_bytes = stage_hist;
     }
     pf_dit_stats st;
     pf_dit_get_stats(dit, &st);
@@ -287,58 +291,43 @@ static pf_status est_dit(pf_backend *meta, const char *dit_dir, pf_dtype dt, int
     return rc;
 }
 
-/* pf_pipe_alloc's persistent latents (model/pipeline.c) with guidance on. */
-static size_t est_latents(pf_dtype dt, int C, int Hl, int Wl, int T, int text_dim, int pooled_dim) {
-    const int S = PF_PIPE_STAGES, B = 2;
-    double n = (double)T * (Hl >> (S - 1)) * (Wl >> (S - 1)); /* the quarter-resolution noise */
-    for (int s = 0; s < S; s++) {
-        double hw = (double)(Hl >> (S - 1 - s)) * (Wl >> (S - 1 - s));
-        n += hw * (1 + B + 2 + (s > 0) + T); /* latent, velocity, CFG latent, block noise, clean frames */
-    }
-    n *= C;
-    n += (double)B * (PF_T5_MAX_TOKENS * (double)text_dim + pooled_dim);
-    return (size_t)(n * (double)pf_dtype_size(dt));
-}
-
-pf_status pf_model_estimate_memory(const pf_model_inventory *inv, const char *resolution, pf_dtype dtype, int width,
-                                   int height, int temp, pf_mem_estimate *e) {
-    if (!inv || !e) return pf_error(PF_ERR_INVALID_ARG, "pf_model_estimate_memory: NULL argument");
+pf_status pf_estimate_memory(const pf_dit_config *dc, const pf_vae_config *vc, size_t text_weights, pf_dtype dtype,
+                             pf_dtype act, int width, int height, int temp, pf_mem_estimate *e) {
+    if (!dc || !vc || !e) return pf_error(PF_ERR_INVALID_ARG, "pf_estimate_memory: NULL argument");
     memset(e, 0, sizeof *e);
-    if (dtype != PF_F32 && dtype != PF_BF16)
-        return pf_error(PF_ERR_INVALID_ARG, "memory estimate: dtype %s (f32 or bf16)", pf_dtype_name(dtype));
-    const char *res = resolution && *resolution ? resolution : NULL;
-    for (int r = 0; r < 3 && !res; r++)
-        if (inv->has_res[r]) res = pf_model_resolutions[r];
-    if (!res) return pf_error(PF_ERR_NOT_FOUND, "model folder %s has no diffusion_transformer_* folder", inv->root);
-    int W = width, H = height, T = temp;
-    est_defaults(res, &W, &H, &T);
+    if ((dtype != PF_F32 && dtype != PF_BF16) || (act != PF_F32 && act != PF_BF16))
+        return pf_error(PF_ERR_INVALID_ARG, "memory estimate: weights %s, activations %s (f32 or bf16)",
+                        pf_dtype_name(dtype), pf_dtype_name(act));
+    const int W = width, H = height, T = temp;
     if (W <= 0 || H <= 0 || W % 64 || H % 64 || T < 1)
         return pf_error(PF_ERR_INVALID_ARG, "memory estimate: %dx%d, temp %d (sizes must be multiples of 64)", W, H, T);
     e->dtype = dtype;
+    e->act = act;
     e->width = W;
     e->height = H;
     e->temp = T;
+    e->text_weights = text_weights;
     const int Hl = H / 8, Wl = W / 8;
-    char dit_dir[1200], vae_dir[1200];
-    snprintf(dit_dir, sizeof dit_dir, "%s/diffusion_transformer_%s", inv->root, res);
-    snprintf(vae_dir, sizeof vae_dir, "%s/causal_video_vae", inv->root);
-
     pf_backend *meta = NULL;
     PF_TRY(pf_backend_meta_create(&meta));
-    pf_status rc = est_dit(meta, dit_dir, dtype, Hl, Wl, T, e);
-    pf_dit_config dc;
-    if (rc == PF_OK) rc = pf_dit_config_read(dit_dir, &dc);
-    if (rc == PF_OK) e->latents += est_latents(dtype, dc.in_channels, Hl, Wl, T, dc.text_dim, dc.pooled_dim);
-    pf_vae_config vc;
+    pf_status rc = est_dit(meta, dc, dtype, act, Hl, Wl, T, e);
+    pf_pipe_params p;
+    pf_pipe_params_default(&p, PF_PIPE_T2V);
+    p.width = W;
+    p.height = H;
+    p.temp = T;
+    size_t lat = 0;
+    if (rc == PF_OK) rc = pf_pipeline_latent_bytes(&p, dc->in_channels, dtype, PF_T5_MAX_TOKENS, dc->text_dim,
+                                                   dc->pooled_dim, &lat);
+    e->latents += lat;
     pf_vae *vae = NULL;
-    if (rc == PF_OK) rc = pf_vae_config_read(vae_dir, &vc);
-    if (rc == PF_OK) rc = pf_vae_create_random(&vc, meta, dtype, 0, &vae);
+    if (rc == PF_OK) rc = pf_vae_create_random(vc, meta, dtype, 0, &vae);
     if (rc == PF_OK) {
-        pf_vae_opts o;
-        pf_vae_opts_default(&o);
         pf_vae_mem m;
-        rc = pf_vae_decode_predict_mem(vae, T, Hl, Wl, &o, &m);
+        rc = pf_vae_decode_predict_mem(vae, T, Hl, Wl, &p.decode, &m);
         if (rc == PF_OK) {
+            e->vae_arena = m.arena_bytes;
+            e->vae_caches = m.cache_bytes;
             e->vae_compute = m.arena_bytes + m.cache_bytes;
             e->vae_weights = m.weight_bytes;
             size_t F = 1 + 8 * (size_t)(T - 1);
@@ -347,16 +336,42 @@ pf_status pf_model_estimate_memory(const pf_model_inventory *inv, const char *re
     }
     pf_vae_free(vae);
     pf_backend_free(meta);
-    if (rc != PF_OK) return pf_error_wrap(rc, "memory estimate for %s", inv->root);
+    if (rc != PF_OK) return rc;
+    /* the text encoders run (one at a time) with nothing else resident; the DiT and the VAE
+     * load after them (pf_model_options.keep_resident off, the default) and stay through the
+     * decode, whose memory comes after the last DiT call's is released */
+    size_t resident = e->dit_weights + e->vae_weights + e->latents;
+    e->dit_phase = resident + e->dit_compute;
+    e->decode_phase = resident + e->vae_compute;
+    e->device_peak = PF_MAX(e->text_weights, PF_MAX(e->dit_phase, e->decode_phase));
+    return PF_OK;
+}
+
+pf_status pf_model_estimate_memory(const pf_model_inventory *inv, const char *resolution, pf_dtype dtype,
+                                   pf_dtype act, int width, int height, int temp, pf_mem_estimate *e) {
+    if (!inv || !e) return pf_error(PF_ERR_INVALID_ARG, "pf_model_estimate_memory: NULL argument");
+    memset(e, 0, sizeof *e);
+    const char *res = resolution && *resolution ? resolution : NULL;
+    for (int r = 0; r < 3 && !res; r++)
+        if (inv->has_res[r]) res = pf_model_resolutions[r];
+    if (!res) return pf_error(PF_ERR_NOT_FOUND, "model folder %s has no diffusion_transformer_* folder", inv->root);
+    int W = width, H = height, T = temp;
+    est_defaults(res, &W, &H, &T);
+    char dit_dir[1200], vae_dir[1200];
+    snprintf(dit_dir, sizeof dit_dir, "%s/diffusion_transformer_%s", inv->root, res);
+    snprintf(vae_dir, sizeof vae_dir, "%s/causal_video_vae", inv->root);
+    size_t text = 0;
     for (int i = 0; i < inv->n; i++) {
         const pf_component *c = &inv->comp[i];
         if (c->kind != PF_COMP_TEXT_ENCODER) continue;
         size_t b = (size_t)c->n_params * pf_dtype_size(dtype);
-        if (b > e->text_weights) e->text_weights = b;
+        if (b > text) text = b;
     }
-    /* the text encoders run (one at a time) with nothing else resident; the DiT and the VAE
-     * load after them (pf_model_options.keep_resident off, the default) */
-    size_t gen = e->dit_weights + e->vae_weights + e->dit_compute + e->latents + e->vae_compute;
-    e->device_peak = PF_MAX(e->text_weights, gen);
+    pf_dit_config dc;
+    pf_vae_config vc;
+    pf_status rc = pf_dit_config_read(dit_dir, &dc);
+    if (rc == PF_OK) rc = pf_vae_config_read(vae_dir, &vc);
+    if (rc == PF_OK) rc = pf_estimate_memory(&dc, &vc, text, dtype, act, W, H, T, e);
+    if (rc != PF_OK) return pf_error_wrap(rc, "memory estimate for %s", inv->root);
     return PF_OK;
 }

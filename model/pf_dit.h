@@ -70,12 +70,17 @@ pf_status pf_dit_forward(pf_dit *dit, const pf_dit_inputs *in, pf_tensor *veloci
 /* Statistics of the last call's graph (planner peak, FLOPs). */
 typedef struct pf_dit_stats {
     size_t graph_peak_bytes; /* compute memory of the last graph */
+    size_t arena_bytes;      /* compute memory reserved now (0 after pf_dit_release_compute) */
     size_t weight_bytes;
     double flops;            /* of the last call */
     int n_graphs;            /* distinct layouts built so far */
     int image_tokens, text_tokens;
 } pf_dit_stats;
 void pf_dit_get_stats(const pf_dit *dit, pf_dit_stats *st);
+/* Give back the compute memory the layouts are planned into (the largest call's, 1.5 GiB
+ * for a 10 s 768p video): the pipeline does so before the VAE decode. The next call
+ * reserves it again and re-plans. */
+void pf_dit_release_compute(pf_dit *dit);
 
 /* Build and plan the graph of this call's layout without computing (cached like a forward):
  * memory and FLOP predictions for large layouts; works on the meta backend. Fills *st. */

@@ -9,6 +9,7 @@
 #define PF_MODEL_INSPECT_H
 
 #include "pf_dit.h"
+#include "pf_pipeline.h"
 #include "pf_vae.h"
 
 #define PF_INV_MAX_COMPONENTS 12
@@ -64,21 +65,38 @@ const pf_component *pf_model_inventory_find(const pf_model_inventory *inv, const
  * options: the text encoders and the DiT + VAE are never resident together). */
 typedef struct pf_mem_estimate {
     pf_dtype dtype; /* weights and latents */
+    pf_dtype act;   /* the DiT's activations */
     int width, height, temp;
     size_t dit_weights; /* as the pool holds them (SD3: + the f32 position table) */
     size_t vae_weights;
     size_t text_weights; /* the largest text encoder (they are loaded one at a time) */
     size_t dit_compute;  /* planned compute memory of the largest DiT call */
-    size_t latents;      /* the pipeline's persistent latents and the last unit's history clips */
-    size_t vae_compute;  /* VAE decode: largest chunk graph + causal caches */
-    size_t device_peak;  /* max(text encoder, DiT + VAE weights + DiT compute + latents + VAE decode) */
-    size_t host_video;   /* host: the decoded video (f32) and its uint8 frames */
+    /* the last unit's call at each stage (the longest history): image tokens per sample,
+     * history clip bytes, planned compute memory */
+    int dit_stage_tokens[PF_PIPE_STAGES];
+    size_t dit_stage_inputs[PF_PIPE_STAGES], dit_stage_compute[PF_PIPE_STAGES];
+    size_t latents;     /* the pipeline's persistent latents (its own allocation, planned) + the
+                         * largest history clip set of the last unit */
+    size_t vae_arena, vae_caches; /* VAE decode: largest chunk graph, causal caches */
+    size_t vae_compute; /* vae_arena + vae_caches */
+    size_t dit_phase;   /* DiT + VAE weights + latents + DiT compute */
+    size_t decode_phase; /* DiT + VAE weights + latents + VAE decode */
+    size_t device_peak; /* max(text encoder, dit_phase, decode_phase) */
+    size_t host_video;  /* host: the decoded video (f32) and its uint8 frames */
 } pf_mem_estimate;
 
-/* Estimate for the folder's DiT of `resolution` and its VAE at width x height, temp latent
- * frames (0: the defaults of that resolution), weights in dtype (f32 or bf16). Needs the
- * DiT and VAE config.json files; text encoder sizes come from the inventory. */
-pf_status pf_model_estimate_memory(const pf_model_inventory *inv, const char *resolution, pf_dtype dtype, int width,
-                                   int height, int temp, pf_mem_estimate *e);
+/* Estimate for a DiT and a VAE of these configs at width x height, temp latent frames
+ * (text-to-video with guidance, README settings), weights in dtype and DiT activations in
+ * act (f32 or bf16), the largest text encoder's weights given. Everything is planned on
+ * the meta backend (nothing allocated): the DiT calls of the last unit, the pipeline's
+ * latents and the VAE decode. */
+pf_status pf_estimate_memory(const pf_dit_config *dc, const pf_vae_config *vc, size_t text_weights, pf_dtype dtype,
+                             pf_dtype act, int width, int height, int temp, pf_mem_estimate *e);
+
+/* The same for the folder's DiT of `resolution` and its VAE (0 sizes / temp: the defaults
+ * of that resolution). Needs the DiT and VAE config.json files; text encoder sizes come
+ * from the inventory. */
+pf_status pf_model_estimate_memory(const pf_model_inventory *inv, const char *resolution, pf_dtype dtype,
+                                   pf_dtype act, int width, int height, int temp, pf_mem_estimate *e);
 
 #endif /* PF_MODEL_INSPECT_H */

@@ -81,6 +81,8 @@ typedef struct pf_pipe_denoiser {
     int channels;           /* 16 */
     int patch;              /* 2: image tokens per clip = t (h / patch) (w / patch) */
     pf_status (*forward)(void *ctx, const pf_dit_inputs *in, pf_tensor *velocity);
+    /* optional: give back compute memory after the last call, before the VAE decode */
+    void (*release)(void *ctx);
     void *ctx;
 } pf_pipe_denoiser;
 
@@ -162,6 +164,12 @@ pf_status pf_pipeline_run(const pf_pipe_denoiser *dn, const pf_pipe_vae *vae, co
 
 /* Dry run: the DiT call table for these params (text_tokens per call, patch size). */
 pf_status pf_pipeline_count_calls(const pf_pipe_params *p, int text_tokens, int patch, pf_pipe_stats *stats);
+
+/* Bytes of the persistent latents a run of p holds on its backend (stage latents,
+ * velocities, the clean pyramid of every frame, the text), as pf_pipeline_run's
+ * latent_bytes reports them: the run's own allocation, planned on the meta backend. */
+pf_status pf_pipeline_latent_bytes(const pf_pipe_params *p, int channels, pf_dtype dt, int text_tokens, int text_dim,
+                                   int pooled_dim, size_t *bytes);
 
 /* ---- pieces (pipeline_history.c, latent_norm.c, frames.c) ---- */
 

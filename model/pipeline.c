@@ -346,6 +346,10 @@ static pf_status pf_pipe_unit(pf_pipe_run *r, int k, double *ts, double *sg) {
 
 /* decode_latent: un-normalise, VAE decode, uint8 frames. */
 static pf_status pf_pipe_decode(pf_pipe_run *r, pf_pipe_output *out) {
+    /* the DiT's and the step graphs' compute memory is not needed again: the decode's
+     * arena and causal caches take its place instead of adding to it */
+    if (r->dn->release) r->dn->release(r->dn->ctx);
+    pf_arena_release(r->arena);
     size_t hw = (size_t)r->Hl * r->Wl, n = (size_t)r->C * r->T * hw;
     float *z = pf_malloc(n * sizeof(float), "final latent");
     float *frame = pf_malloc((size_t)r->C * hw * sizeof(float), "final latent");
@@ -404,7 +408,8 @@ static pf_status pf_pipe_decode(pf_pipe_run *r, pf_pipe_output *out) {
 
 /* ---------------------------------------------------------------- run */
 
-static pf_status pf_pipe_execute(pf_pipe_run *r, pf_pipe_output *out) {
+/* Stage sizes and batch of the run's parameters. */
+static void pf_pipe_geometry(pf_pipe_run *r) {
     const pf_pipe_params *p = r->p;
     r->S = PF_PIPE_STAGES;
     r->T = p->temp;
@@ -417,6 +422,11 @@ static pf_status pf_pipe_execute(pf_pipe_run *r, pf_pipe_output *out) {
     r->cfg = p->guidance > 0; /* do_classifier_free_guidance */
     r->B = r->cfg ? 2 : 1;
     r->st->batch = r->B;
+}
+
+static pf_status pf_pipe_execute(pf_pipe_run *r, pf_pipe_output *out) {
+    const pf_pipe_params *p = r->p;
+    pf_pipe_geometry(r);
     r->first_unit = p->mode == PF_PIPE_I2V ? 1 : 0;
     r->n_units = r->T - r->first_unit;
     r->n_calls = 0;
@@ -472,6 +482,42 @@ pf_status pf_pipeline_run(const pf_pipe_denoiser *dn, const pf_pipe_vae *vae, co
     st->t_total = pf_elapsed(&r);
     pf_pipe_release(&r);
     if (!stats) pf_pipe_stats_free(&local);
+    return rc;
+}
+
+pf_status pf_pipeline_latent_bytes(const pf_pipe_params *p, int channels, pf_dtype dt, int text_tokens, int text_dim,
+                                   int pooled_dim, size_t *bytes) {
+    *bytes = 0;
+    if (!p) return pf_error(PF_ERR_INVALID_ARG, "latent bytes: no parameters");
+    PF_TRY(pf_pipe_params_check(p));
+    if (channels < 1 || text_tokens < 1 || text_dim < 1 || pooled_dim < 1 || (dt != PF_F32 && dt != PF_BF16))
+        return pf_error(PF_ERR_INVALID_ARG, "latent bytes: %d channels, %d text tokens x %d, pooled %d, dtype %s",
+                        channels, text_tokens, text_dim, pooled_dim, pf_dtype_name(dt));
+    /* pf_pipe_alloc itself, on the meta backend: the sizes of a real run, nothing allocated
+     * (the embeddings it uploads are dropped; zeros stand in for them) */
+    pf_backend *meta = NULL;
+    PF_TRY(pf_backend_meta_create(&meta));
+    size_t nh = (size_t)2 * text_tokens * text_dim, np = (size_t)2 * pooled_dim;
+    float *buf = pf_calloc(nh + np, sizeof(float), "latent plan embeddings");
+    int32_t *mask = pf_calloc((size_t)2 * text_tokens, sizeof(int32_t), "latent plan mask");
+    pf_status rc = buf && mask ? PF_OK : PF_ERR_OOM;
+    pf_prompt_embeds e = {.batch = 2, .tokens = text_tokens, .text_dim = text_dim, .pooled_dim = pooled_dim,
+                          .hidden = buf, .mask = mask, .pooled = buf + nh};
+    pf_pipe_denoiser dn = {.backend = meta, .channels = channels, .dtype = dt, .patch = 2};
+    pf_pipe_inputs in = {.embeds = &e};
+    pf_pipe_stats st = {0};
+    pf_pipe_run r = {.dn = &dn, .in = &in, .p = p, .st = &st};
+    if (rc == PF_OK) {
+        pf_pipe_geometry(&r);
+        r.C = channels;
+        r.dt = dt;
+        rc = pf_pipe_alloc(&r);
+        *bytes = st.latent_bytes;
+    }
+    pf_pipe_release(&r);
+    free(buf);
+    free(mask);
+    pf_backend_free(meta);
     return rc;
 }
 

@@ -5,6 +5,8 @@ static pf_status pf_dit_fwd(void *ctx, const pf_dit_inputs *in, pf_tensor *veloc
     return pf_dit_forward(ctx, in, velocity);
 }
 
+static void pf_dit_rel(void *ctx) { pf_dit_release_compute(ctx); }
+
 void pf_pipe_denoiser_from_dit(pf_dit *dit, pf_dtype dtype, pf_pipe_denoiser *d) {
     const pf_dit_config *c = pf_dit_get_config(dit);
     memset(d, 0, sizeof *d);
@@ -14,6 +16,7 @@ void pf_pipe_denoiser_from_dit(pf_dit *dit, pf_dtype dtype, pf_pipe_denoiser *d)
     d->channels = c->in_channels;
     d->patch = c->patch;
     d->forward = pf_dit_fwd;
+    d->release = pf_dit_rel;
     d->ctx = dit;
 }
 

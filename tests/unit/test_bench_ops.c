@@ -106,4 +106,33 @@ static pf_test_result test_usage(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_quick_run_fields), PF_TEST(test_quick_conv_bf16), PF_TEST(test_usage))
+/* `bench generate --dry` at the released sizes: the call table and the memory plan of a
+ * 10 s 768p video (31 latent frames), checked against a budget both ways. */
+static pf_test_result test_generate_memory_plan(void) {
+    if (!have_binary()) SKIP("no pflow binary in %s", PF_TEST_BINARY_DIR);
+    char *out = NULL;
+    int st = -1;
+    CHECK(run_pflow("bench generate --dry --res 768p --temp 31", &out, &st));
+    CHECK_MSG(st == 0, "%s", out);
+    CHECK_MSG(strstr(out, "total: 960 DiT calls"), "%s", out);
+    /* the last unit's full-resolution call: 28 quarter + 1 half + 1 full history frames + the current one */
+    CHECK_MSG(strstr(out, "unit 30 stage 2: 15360 image tokens"), "%s", out);
+    CHECK(strstr(out, "weights bf16, DiT activations bf16") && strstr(out, "decode phase:"));
+    const char *pk = strstr(out, "predicted device peak ");
+    CHECK(pk);
+    double gib = 0.0;
+    CHECK(sscanf(pk, "predicted device peak %lf GiB", &gib) == 1);
+    CHECK_MSG(gib > 4.0 && gib < 22.0 && strstr(pk, ": fits the budget of 22.35 GiB"), "%s", pk);
+    free(out);
+    /* the same plan against a budget below the T5 encoder's weights */
+    CHECK(run_pflow("bench generate --dry --res 768p --temp 31 --budget 5", &out, &st));
+    CHECK_MSG(st == 0 && strstr(out, ": EXCEEDS the budget of 4.66 GiB"), "%s", out);
+    free(out);
+    CHECK(run_pflow("bench generate --dry --budget -3", &out, &st));
+    CHECK_MSG(st == 2 && strstr(out, "--budget takes a positive number"), "%s", out);
+    free(out);
+    return PF_T_PASS;
+}
+
+PF_TEST_MAIN(PF_TEST(test_quick_run_fields), PF_TEST(test_quick_conv_bf16), PF_TEST(test_usage),
+             PF_TEST(test_generate_memory_plan))

@@ -208,6 +208,20 @@ static pf_test_result check_behaviour(pf_dit_variant v) {
     CHECK(st.n_graphs == 1);
     for (size_t i = 0; i < n; i++) CHECK(a[i] == b[i]);
 
+    /* compute memory given back (before a VAE decode), then taken again by the next call:
+     * same graph, re-planned, same velocity */
+    CHECK(st.arena_bytes >= st.graph_peak_bytes);
+    pf_dit_release_compute(dit);
+    pf_dit_get_stats(dit, &st);
+    CHECK(st.arena_bytes == 0);
+    memset(b, 0, n * sizeof(float));
+    CHECK_OK(pf_tensor_set(v2, b, n * sizeof(float))); /* so a call that computes nothing fails */
+    CHECK_OK(pf_dit_forward(dit, &in, v2));
+    CHECK_OK(pf_tensor_get(v2, b, n * sizeof(float)));
+    pf_dit_get_stats(dit, &st);
+    CHECK(st.n_graphs == 1 && st.arena_bytes >= st.graph_peak_bytes);
+    for (size_t i = 0; i < n; i++) CHECK(a[i] == b[i]);
+
     /* other clip tensors with the same layout: same graph, their values */
     in.clips[1] = c2;
     in.clips[2] = c1;

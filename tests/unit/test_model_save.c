@@ -273,19 +273,28 @@ static pf_test_result test_estimate(void) {
     CHECK(inv);
     CHECK_OK(pf_model_inventory_read(dir, inv));
     pf_mem_estimate e32, e16;
-    CHECK_OK(pf_model_estimate_memory(inv, NULL, PF_F32, 192, 128, 3, &e32));
-    CHECK_OK(pf_model_estimate_memory(inv, "384p", PF_BF16, 192, 128, 3, &e16));
+    CHECK_OK(pf_model_estimate_memory(inv, NULL, PF_F32, PF_F32, 192, 128, 3, &e32));
+    CHECK_OK(pf_model_estimate_memory(inv, "384p", PF_BF16, PF_BF16, 192, 128, 3, &e16));
     CHECK(e32.width == 192 && e32.height == 128 && e32.temp == 3);
     CHECK(e16.dit_weights < e32.dit_weights && e16.latents < e32.latents);
+    CHECK(e16.dit_compute < e32.dit_compute); /* bf16 activations */
     CHECK(e32.device_peak >= e32.dit_weights + e32.vae_weights + e32.dit_compute);
-    /* the text encoders and the DiT + VAE are never resident together: the larger phase */
-    size_t gen32 = e32.dit_weights + e32.vae_weights + e32.dit_compute + e32.latents + e32.vae_compute;
+    /* the text encoders and the DiT + VAE are never resident together; the DiT's compute
+     * memory is given back before the decode: the largest of the three phases */
+    size_t resident = e32.dit_weights + e32.vae_weights + e32.latents;
+    CHECK(e32.dit_phase == resident + e32.dit_compute && e32.decode_phase == resident + e32.vae_compute);
+    CHECK(e32.vae_compute == e32.vae_arena + e32.vae_caches);
+    size_t gen32 = e32.dit_phase > e32.decode_phase ? e32.dit_phase : e32.decode_phase;
     CHECK(e32.device_peak == (e32.text_weights > gen32 ? e32.text_weights : gen32));
+    /* the last unit's calls grow with the stage; the largest is the compute figure */
+    CHECK(e32.dit_stage_tokens[0] < e32.dit_stage_tokens[1] && e32.dit_stage_tokens[1] < e32.dit_stage_tokens[2]);
+    CHECK(e32.dit_compute == e32.dit_stage_compute[2] && e32.dit_stage_inputs[2] > 0);
     CHECK(e32.text_weights == (size_t)pf_model_inventory_find(inv, "text_encoder_2")->n_params * 4);
     pf_mem_estimate d;
-    CHECK_OK(pf_model_estimate_memory(inv, NULL, PF_F32, 0, 0, 0, &d)); /* the README default */
+    CHECK_OK(pf_model_estimate_memory(inv, NULL, PF_F32, PF_F32, 0, 0, 0, &d)); /* the README default */
     CHECK(d.width == 640 && d.height == 384 && d.temp == 16);
-    CHECK_ERR(pf_model_estimate_memory(inv, "768p", PF_F32, 0, 0, 0, &d), PF_ERR_IO, "config.json");
+    CHECK_ERR(pf_model_estimate_memory(inv, "768p", PF_F32, PF_F32, 0, 0, 0, &d), PF_ERR_IO, "config.json");
+    CHECK_ERR(pf_model_estimate_memory(inv, NULL, PF_F32, PF_F16, 0, 0, 0, &d), PF_ERR_INVALID_ARG, "activations f16");
 
     pf_model_options o;
     pf_model_options_default(&o);
@@ -310,6 +319,9 @@ static pf_test_result test_estimate(void) {
               "estimated DiT call %zu, real %zu", e32.dit_compute, st.dit_graph_bytes);
     CHECK_MSG(e32.vae_compute >= st.vae_arena_bytes && e32.vae_compute <= 3 * st.vae_arena_bytes + (1 << 20),
               "estimated VAE decode %zu, real arena %zu", e32.vae_compute, st.vae_arena_bytes);
+    /* the latents as the run allocated them (both pools align tensors to at most 256 bytes) */
+    CHECK_MSG(e32.latents >= st.latent_bytes && e32.latents <= st.latent_bytes + e32.dit_stage_inputs[2] + 64 * 256,
+              "estimated latents %zu, real %zu", e32.latents, st.latent_bytes);
     pf_video_free(&v);
     pf_prompt_free(pr);
     pf_model_free(m);

@@ -30,7 +30,14 @@ typedef struct {
     int n_clips_seen[64];
     float timesteps[64];
     int batch;
+    int released, calls_at_release; /* release callbacks; forwards before the last one */
 } fake_dit;
+
+static void fake_release(void *ctx) {
+    fake_dit *f = ctx;
+    f->released++;
+    f->calls_at_release = f->calls;
+}
 
 static double fake_velocity(int b, int B, float cur, float t, double hist, int valid, float pooled0) {
     double a = B == 2 ? (b == 0 ? -0.5 : 0.8) : 0.8;
@@ -371,7 +378,7 @@ static pf_test_result run_and_compare(pf_pipe_params *p, pf_dtype dt, const uint
     make_embeds(&e, hidden, mask, pooled);
     fake_dit fd = {.dt = dt};
     pf_pipe_denoiser dn = {.backend = be, .dtype = dt, .variant = PF_DIT_FLUX, .channels = 16, .patch = 2,
-                           .forward = fake_forward, .ctx = &fd};
+                           .forward = fake_forward, .release = fake_release, .ctx = &fd};
     pf_pipe_vae vae = {.dtype = dt, .decode = fake_decode, .encode = fake_encode};
     pf_noise *noise, *noise_ref;
     CHECK_OK(pf_noise_create_seeded(2024, 1.0 / 3.0, &noise));
@@ -383,6 +390,14 @@ static pf_test_result run_and_compare(pf_pipe_params *p, pf_dtype dt, const uint
     pf_pipe_stats st;
     CHECK_OK(pf_pipeline_run(&dn, &vae, &in, p, &h, &out, &st));
     CHECK(fd.calls == st.dit_calls);
+    /* the DiT's compute memory goes back once, after its last call (before the decode) */
+    CHECK(fd.released == 1 && fd.calls_at_release == st.dit_calls);
+    /* the latents as planned on the meta backend: the same tensors, aligned to 256 bytes
+     * there and 64 on the CPU (about 4 T + 16 tensors) */
+    size_t planned = 0;
+    CHECK_OK(pf_pipeline_latent_bytes(p, 16, dt, e.tokens, e.text_dim, e.pooled_dim, &planned));
+    CHECK_MSG(planned >= st.latent_bytes && planned <= st.latent_bytes + (size_t)(4 * p->temp + 16) * 192,
+              "planned latents %zu, allocated %zu", planned, st.latent_bytes);
     CHECK(tc.progress_calls >= st.dit_calls);
     CHECK(fd.batch == (p->guidance > 0 ? 2 : 1));
     int F = 1 + 8 * (p->temp - 1);
@@ -553,7 +568,15 @@ static pf_test_result test_bad_params(void) {
     p.width = 640;
     p.height = 40;
     CHECK_ERR(pf_pipe_params_check(&p), PF_ERR_INVALID_ARG, "nearest valid: 64");
+    size_t lb = 1;
+    CHECK_ERR(pf_pipeline_latent_bytes(&p, 16, PF_F32, 128, 4096, 768, &lb), PF_ERR_INVALID_ARG, "nearest valid");
+    CHECK(lb == 0);
     p.height = 384;
+    CHECK_ERR(pf_pipeline_latent_bytes(NULL, 16, PF_F32, 128, 4096, 768, &lb), PF_ERR_INVALID_ARG, "no parameters");
+    CHECK_ERR(pf_pipeline_latent_bytes(&p, 0, PF_F32, 128, 4096, 768, &lb), PF_ERR_INVALID_ARG, "0 channels");
+    CHECK_ERR(pf_pipeline_latent_bytes(&p, 16, PF_F16, 128, 4096, 768, &lb), PF_ERR_INVALID_ARG, "dtype f16");
+    CHECK_OK(pf_pipeline_latent_bytes(&p, 16, PF_BF16, 128, 4096, 768, &lb));
+    CHECK(lb > (size_t)16 * 16 * 48 * 80 * 2); /* at least the 16 clean full-resolution frames */
     p.temp = 0;
     CHECK_ERR(pf_pipe_params_check(&p), PF_ERR_INVALID_ARG, "temp 0");
     p.temp = 2;
