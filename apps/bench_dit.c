@@ -270,6 +270,9 @@ int pf_bench_dit(int argc, char **argv) {
         ret = 0;
         goto done;
     }
+    /* the measured peak is of the calls: the weights and inputs are resident, the transients
+     * of drawing random weights are not counted */
+    be->bytes_peak = be->bytes_allocated;
     t0 = pf_time_now();
     if (pf_dit_forward(dit, &in, vel) != PF_OK) {
         ret = bench_dit_fail("forward");
@@ -306,6 +309,14 @@ int pf_bench_dit(int argc, char **argv) {
     printf("  memory      planner peak %s for this layout, weights %s\n",
            pf_fmt_bytes((double)st.graph_peak_bytes, b1, sizeof b1),
            pf_fmt_bytes((double)st.weight_bytes, b2, sizeof b2));
+    printf("  measured    backend peak %s over the calls (weights, inputs and compute memory)",
+           pf_fmt_bytes((double)be->bytes_peak, b1, sizeof b1));
+#ifdef PF_HAVE_CUDA
+    pf_cuda_mem_stats ms; /* the caching allocator's view: size-class rounding and scratch included */
+    if (pf_backend_is_cuda(be) && pf_cuda_memory_stats(be, &ms) == PF_OK)
+        printf("; CUDA allocator peak %s in use since creation", pf_fmt_bytes((double)ms.peak_in_use, b2, sizeof b2));
+#endif
+    printf("\n");
 #ifdef PF_HAVE_CUDA
     pf_cuda_fusion_stats fs; /* the pairs of the DiT graph's last node-by-node run (eager or captured) */
     if (pf_backend_is_cuda(be) && pf_cuda_fusion_stats_get(be, NULL, &fs) == PF_OK)
