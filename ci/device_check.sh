@@ -15,7 +15,8 @@
 #             and miniFLUX 384p unit 0 again without CUDA graphs, and without graphs or fusion
 #   ops       pflow bench ops on cuda (DiT linears and attention, the VAE's convolutions) and
 #             tools/cudnn_reference.py on the same shapes (cuBLAS, SDPA flash/cuDNN, cuDNN conv3d)
-#   e2e       bench vae (384p, 16 latent frames), bench generate (768p temp 2, 384p temp 16)
+#   e2e       bench vae (384p, 16 latent frames), bench generate (768p temp 2, 384p temp 16), the
+#             memory plan of a 10 s 768p video and the measured peak of its largest DiT call
 #   full      the conformance_full sweep (every backend of the build) over the op list of an
 #             SD3 stage-2 call
 # compute-sanitizer memcheck on the attention cases runs after the golden checks.
@@ -126,6 +127,10 @@ step "bench generate cuda 768p temp 2" 60 e2e.log "$bin" bench generate --backen
   --res 768p --temp 2
 step "bench generate cuda 384p temp 16" 120 e2e.log "$bin" bench generate --backend cuda --variant miniflux \
   --res 384p --temp 16
+# memory of a 10 s 768p video (31 latent frames): the plan, then the measured peak of its largest DiT call
+step "memory plan 768p temp 31" 20 e2e.log "$bin" bench generate --dry --variant miniflux --res 768p --temp 31
+step "bench dit cuda miniflux 768p u30 (largest call)" 60 e2e.log "${bd[@]}" --backend cuda --variant miniflux \
+  --res 768p --unit 30 --reps 2
 
 # ---- what time is left: the full sweep of one DiT call's ops
 step "conformance_full sd3 384p u3s2" 50 full.log "$tests/test_conformance_full" --origin "sd3 384p u3s2" --budget 2
@@ -133,7 +138,7 @@ step "conformance_full sd3 384p u3s2" 50 full.log "$tests/test_conformance_full"
 {
   echo
   echo "device_check: $(($(date +%s) - t_start)) s of $budget s; logs in $OUT"
-  grep -hE "^backend (cuda|vulkan):|passed, .* failed|layout|per call|GEMM peak|throughput|fusion|CUDA graphs|ERROR SUMMARY" \
+  grep -hE "^backend (cuda|vulkan):|passed, .* failed|layout|per call|GEMM peak|throughput|fusion|CUDA graphs|ERROR SUMMARY|measured|device peak" \
     "$OUT"/*.log 2>/dev/null | head -80
 } >>"$summary"
 echo "==== summary"
