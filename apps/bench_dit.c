@@ -39,6 +39,8 @@ static void bench_dit_usage(FILE *f) {
                "--backend meta plans the call without running it (FLOPs and memory only).\n"
                "--blocks keeps only D double (joint) and S single blocks at the released width: a per-block\n"
                "profile (e.g. PF_VK_PROFILE=1 ... --backend vulkan --blocks 1,0) without the whole model.\n"
+               "PF_CUDA_PROFILE=1 with --backend cuda prints GPU time per node and fused pair after each\n"
+               "call (CUDA graphs off, so calls run node by node).\n"
                "--gemm-peak N first times an N x N x N GEMM (x W^T) on the same backend in the weight dtype\n"
                "(e.g. 8192) and reports the call's throughput as a share of it.\n"
                "Per call: the median of --reps calls (default 1) after the first.\n");
@@ -326,8 +328,8 @@ int pf_bench_dit(int argc, char **argv) {
     pf_cuda_graph_counters cg; /* the first call runs eagerly, the second is captured, the rest replay */
     if (pf_backend_is_cuda(be) && pf_cuda_graph_stats(be, &cg) == PF_OK)
         printf("  CUDA graphs %s: %llu captured, %llu replays, %llu eager calls, %llu failed; %s of scratch held\n",
-               cg.enabled ? "on" : "off (PF_CUDA_GRAPHS=0 or PF_CUDA_SYNC=1)", cg.n_captures, cg.n_replays,
-               cg.n_eager, cg.n_failed, pf_fmt_bytes((double)cg.scratch_bytes, b1, sizeof b1));
+               cg.enabled ? "on" : "off (PF_CUDA_GRAPHS=0, PF_CUDA_SYNC=1 or PF_CUDA_PROFILE=1)", cg.n_captures,
+               cg.n_replays, cg.n_eager, cg.n_failed, pf_fmt_bytes((double)cg.scratch_bytes, b1, sizeof b1));
 #endif
     ret = 0;
 done:

@@ -12,7 +12,9 @@
 #             same card, the per-op Vulkan profile of one block, the other rows of the CUDA
 #             table (miniFLUX and SD3: 384p unit 0 and 15, 768p unit 0; stage 2), nsys's
 #             kernel table of one call
-#             and miniFLUX 384p unit 0 again without CUDA graphs, and without graphs or fusion
+#             and miniFLUX 384p unit 0 again without CUDA graphs, and without graphs or fusion;
+#             the CUDA per-node profile (PF_CUDA_PROFILE=1) of miniFLUX 768p and 384p unit 0,
+#             its tables in cuda_profile.log
 #   ops       pflow bench ops on cuda (DiT linears and attention, the VAE's convolutions) and
 #             tools/cudnn_reference.py on the same shapes (cuBLAS, SDPA flash/cuDNN, cuDNN conv3d)
 #   e2e       bench vae (384p, 16 latent frames), bench generate (768p temp 2, 384p temp 16), the
@@ -110,6 +112,12 @@ for row in "miniflux 384p 15" "miniflux 768p 0" "sd3 384p 0" "sd3 384p 15" "sd3 
   step "bench dit cuda $1 $2 u$3" 45 bench.log "${bd[@]}" --backend cuda --variant "$1" --res "$2" --unit "$3" \
     --reps 5
 done
+# where a DiT call's GPU time goes, per node and fused pair (events around each node, no CUDA
+# graphs): a table after each call (the first and the timed one) on stderr
+for res in 768p 384p; do
+  step "cuda profile miniflux $res u0" 45 cuda_profile.log env PF_CUDA_PROFILE=1 "${bd[@]}" --backend cuda \
+    --variant miniflux --res $res --unit 0 --reps 1
+done
 if command -v nsys >/dev/null 2>&1; then # where the time goes: the kernel table of one call
   step "nsys: cuda miniflux 384p u15" 60 profile.log nsys profile -o "$build/u15" --force-overwrite true \
     --stats=true --report cuda_gpu_kern_sum "${bd[@]}" --backend cuda --variant miniflux --res 384p --unit 15 --reps 1
@@ -138,8 +146,11 @@ step "conformance_full sd3 384p u3s2" 50 full.log "$tests/test_conformance_full"
 {
   echo
   echo "device_check: $(($(date +%s) - t_start)) s of $budget s; logs in $OUT"
-  grep -hE "^backend (cuda|vulkan):|passed, .* failed|layout|per call|GEMM peak|throughput|fusion|CUDA graphs|ERROR SUMMARY|measured|device peak" \
-    "$OUT"/*.log 2>/dev/null | head -80
+  # the profiled runs' speed lines are no figures (node by node, events): only their totals and shares
+  pat="^backend (cuda|vulkan):|passed, .* failed|layout|per call|GEMM peak|throughput|fusion|CUDA graphs"
+  pat+="|ERROR SUMMARY|measured|device peak"
+  grep -hE --exclude=cuda_profile.log "$pat" "$OUT"/*.log 2>/dev/null | head -80
+  grep -hE "^cuda profile|by op:" "$OUT/cuda_profile.log" 2>/dev/null | tail -4
 } >>"$summary"
 echo "==== summary"
 cat "$summary"

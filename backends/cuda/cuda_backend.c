@@ -20,7 +20,8 @@
  * general attention kernel instead of the tensor-core one, likewise),
  * PF_CUDA_CONV=auto|direct|gemm (the conv3d path, cuda_conv.c),
  * PF_CUDA_CONV_CHUNK=bytes (its column chunk), PF_CUDA_FUSE=0 (no fused node pairs,
- * cuda_fuse.c) and PF_CUDA_GRAPHS=0 (no CUDA graphs: every call runs node by node).
+ * cuda_fuse.c), PF_CUDA_GRAPHS=0 (no CUDA graphs: every call runs node by node) and
+ * PF_CUDA_PROFILE=1 (GPU time per node, printed after each compute; cuda_profile.c).
  */
 #include "cuda_impl.h"
 #include "pf_backend_impl.h"
@@ -129,6 +130,11 @@ pf_cu_view pf_cuda_view(const pf_tensor *src, const pf_tensor *space) {
 static void cuda_free_ctx(pf_cuda_ctx *c) {
     if (!c) return;
     if (c->stream) (void)cudaStreamSynchronize(c->stream);
+    if (c->profile) { /* what was computed but not synchronised, as Vulkan does */
+        (void)pf_cuda_prof_collect(c);
+        pf_cuda_prof_report(c);
+    }
+    pf_cuda_prof_free(c);
     pf_cuda_graphs_free(c); /* before the allocator: the graphs hold scratch blocks */
     pf_cuda_gemm_destroy(c);
     if (c->lt) cublasLtDestroy(c->lt);
@@ -308,7 +314,13 @@ static pf_status cuda_synchronize(pf_backend *be) {
     pf_cuda_ctx *c = be->ctx;
     PF_CUDA_TRY(cudaSetDevice(c->device), "selecting CUDA device %d", c->device);
     PF_CUDA_TRY(cudaStreamSynchronize(c->stream), "waiting for the CUDA stream (graph %s)", c->cur_graph);
-    return pf_cuda_device_errors(c);
+    pf_status rc = pf_cuda_device_errors(c);
+    if (c->profile) {
+        pf_status r2 = pf_cuda_prof_collect(c);
+        if (rc == PF_OK) rc = r2;
+        pf_cuda_prof_report(c);
+    }
+    return rc;
 }
 
 void pf_cuda_range(const pf_tensor *t, uintptr_t *lo, uintptr_t *hi) {
@@ -379,6 +391,31 @@ static pf_status pf_run_node(pf_cuda_ctx *c, const pf_tensor *t) {
     return rc;
 }
 
+/* Node t on its own, timed under PF_CUDA_PROFILE. */
+static pf_status pf_run_timed(pf_cuda_ctx *c, const pf_tensor *t) {
+    PF_TRY(pf_cuda_prof_begin(c));
+    PF_TRY(pf_run_node(c, t));
+    return pf_cuda_prof_end(c, t, NULL);
+}
+
+/* Consumer i (fusion role `role`) with its producer: one fused kernel, or when the
+ * kernel declines, the two nodes one after the other; each run timed as what it was. */
+static pf_status pf_run_pair(pf_cuda_ctx *c, pf_graph *g, int i, int role) {
+    pf_tensor *t = pf_graph_node(g, i), *p = pf_graph_node(g, c->fuse_partner[i]);
+    bool done = pf_nbytes(t) == 0;
+    PF_TRY(pf_cuda_prof_begin(c));
+    if (!done) PF_TRY(pf_cuda_run_fused(c, role, p, t, pf_cuda_ptr(t), &done));
+    if (done) return pf_cuda_prof_end(c, p, t);
+    c->fstats.declined++; /* nothing enqueued: the open bracket times the producer alone */
+    c->cur = p;
+    c->cur_index = c->fuse_partner[i];
+    PF_TRY(pf_run_node(c, p));
+    PF_TRY(pf_cuda_prof_end(c, p, NULL));
+    c->cur = t;
+    c->cur_index = i;
+    return pf_run_timed(c, t);
+}
+
 pf_status pf_cuda_run_nodes(pf_cuda_ctx *c, pf_graph *g) {
     int n = pf_graph_n_nodes(g);
     const pf_cuda_fusion_stats f0 = c->fstats;
@@ -390,23 +427,7 @@ pf_status pf_cuda_run_nodes(pf_cuda_ctx *c, pf_graph *g) {
         if (role == PF_CUDA_FUSE_SKIP) continue; /* computed with its consumer */
         c->cur = t;
         c->cur_index = i;
-        if (role != PF_CUDA_FUSE_NONE) {
-            pf_tensor *p = pf_graph_node(g, c->fuse_partner[i]);
-            bool done = false;
-            void *dst = pf_cuda_ptr(t);
-            rc = pf_nbytes(t) == 0 ? PF_OK : pf_cuda_run_fused(c, role, p, t, dst, &done);
-            if (rc == PF_OK && !done && pf_nbytes(t) != 0) { /* declined: the two nodes one after the other */
-                c->fstats.declined++;
-                c->cur = p;
-                c->cur_index = c->fuse_partner[i];
-                rc = pf_run_node(c, p);
-                c->cur = t;
-                c->cur_index = i;
-                if (rc == PF_OK) rc = pf_run_node(c, t);
-            }
-        } else {
-            rc = pf_run_node(c, t);
-        }
+        rc = role != PF_CUDA_FUSE_NONE ? pf_run_pair(c, g, i, role) : pf_run_timed(c, t);
         if (rc == PF_OK && c->sync_each) {
             cudaError_t e = cudaStreamSynchronize(c->stream);
             if (e != cudaSuccess) rc = pf_cuda_error(e, "cudaStreamSynchronize", "after the kernel (PF_CUDA_SYNC=1)");
@@ -626,9 +647,11 @@ pf_status pf_backend_cuda_create(const pf_backend_options *opts, pf_backend **ou
     c->attn_simple = am && !strcmp(am, "simple");
     const char *fu = getenv("PF_CUDA_FUSE");
     c->no_fuse = fu && !strcmp(fu, "0");
-    /* CUDA graphs unless PF_CUDA_GRAPHS=0; PF_CUDA_SYNC=1 wants every node on its own */
+    c->profile = pf_env_flag("PF_CUDA_PROFILE");
+    /* CUDA graphs unless PF_CUDA_GRAPHS=0; PF_CUDA_SYNC=1 wants every node on its own, and
+     * PF_CUDA_PROFILE=1 every node between its own timing events */
     const char *cg = getenv("PF_CUDA_GRAPHS");
-    c->graphs.enabled = !(cg && !strcmp(cg, "0")) && !c->sync_each;
+    c->graphs.enabled = !(cg && !strcmp(cg, "0")) && !c->sync_each && !c->profile;
     pf_status rc = pf_cuda_conv_env(c);
     if (rc == PF_OK) rc = pf_cuda_init(c);
     if (rc != PF_OK) {

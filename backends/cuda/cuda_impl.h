@@ -6,6 +6,7 @@
  *   cuda_gemm.c      linear and matmul through cuBLASLt (reference kernel fallback)
  *   cuda_conv.c      conv3d: im2col + cuBLASLt GEMM, or the direct kernel
  *   cuda_graphexec.c capture of repeated graphs as CUDA graphs, replay, graph-owned scratch
+ *   cuda_profile.c   PF_CUDA_PROFILE: timing events around each node, the per-node table
  * Kernels live in kernels/ (*.cu files) behind the C launchers of pf_cuda_kernels.h.
  *
  * Threading: a backend object (its stream, allocator and caches) is used by one
@@ -17,6 +18,7 @@
 #include "pf_cuda.h"
 #include "pf_cuda_kernels.h"
 #include "pf_graph_impl.h"
+#include "pf_profile.h"
 
 #include <cublasLt.h>
 #include <cuda_runtime_api.h>
@@ -125,7 +127,7 @@ typedef enum pf_cuda_conv_mode {
 typedef struct pf_cuda_graph_entry pf_cuda_graph_entry; /* cuda_graphexec.c */
 
 typedef struct pf_cuda_graphs {
-    bool enabled; /* PF_CUDA_GRAPHS is not 0 and PF_CUDA_SYNC is not set */
+    bool enabled; /* PF_CUDA_GRAPHS is not 0, PF_CUDA_SYNC and PF_CUDA_PROFILE are not set */
     pf_cuda_graph_entry *cache[PF_CUDA_GRAPH_CACHE];
     uint64_t seen[PF_CUDA_GRAPH_SEEN];
     int seen_next;
@@ -135,6 +137,17 @@ typedef struct pf_cuda_graphs {
     pf_cuda_graph_entry *capturing; /* entry whose capture is in progress (owns the scratch) */
     unsigned long long n_captures, n_replays, n_eager, n_failed;
 } pf_cuda_graphs;
+
+/* ---------------------------------------------------------------- profile */
+
+/* One timed bracket: ev[0] recorded before a node's (or fused pair's) work, ev[1] after.
+ * The key is formed when the bracket closes: the graph may be gone by the time the
+ * events are read (a failed compute is not synchronised). */
+typedef struct pf_cuda_prof_mark {
+    cudaEvent_t ev[2]; /* created once, re-recorded by later calls */
+    pf_op op, op2;
+    char key[PF_PROF_KEY_LEN];
+} pf_cuda_prof_mark;
 
 typedef struct pf_cuda_ctx {
     int device;
@@ -179,6 +192,15 @@ typedef struct pf_cuda_ctx {
     pf_cuda_fusion_stats fstats, fstats_last; /* since creation; in the last node-by-node run */
 
     pf_cuda_graphs graphs;
+
+    /* PF_CUDA_PROFILE=1 (cuda_profile.c): brackets enqueued since the last collection,
+     * the table since the last report, the figures of the last collection */
+    bool profile;
+    pf_cuda_prof_mark *marks;
+    int n_marks, cap_marks;
+    bool mark_open; /* marks[n_marks].ev[0] recorded, its node not finished */
+    pf_prof prof;
+    pf_cuda_profile prof_last;
 
     /* the node being computed (error messages, device error tags) */
     const pf_tensor *cur;
@@ -279,6 +301,18 @@ pf_status pf_cuda_run_conv3d(pf_cuda_ctx *c, const pf_tensor *n, void *dst);
 
 /* cuda_backend.c: enqueue every compute node of g, one launch after another (eager). */
 pf_status pf_cuda_run_nodes(pf_cuda_ctx *c, pf_graph *g);
+
+/* cuda_profile.c: no-ops without PF_CUDA_PROFILE. begin records a bracket's start on
+ * the stream; end closes it for node p, or the fused pair p -> q (q non-NULL). An
+ * error between the two drops the open bracket (the next begin reuses it). */
+pf_status pf_cuda_prof_begin(pf_cuda_ctx *c);
+pf_status pf_cuda_prof_end(pf_cuda_ctx *c, const pf_tensor *p, const pf_tensor *q);
+/* After the stream is synchronised: read the closed brackets' times into the table. */
+pf_status pf_cuda_prof_collect(pf_cuda_ctx *c);
+/* Print the table to stderr and empty it. */
+void pf_cuda_prof_report(pf_cuda_ctx *c);
+/* Destroy the events (the stream synchronised first). */
+void pf_cuda_prof_free(pf_cuda_ctx *c);
 
 /* cuda_graphexec.c */
 /* Compute g: eagerly the first time its signature is seen, captured as a CUDA graph the

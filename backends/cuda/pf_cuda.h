@@ -56,7 +56,7 @@ pf_status pf_cuda_empty_cache(pf_backend *be);
  * whose capture failed), a capture (second sighting: captured, instantiated and
  * launched once) or a replay (one cudaGraphLaunch). */
 typedef struct pf_cuda_graph_counters {
-    bool enabled;                     /* false with PF_CUDA_GRAPHS=0 or PF_CUDA_SYNC=1 */
+    bool enabled;                     /* false with PF_CUDA_GRAPHS=0, PF_CUDA_SYNC=1 or PF_CUDA_PROFILE=1 */
     unsigned long long n_eager;       /* calls run node by node */
     unsigned long long n_captures;    /* graphs captured and instantiated */
     unsigned long long n_replays;     /* calls served by launching a captured graph */
@@ -67,5 +67,23 @@ typedef struct pf_cuda_graph_counters {
 
 /* The counters since the backend was created (PF_ERR_INVALID_ARG if not CUDA). */
 pf_status pf_cuda_graph_stats(pf_backend *be, pf_cuda_graph_counters *out);
+
+/* PF_CUDA_PROFILE=1 (read at creation): every computed node, or fused pair, between two
+ * cudaEvents on the backend stream (CUDA graphs off, so calls run node by node); the
+ * times are read when the stream is synchronised and a table by op, dtype and shapes is
+ * printed to stderr after each compute. The figures of the last synchronisation: */
+typedef struct pf_cuda_profile {
+    bool enabled;               /* PF_CUDA_PROFILE was set when the backend was created */
+    int n_brackets;             /* nodes and fused pairs timed */
+    int n_pairs;                /* of them, fused pairs ("layer_norm+modulate ...") */
+    int n_rows;                 /* distinct keys among them */
+    double total_ms;            /* their summed GPU time */
+    double min_ms, max_ms;      /* shortest and longest single bracket */
+    unsigned long long n_total; /* brackets timed since creation */
+} pf_cuda_profile;
+
+/* The profile figures (all zero, enabled false, without PF_CUDA_PROFILE; PF_ERR_INVALID_ARG
+ * if be is not a CUDA backend). */
+pf_status pf_cuda_profile_get(pf_backend *be, pf_cuda_profile *out);
 
 #endif /* PF_CUDA_H */

@@ -310,17 +310,6 @@ pf_status pf_vk_node_end(pf_vk_ctx *c, const pf_tensor *node) {
     return PF_OK;
 }
 
-/* "linear f32 [2, 77, 768] <- [2, 77, 768] [768, 768]" */
-static void pf_vk_node_key(const pf_tensor *n, char *buf, size_t len) {
-    char sh[96];
-    size_t o = (size_t)snprintf(buf, len, "%-14s %-4s %s", n->op == PF_OP_UNARY ? pf_unary_name((pf_unary)n->ip[0]) : pf_op_name(n->op),
-                                pf_dtype_name(n->dtype), pf_shape_str(n, sh, sizeof sh));
-    for (int s = 0; s < 2 && o < len; s++) {
-        if (!n->src[s]) break;
-        o += (size_t)snprintf(buf + o, len - o, "%s%s", s ? " " : " <- ", pf_shape_str(n->src[s], sh, sizeof sh));
-    }
-}
-
 static pf_status pf_vk_collect(pf_vk_ctx *c, pf_vk_frame *f) {
     if (!f->n_prof || !f->qpool) return PF_OK;
     uint64_t *ts = calloc(f->n_queries, sizeof *ts);
@@ -335,59 +324,21 @@ static pf_status pf_vk_collect(pf_vk_ctx *c, pf_vk_frame *f) {
     for (int i = 0; i < f->n_prof; i++) {
         const pf_vk_prof_entry *e = &f->prof[i];
         double ms = (double)(ts[e->q1] - ts[e->q0]) * c->timestamp_period_ns * 1e-6;
-        char key[200];
-        pf_vk_node_key(e->node, key, sizeof key);
-        int k = 0;
-        while (k < c->n_prof_rows && strcmp(c->prof_rows[k].key, key)) k++;
-        if (k == c->n_prof_rows) {
-            if (c->n_prof_rows == c->cap_prof_rows) {
-                int cap = c->cap_prof_rows ? 2 * c->cap_prof_rows : 64;
-                pf_vk_prof_row *nr = realloc(c->prof_rows, (size_t)cap * sizeof *nr);
-                if (!nr) {
-                    free(ts);
-                    return pf_error(PF_ERR_OOM, "out of host memory (profile)");
-                }
-                c->prof_rows = nr;
-                c->cap_prof_rows = cap;
-            }
-            memset(&c->prof_rows[k], 0, sizeof c->prof_rows[k]);
-            snprintf(c->prof_rows[k].key, sizeof c->prof_rows[k].key, "%s", key);
-            c->prof_rows[k].op = e->node->op;
-            c->n_prof_rows++;
+        pf_status rc = pf_prof_add_nodes(&c->prof, e->node, NULL, ms);
+        if (rc != PF_OK) {
+            free(ts);
+            f->n_prof = 0;
+            return rc;
         }
-        c->prof_rows[k].ms += ms;
-        c->prof_rows[k].count++;
-        c->prof_total_ms += ms;
     }
     f->n_prof = 0;
     free(ts);
     return PF_OK;
 }
 
-static int pf_vk_row_cmp(const void *a, const void *b) {
-    double x = ((const pf_vk_prof_row *)a)->ms, y = ((const pf_vk_prof_row *)b)->ms;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
 void pf_vk_profile_report(pf_vk_ctx *c) {
-    if (!c->n_prof_rows) return;
-    qsort(c->prof_rows, (size_t)c->n_prof_rows, sizeof *c->prof_rows, pf_vk_row_cmp);
-    double total = c->prof_total_ms > 0 ? c->prof_total_ms : 1e-30;
-    fprintf(stderr, "vulkan profile (%s): %.3f ms of GPU time in %d distinct nodes\n", c->props.deviceName,
-            c->prof_total_ms, c->n_prof_rows);
-    fprintf(stderr, "  %9s %6s %9s %6s  %s\n", "ms", "count", "ms/call", "share", "op dtype shape <- inputs");
-    for (int i = 0; i < c->n_prof_rows; i++) {
-        const pf_vk_prof_row *r = &c->prof_rows[i];
-        fprintf(stderr, "  %9.3f %6d %9.3f %5.1f%%  %s\n", r->ms, r->count, r->ms / r->count, 100.0 * r->ms / total, r->key);
-    }
-    double per_op[PF_OP_COUNT] = {0};
-    for (int i = 0; i < c->n_prof_rows; i++) per_op[c->prof_rows[i].op] += c->prof_rows[i].ms;
-    fprintf(stderr, "  by op:");
-    for (int op = 0; op < PF_OP_COUNT; op++)
-        if (per_op[op] > 0) fprintf(stderr, " %s %.1f%%", pf_op_name((pf_op)op), 100.0 * per_op[op] / total);
-    fprintf(stderr, "\n");
-    c->n_prof_rows = 0;
-    c->prof_total_ms = 0.0;
+    pf_prof_print(&c->prof, "vulkan", c->props.deviceName, stderr);
+    pf_prof_reset(&c->prof);
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -426,7 +377,6 @@ void pf_vk_dispatch_shutdown(pf_vk_ctx *c) {
     }
     free(c->written);
     free(c->read);
-    free(c->prof_rows);
+    pf_prof_free(&c->prof);
     c->written = c->read = NULL;
-    c->prof_rows = NULL;
 }

@@ -15,6 +15,7 @@
 #define PF_VK_INTERNAL_H
 
 #include "pf_graph_impl.h"
+#include "pf_profile.h"
 
 #include <volk.h>
 
@@ -122,14 +123,6 @@ typedef struct pf_vk_frame {
     int n_prof, cap_prof;
 } pf_vk_frame;
 
-/* Per (op, dtype, shape) totals of the profile. */
-typedef struct pf_vk_prof_row {
-    char key[200];
-    pf_op op;
-    double ms;
-    int count;
-} pf_vk_prof_row;
-
 /* ---------------------------------------------------------------- the context */
 
 typedef struct pf_vk_ctx {
@@ -203,10 +196,8 @@ typedef struct pf_vk_ctx {
     bool validate;
     bool force_staging;
 
-    /* profile of the current compute */
-    pf_vk_prof_row *prof_rows;
-    int n_prof_rows, cap_prof_rows;
-    double prof_total_ms;
+    /* profile of the computes since the last report */
+    pf_prof prof;
 } pf_vk_ctx;
 
 /* ---------------------------------------------------------------- helpers */

@@ -413,12 +413,16 @@ struct emu_event {
     std::condition_variable cv;
     uint64_t recorded = 0, done = 0;
     cudaStream_t captured = nullptr; /* last recorded inside a capture of this stream */
+    bool timing = true;              /* not cudaEventDisableTiming */
+    std::chrono::steady_clock::time_point when; /* the stream reached the last completed record */
 };
 extern "C" {
-cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned) {
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned f) {
     *e = new emu_event;
+    (*e)->timing = !(f & cudaEventDisableTiming);
     return cudaSuccess;
 }
+cudaError_t cudaEventCreate(cudaEvent_t *e) { return cudaEventCreateWithFlags(e, cudaEventDefault); }
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
     delete e;
     return cudaSuccess;
@@ -440,7 +444,10 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
     s->push([e, g]() {
         {
             std::lock_guard<std::mutex> l(e->m);
-            if (g > e->done) e->done = g;
+            if (g > e->done) {
+                e->done = g;
+                e->when = std::chrono::steady_clock::now();
+            }
         }
         e->cv.notify_all();
     });
@@ -461,6 +468,26 @@ cudaError_t cudaEventSynchronize(cudaEvent_t e) {
     std::unique_lock<std::mutex> l(e->m);
     uint64_t g = e->recorded;
     e->cv.wait(l, [&] { return e->done >= g; });
+    return cudaSuccess;
+}
+/* As the runtime: an event never recorded, or created with cudaEventDisableTiming, is an
+ * invalid handle here; one whose last record has not completed is not ready; one last
+ * recorded in a capture is refused. "Not ready" also becomes the thread's last error, as
+ * callers of the runtime assume (PyTorch clears it after cudaEventQuery). */
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end) {
+    if (!ms || !start || !end) return fail(cudaErrorInvalidValue);
+    std::chrono::steady_clock::time_point t[2];
+    cudaEvent_t ev[2] = {start, end};
+    bool ready = true;
+    for (int i = 0; i < 2; i++) {
+        std::lock_guard<std::mutex> l(ev[i]->m);
+        if (!ev[i]->timing || ev[i]->recorded == 0) return fail(cudaErrorInvalidResourceHandle);
+        if (ev[i]->captured) return fail(cudaErrorCapturedEvent);
+        ready &= ev[i]->done == ev[i]->recorded;
+        t[i] = ev[i]->when;
+    }
+    if (!ready) return fail(cudaErrorNotReady);
+    *ms = std::chrono::duration<float, std::milli>(t[1] - t[0]).count();
     return cudaSuccess;
 }
 }

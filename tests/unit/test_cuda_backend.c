@@ -2,7 +2,8 @@
  * The CUDA backend on a real device: device info, the caching allocator (reuse,
  * statistics, the out-of-memory message), transfers, ops against hand-computed
  * values, in-place and aliasing graphs, both GEMM paths and both conv3d paths
- * against the CPU reference. Without a device (or in a build without CUDA)
+ * against the CPU reference, fused pairs, CUDA graphs, and the per-node profile
+ * (PF_CUDA_PROFILE) with the event timing it relies on. Without a device (or in a build without CUDA)
  * every test skips with the reason, so the binary exits 77.
  */
 #include "pf_backend.h"
@@ -10,7 +11,9 @@
 
 #ifdef PF_HAVE_CUDA
 #include "pf_cuda.h"
+#include "pf_graph_impl.h"
 
+#include <cuda_runtime_api.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -945,12 +948,122 @@ static pf_test_result test_graph_capture_fallback(void) {
     return PF_T_PASS;
 }
 
+/* ---------------------------------------------------------------- profile */
+
+/* The runtime's event timing as the profile uses it (and the emulation mirrors): events
+ * with default flags time; never-recorded ones and cudaEventDisableTiming ones are
+ * invalid handles; before the work between them is done the answer is "not ready". */
+static pf_test_result test_event_timing(void) {
+    NEED_CUDA(be);
+    pf_backend_free(be);
+    cudaStream_t s = NULL;
+    cudaEvent_t a = NULL, b = NULL, untimed = NULL;
+    void *d = NULL;
+    const size_t n = (size_t)4 << 20;
+    CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) == cudaSuccess);
+    CHECK(cudaEventCreate(&a) == cudaSuccess && cudaEventCreate(&b) == cudaSuccess);
+    CHECK(cudaEventCreateWithFlags(&untimed, cudaEventDisableTiming) == cudaSuccess);
+    CHECK(cudaMalloc(&d, n) == cudaSuccess);
+    float ms = -1.0f;
+    cudaError_t e = cudaEventElapsedTime(&ms, a, b);
+    CHECK_MSG(e == cudaErrorInvalidResourceHandle, "never recorded: CUDA error %d", (int)e);
+    (void)cudaGetLastError();
+    CHECK(cudaEventRecord(a, s) == cudaSuccess);
+    for (int i = 0; i < 8; i++) CHECK(cudaMemsetAsync(d, i, n, s) == cudaSuccess);
+    CHECK(cudaEventRecord(b, s) == cudaSuccess && cudaEventRecord(untimed, s) == cudaSuccess);
+    e = cudaEventElapsedTime(&ms, a, b);
+    CHECK_MSG(e == cudaSuccess || e == cudaErrorNotReady, "while queued: CUDA error %d", (int)e);
+    (void)cudaGetLastError();
+    CHECK(cudaStreamSynchronize(s) == cudaSuccess);
+    ms = -1.0f;
+    e = cudaEventElapsedTime(&ms, a, b);
+    CHECK_MSG(e == cudaSuccess && ms >= 0.0f, "after the work: CUDA error %d, %g ms", (int)e, (double)ms);
+    e = cudaEventElapsedTime(&ms, a, untimed);
+    CHECK_MSG(e == cudaErrorInvalidResourceHandle, "cudaEventDisableTiming: CUDA error %d", (int)e);
+    (void)cudaGetLastError();
+    CHECK(cudaFree(d) == cudaSuccess);
+    CHECK(cudaEventDestroy(a) == cudaSuccess && cudaEventDestroy(b) == cudaSuccess);
+    CHECK(cudaEventDestroy(untimed) == cudaSuccess && cudaStreamDestroy(s) == cudaSuccess);
+    return PF_T_PASS;
+}
+
+/* PF_CUDA_PROFILE=1 on the DiT block of test_fusions_vs_cpu, computed three times: the
+ * results equal a backend without the profile, every computed node or fused pair is
+ * one timed bracket (the pairs as pairs), the times add up, and no CUDA graph is
+ * captured although the same graph repeats. */
+static pf_test_result test_profile(void) {
+    NEED_CUDA(plain);
+    setenv("PF_CUDA_PROFILE", "1", 1);
+    bool bad;
+    pf_backend *be = cuda_backend(&bad);
+    unsetenv("PF_CUDA_PROFILE");
+    CHECK_MSG(be, "%s", g_why);
+    static float x[FB * FN * FD], emb[FB * 2 * FD], wq[FD * FD], qw[FHD], tab[FN * FHD], w1[FF * FD], b1[FF],
+        w2[FD * FF], out[FB * FN * FD], expect[FB * FN * FD];
+    float *data[8] = {x, emb, wq, qw, tab, w1, b1, w2};
+    const size_t lens[8] = {PF_ARRAY_LEN(x),  PF_ARRAY_LEN(emb), PF_ARRAY_LEN(wq), PF_ARRAY_LEN(qw),
+                            PF_ARRAY_LEN(tab), PF_ARRAY_LEN(w1), PF_ARRAY_LEN(b1), PF_ARRAY_LEN(w2)};
+    for (int k = 0; k < 8; k++) fill(data[k], lens[k], 40u + (unsigned)k);
+    t_in in[8] = {{PF_F32, 3, {FB, FN, FD}, x},       {PF_F32, 2, {FB, 2 * FD}, emb},
+                  {PF_F32, 2, {FD, FD}, wq},          {PF_F32, 1, {FHD}, qw},
+                  {PF_F32, 3, {FN, FHD / 2, 2}, tab}, {PF_F32, 2, {FF, FD}, w1},
+                  {PF_F32, 1, {FF}, b1},              {PF_F32, 2, {FD, FF}, w2}};
+    CHECK_OK(run_graph(plain, b_block, NULL, in, 8, expect, PF_ARRAY_LEN(expect), NULL));
+    pf_cuda_profile pp;
+    CHECK_OK(pf_cuda_profile_get(plain, &pp));
+    CHECK(!pp.enabled && pp.n_brackets == 0 && pp.n_total == 0);
+
+    pf_graph *g = pf_graph_new("profile_block");
+    pf_tensor *t[8];
+    for (int k = 0; k < 8; k++) t[k] = pf_input(g, in[k].dt, in[k].ndim, in[k].ne, "in");
+    pf_tensor *y = b_block(g, t, NULL);
+    pf_output(g, y);
+    CHECK_OK(pf_graph_status(g));
+    pf_arena *a;
+    CHECK_OK(pf_arena_create(be, &a));
+    CHECK_OK(pf_graph_plan(g, a, NULL));
+    int n_compute = 0;
+    for (int i = 0; i < pf_graph_n_nodes(g); i++) n_compute += pf_node_is_compute(pf_graph_node(g, i));
+    for (int k = 0; k < 8; k++) CHECK_OK(pf_tensor_set_as(t[k], data[k], PF_F32, lens[k]));
+    for (int call = 1; call <= 3; call++) {
+        memset(out, 0, sizeof out);
+        CHECK_OK(pf_graph_compute(g));
+        CHECK_OK(pf_tensor_get_as(y, out, PF_F32, PF_ARRAY_LEN(out)));
+        double d = max_diff(out, expect, PF_ARRAY_LEN(out));
+        CHECK_MSG(d <= 1e-6, "call %d: differs from the backend without the profile by %g", call, d);
+        pf_cuda_fusion_stats fl;
+        CHECK_OK(pf_cuda_fusion_stats_get(be, NULL, &fl));
+        const int pairs = (int)(fl.norm_modulate + fl.norm_rope + fl.gemm_gelu);
+        CHECK_MSG(pairs == 3 && fl.declined == 0, "call %d: %d fused pairs, %llu declined", call, pairs, fl.declined);
+        pf_cuda_profile p;
+        CHECK_OK(pf_cuda_profile_get(be, &p));
+        CHECK_MSG(p.enabled && p.n_brackets == n_compute - pairs && p.n_pairs == pairs,
+                  "call %d: %d brackets (%d pairs) for %d compute nodes and %d fused pairs", call, p.n_brackets,
+                  p.n_pairs, n_compute, pairs);
+        CHECK_MSG(p.min_ms >= 0.0 && p.max_ms >= p.min_ms && p.total_ms > 0.0 &&
+                      p.total_ms >= p.max_ms && p.total_ms <= p.n_brackets * p.max_ms * (1 + 1e-9),
+                  "call %d: %g ms in all, brackets %g .. %g ms", call, p.total_ms, p.min_ms, p.max_ms);
+        CHECK_MSG(p.n_rows > 0 && p.n_rows <= p.n_brackets, "call %d: %d rows", call, p.n_rows);
+        CHECK(p.n_total == (unsigned long long)call * (unsigned long long)p.n_brackets);
+    }
+    pf_cuda_graph_counters gs;
+    CHECK_OK(pf_cuda_graph_stats(be, &gs));
+    CHECK_MSG(!gs.enabled && gs.n_captures == 0 && gs.n_replays == 0 && gs.n_eager == 3,
+              "graphs %s: %llu captures, %llu replays, %llu eager", gs.enabled ? "on" : "off", gs.n_captures,
+              gs.n_replays, gs.n_eager);
+    pf_graph_free(g);
+    pf_arena_free(a);
+    pf_backend_free(be);
+    pf_backend_free(plain);
+    return PF_T_PASS;
+}
+
 PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(test_allocator_reuse),
              PF_TEST(test_out_of_memory_message), PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand),
              PF_TEST(test_attention_no_visible_key), PF_TEST(test_embedding_bad_id), PF_TEST(test_inplace_chain_vs_cpu),
              PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu), PF_TEST(test_conv_paths_vs_cpu),
              PF_TEST(test_fusions_vs_cpu), PF_TEST(test_graph_capture_replay), PF_TEST(test_graph_replay_error_record),
-             PF_TEST(test_graph_capture_fallback))
+             PF_TEST(test_graph_capture_fallback), PF_TEST(test_event_timing), PF_TEST(test_profile))
 
 #else /* no CUDA in this build */
 
