@@ -287,7 +287,11 @@ pf_status pf_vk_node_begin(pf_vk_ctx *c, const pf_tensor *node) {
             f->prof = np;
             f->cap_prof = cap;
         }
-        f->prof[f->n_prof] = (pf_vk_prof_entry){.node = node, .q0 = f->n_queries, .q1 = f->n_queries + 1};
+        pf_vk_prof_entry *e = &f->prof[f->n_prof];
+        pf_prof_key(node, NULL, e->key, sizeof e->key);
+        e->op = node->op;
+        e->q0 = f->n_queries;
+        e->q1 = f->n_queries + 1;
         c->vk.vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, f->qpool, f->n_queries);
         f->n_queries += 2;
         c->node_has_ts = true;
@@ -324,7 +328,7 @@ static pf_status pf_vk_collect(pf_vk_ctx *c, pf_vk_frame *f) {
     for (int i = 0; i < f->n_prof; i++) {
         const pf_vk_prof_entry *e = &f->prof[i];
         double ms = (double)(ts[e->q1] - ts[e->q0]) * c->timestamp_period_ns * 1e-6;
-        pf_status rc = pf_prof_add_nodes(&c->prof, e->node, NULL, ms);
+        pf_status rc = pf_prof_add(&c->prof, e->key, e->op, PF_OP_NONE, ms);
         if (rc != PF_OK) {
             free(ts);
             f->n_prof = 0;

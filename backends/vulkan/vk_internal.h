@@ -103,8 +103,11 @@ typedef struct pf_vk_span {
 } pf_vk_span;
 
 typedef struct pf_vk_prof_entry {
-    const pf_tensor *node; /* valid until the end of compute */
-    uint32_t q0, q1;       /* timestamp query indices */
+    /* what ran, named when it was recorded: the timestamps may be read after the graph is
+     * gone (a compute that failed after a partial submission, read at the next wait) */
+    char key[PF_PROF_KEY_LEN];
+    pf_op op;
+    uint32_t q0, q1; /* timestamp query indices */
 } pf_vk_prof_entry;
 
 /* One command buffer in the ring, with what its submission holds on to. */
