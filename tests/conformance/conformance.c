@@ -99,10 +99,11 @@ static void *conf_fill(const pf_conf_input *in, uint64_t seed) {
         break;
     }
     case PF_FILL_KEY_META: {
-        int64_t B = in->ne[0], N = in->ne[1];
+        int64_t B = in->ne[0], N = in->ne[1], run = in->range;
         for (int64_t b = 0; b < B; b++) {
             int64_t valid = 1 + (int64_t)(conf_next(&s) % (uint64_t)N);
-            for (int64_t i = 0; i < N; i++) ((int32_t *)p)[b * N + i] = i < valid ? 1 : 0;
+            for (int64_t i = 0; i < N; i++)
+                ((int32_t *)p)[b * N + i] = run > 0 ? ((i + 17 * b) / run) % 3 != 1 : i < valid;
         }
         break;
     }

@@ -21,7 +21,9 @@ typedef enum pf_conf_fill {
     PF_FILL_IDS,         /* integers in [0, range) */
     PF_FILL_FRAME_META,  /* [B, N] frame*2+valid: `range` text tokens (a random valid prefix) then
                             image tokens split evenly over `frames` frames */
-    PF_FILL_KEY_META,    /* [B, N] valid prefix of random length >= 1 */
+    PF_FILL_KEY_META,    /* [B, N] valid prefix of random length >= 1; with `range` > 0 instead
+                            runs of `range` keys, every third run invalid (batch b shifted by
+                            17 b): whole invalid key tiles between visible ones */
     PF_FILL_ROPE,        /* [N, P, 2] cos/sin of random angles */
     PF_FILL_BIAS,        /* small additive attention bias */
 } pf_conf_fill;

@@ -506,6 +506,18 @@ static void add_gpu_paths(pf_conf_list *l) {
     pf_conf_in(c, PF_I32, 2, SHAPE(2, 200), PF_FILL_KEY_META);
     c->ip[0] = PF_MASK_KEY;
     c->fp[0] = 0.125f;
+    /* key tiles skipped between visible ones (runs of 128 keys, every third invalid), the
+     * copy of the next visible tile issued across the gap; 50 queries: the 4-warp kernel,
+     * 200: the 8-warp one */
+    for (int nq = 50; nq <= 200; nq += 150) {
+        c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 key mask gaps [2,%d,2,64]x[2,700,2,64] (mma skip)", nq);
+        pf_conf_in(c, PF_BF16, 4, SHAPE(2, nq, 2, 64), PF_FILL_RANDN);
+        pf_conf_in(c, PF_BF16, 4, SHAPE(2, 700, 2, 64), PF_FILL_RANDN);
+        pf_conf_in(c, PF_BF16, 4, SHAPE(2, 700, 2, 64), PF_FILL_RANDN);
+        pf_conf_in(c, PF_I32, 2, SHAPE(2, 700), PF_FILL_KEY_META)->range = 128;
+        c->ip[0] = PF_MASK_KEY;
+        c->fp[0] = 0.125f;
+    }
     /* 40 text tokens then 16 frames of about 65 image tokens: the first query tiles see
      * none of the later key tiles (skipped); the two batches get different text prefixes */
     c = pf_conf_add(l, PF_OP_ATTENTION, "attention bf16 frame mask [2,1088,1,64] 16 frames (mma skip)");
