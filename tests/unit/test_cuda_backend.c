@@ -838,6 +838,62 @@ static pf_test_result test_graph_capture_replay(void) {
     return PF_T_PASS;
 }
 
+/* The compute memory given back between calls (the pipeline releases the DiT's arena
+ * before the VAE decode): the graph re-plans to new addresses while other buffers hold the
+ * old blocks, so the captured graph must not replay onto them; every call stays equal to
+ * eager execution and the held buffers keep their contents. */
+static pf_test_result test_graph_after_arena_release(void) {
+    NEED_CUDA(be);
+    NEED_GRAPHS(be);
+    pf_backend *ref = cuda_backend_eager();
+    CHECK_MSG(ref, "%s", g_why);
+    graph_rig r, rr;
+    CHECK_OK(rig_build(&r, be));
+    CHECK_OK(rig_build(&rr, ref));
+    enum { NY = GB * GN * GC, NC = GCACHE * GC, NHOLD = 8 };
+    static float y[NY], ye[NY], cc[NC], ce[NC];
+    pf_buffer *hold[NHOLD] = {0};
+    size_t arena = 0;
+    unsigned char pat[4096], back[4096];
+    for (int run = 0; run < 6; run++) {
+        if (run == 3) { /* after eager, capture, replay: give the arena back, take its blocks */
+            arena = pf_arena_size(r.a);
+            CHECK(arena > 0);
+            pf_arena_release(r.a);
+            CHECK(pf_arena_size(r.a) == 0);
+            for (int i = 0; i < NHOLD; i++) {
+                size_t n = (size_t)PF_MIN(arena, sizeof pat);
+                memset(pat, 0x20 + i, n);
+                CHECK_OK(pf_buffer_alloc(be, arena, &hold[i]));
+                CHECK_OK(be->ops->upload(be, hold[i], 0, pat, n));
+            }
+        }
+        CHECK_OK(rig_run(&r, run, y, cc));
+        CHECK_OK(rig_run(&rr, run, ye, ce));
+        double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC);
+        CHECK_MSG(d <= 1e-6 && dc == 0.0, "call %d: differs from eager execution by %g (cache %g)", run, d, dc);
+    }
+    CHECK(pf_arena_size(r.a) > 0); /* reserved again by the re-plan */
+    pf_cuda_graph_counters gs;
+    CHECK_OK(pf_cuda_graph_stats(be, &gs));
+    /* calls 0-2: eager, capture, replay; at the new addresses 3-5 again (a new signature) */
+    CHECK_MSG(gs.n_eager == 2 && gs.n_captures == 2 && gs.n_replays == 2 && gs.n_failed == 0,
+              "%llu eager, %llu captures, %llu replays, %llu failed", gs.n_eager, gs.n_captures, gs.n_replays,
+              gs.n_failed);
+    for (int i = 0; i < NHOLD; i++) {
+        size_t n = (size_t)PF_MIN(arena, sizeof pat);
+        memset(pat, 0x20 + i, n);
+        CHECK_OK(be->ops->download(be, hold[i], 0, back, n));
+        CHECK_MSG(!memcmp(pat, back, n), "buffer %d on the released arena's memory was overwritten", i);
+        pf_buffer_free(hold[i]);
+    }
+    rig_free(&r);
+    rig_free(&rr);
+    pf_backend_free(ref);
+    pf_backend_free(be);
+    return PF_T_PASS;
+}
+
 /* The device error record after replays: a bad id in a replayed call is reported, and
  * the next replay runs clean. */
 static pf_test_result test_graph_replay_error_record(void) {
@@ -1062,7 +1118,8 @@ PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(
              PF_TEST(test_out_of_memory_message), PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand),
              PF_TEST(test_attention_no_visible_key), PF_TEST(test_embedding_bad_id), PF_TEST(test_inplace_chain_vs_cpu),
              PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu), PF_TEST(test_conv_paths_vs_cpu),
-             PF_TEST(test_fusions_vs_cpu), PF_TEST(test_graph_capture_replay), PF_TEST(test_graph_replay_error_record),
+             PF_TEST(test_fusions_vs_cpu), PF_TEST(test_graph_capture_replay),
+             PF_TEST(test_graph_after_arena_release), PF_TEST(test_graph_replay_error_record),
              PF_TEST(test_graph_capture_fallback), PF_TEST(test_event_timing), PF_TEST(test_profile))
 
 #else /* no CUDA in this build */
