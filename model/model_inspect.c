@@ -279,7 +279,7 @@ static pf_status est_dit(pf_backend *meta, const pf_dit_config *cfg, pf_dtype dt
         e->dit_stage_tokens[s] = st.image_tokens;
         e->dit_stage_inputs[s] = stage_hist;
         if (st.graph_peak_bytes > e->dit_compute) e->dit_compute = st.graph_peak_bytes;
-        if (stage_hist > hist_bytes) hist_bytes = stage_hist;
+        hist_bytes += stage_hist; /* a unit's history clips of every stage are built at its start */
     }
     pf_dit_stats st;
     pf_dit_get_stats(dit, &st);

@@ -76,7 +76,7 @@ typedef struct pf_mem_estimate {
     int dit_stage_tokens[PF_PIPE_STAGES];
     size_t dit_stage_inputs[PF_PIPE_STAGES], dit_stage_compute[PF_PIPE_STAGES];
     size_t latents;     /* the pipeline's persistent latents (its own allocation, planned) + the
-                         * largest history clip set of the last unit */
+                         * last unit's history clips (every stage's, built at the unit's start) */
     size_t vae_arena, vae_caches; /* VAE decode: largest chunk graph, causal caches */
     size_t vae_compute; /* vae_arena + vae_caches */
     size_t dit_phase;   /* DiT + VAE weights + latents + DiT compute */
