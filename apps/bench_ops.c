@@ -224,6 +224,7 @@ static const bo_layout bo_layouts[] = {
     {"unit 0 stage 2", 1, {960}},
     {"unit 15 stage 1", 16, {60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 240, 240}},
     {"unit 15 stage 2", 16, {60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 240, 960, 960}},
+    {"768p unit 0 stage 2", 1, {3840}}, /* GPUs only: the largest first-frame call */
 };
 
 int pf_bench_ops(int argc, char **argv) {
@@ -286,7 +287,7 @@ int pf_bench_ops(int argc, char **argv) {
     bo_linear(&c, "adaLN modulation (6 x 1920, pooled)", BO_BATCH, BO_D, 6 * BO_D);
     if (!o.quick) bo_linear(&c, "add_q/k/v_proj (text stream, each)", BO_BATCH * BO_TEXT, BO_D, BO_D);
 
-    int nl = o.quick ? 1 : (int)PF_ARRAY_LEN(bo_layouts);
+    int nl = o.quick ? 1 : cpu ? (int)PF_ARRAY_LEN(bo_layouts) - 1 : (int)PF_ARRAY_LEN(bo_layouts);
     for (int i = 0; i < nl; i++) {
         const bo_layout *l = &bo_layouts[i];
         int64_t img = bo_image_tokens(l), rows_img = BO_BATCH * img, rows_joint = BO_BATCH * (BO_TEXT + img);

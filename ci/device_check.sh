@@ -6,16 +6,19 @@
 #             FFmpeg, libpng, OpenBLAS (the machine has no Debian -dev libraries)
 #   cuda      test_cuda_backend, the CI conformance list on cuda (both attention kernels: the
 #             tensor-core one and PF_CUDA_ATTN=simple), pflow check-golden on cuda at f32 and bf16
-#   bench     pflow bench dit at bf16, the rows of issue 10 (miniFLUX and SD3: 384p unit 0 and 15,
-#             768p unit 0; stage 2), the 8192^3 bf16 GEMM peak first
-#   e2e       bench vae (384p, 16 latent frames), bench generate (768p temp 2, 384p temp 16), the
-#             memory plan of a 10 s 768p video and the measured peak of its largest DiT call
-#   profile   PF_CUDA_PROFILE=1 tables of miniFLUX 768p and 384p unit 0 (cuda_profile.log); 384p
+#   bench     pflow bench dit at bf16: the attention kernel's launch variants on miniFLUX 768p
+#             unit 0 (the fastest is used from then on), then the rows of issue 10 (miniFLUX and
+#             SD3: 384p unit 0 and 15, 768p unit 0; stage 2), the 8192^3 bf16 GEMM peak first
+#   e2e       bench vae (384p, 16 latent frames), bench generate (768p temp 2, 384p and 768p
+#             temp 16), the memory plan of a 10 s 768p video and the measured peak of its
+#             largest DiT call
+#   profile   PF_CUDA_PROFILE tables of the VAE decode (2 frames) and of miniFLUX 768p and 384p
+#             unit 0 (cuda_profile.log); 384p
 #             unit 0 without CUDA graphs, and without graphs or fusion
 #   rest      test_cli_backends, the conv3d paths, compute-sanitizer memcheck on attention,
 #             test_vulkan, conformance and check-golden on vulkan (the NVIDIA driver), bench dit
 #             on vulkan, bench ops and tools/cudnn_reference.py (cuBLAS, SDPA, cuDNN conv3d),
-#             nsys's kernel table, bench generate 768p temp 16, the conformance_full sweep over
+#             nsys's kernel table, the conformance_full sweep over
 #             the op list of an SD3 stage-2 call
 # Steps run in this order, so a short budget keeps the issues' checks and figures.
 # Prepare here first: bash ci/device_prepare.sh. Device call (docs/cuda.md):
@@ -70,6 +73,10 @@ step "test_cuda_backend" 60 check.log "$tests/test_cuda_backend"
 step "conformance cuda" 90 check.log "$tests/test_conformance" --backend cuda
 step "conformance cuda attention simple" 60 check.log env PF_CUDA_ATTN=simple "$tests/test_conformance" \
   --backend cuda --op attention
+for v in w8 w8-occ1 w4m2 w8m2; do # the tensor-core kernel's launch variants
+  step "conformance cuda attention $v" 30 check.log env PF_CUDA_ATTN=$v "$tests/test_conformance" \
+    --backend cuda --op attention
+done
 if [ -n "${PF_GOLDEN_DIR:-}" ]; then
   for dt in f32 bf16; do
     step "check-golden cuda $dt" 60 check.log "$bin" check-golden "$PF_GOLDEN_DIR" --backend cuda --dtype $dt -v
@@ -80,6 +87,19 @@ fi
 
 # ---- speed (benchmarks: figures, not verdicts); bf16 weights and activations, the GPU path
 bd=("$bin" bench dit --stage 2 --act bf16)
+# the tensor-core attention kernel's launch variants on the largest first-frame call; the
+# fastest is used for every later step (exported PF_CUDA_ATTN)
+best= best_t=
+for v in w8 w8-occ1 w4m2 w8m2; do
+  name="bench dit cuda 768p u0 PF_CUDA_ATTN=$v"
+  step "$name" 30 bench.log env PF_CUDA_ATTN=$v "${bd[@]}" --backend cuda --variant miniflux --res 768p --unit 0 \
+    --reps 5 || continue
+  t=$(awk -v n="===== $name:" 'index($0, n) == 1 {f = 1; next} /^=====/ {f = 0} f && /per call/ {print $3}' \
+    "$OUT/bench.log" | tail -1)
+  [ -n "$t" ] && { [ -z "$best" ] || awk -v a="$t" -v b="$best_t" 'BEGIN {exit !(a < b)}'; } && best=$v best_t=$t
+done
+[ -n "$best" ] && export PF_CUDA_ATTN=$best
+printf '%-40s %s (%s s per call)\n' "attention variant used below" "${best:-default}" "${best_t:-?}" | tee -a "$summary"
 step "bench dit cuda miniflux 384p u0" 60 bench.log "${bd[@]}" --backend cuda --variant miniflux --res 384p --unit 0 \
   --gemm-peak 8192 --reps 10
 for row in "miniflux 384p 15" "miniflux 768p 0" "sd3 384p 0" "sd3 384p 15" "sd3 768p 0"; do
@@ -94,11 +114,17 @@ step "bench generate cuda 768p temp 2" 60 e2e.log "$bin" bench generate --backen
   --res 768p --temp 2
 step "bench generate cuda 384p temp 16" 120 e2e.log "$bin" bench generate --backend cuda --variant miniflux \
   --res 384p --temp 16
+# the README's headline case, 5 s at 768p
+step "bench generate cuda 768p temp 16" 150 e2e.log "$bin" bench generate --backend cuda --variant miniflux \
+  --res 768p --temp 16
 # memory of a 10 s 768p video (31 latent frames): the plan, then the measured peak of its largest DiT call
 step "memory plan 768p temp 31" 20 e2e.log "$bin" bench generate --dry --variant miniflux --res 768p --temp 31
 step "bench dit cuda miniflux 768p u30 (largest call)" 60 e2e.log "${bd[@]}" --backend cuda --variant miniflux \
   --res 768p --unit 30 --reps 2
 
+# where the VAE decode's GPU time goes: one table summed over its chunk runs (2 latent frames)
+step "cuda profile vae 384p 2 frames" 45 cuda_profile.log env PF_CUDA_PROFILE=total "$bin" bench vae \
+  --backend cuda --res 384p --frames 2 --dtype bf16
 # where a DiT call's GPU time goes, per node and fused pair (events around each node, no CUDA
 # graphs): a table after each call (the first and the timed one) on stderr
 for res in 768p 384p; do
@@ -140,9 +166,6 @@ if command -v nsys >/dev/null 2>&1; then # where the time goes: the kernel table
   step "nsys: cuda miniflux 384p u15" 60 rest.log nsys profile -o "$build/u15" --force-overwrite true \
     --stats=true --report cuda_gpu_kern_sum "${bd[@]}" --backend cuda --variant miniflux --res 384p --unit 15 --reps 1
 fi
-# the README's headline case, 5 s at 768p, when time is left
-step "bench generate cuda 768p temp 16" 150 e2e.log "$bin" bench generate --backend cuda --variant miniflux \
-  --res 768p --temp 16
 
 # ---- what time is left: the full sweep of one DiT call's ops
 step "conformance_full sd3 384p u3s2" 50 rest.log "$tests/test_conformance_full" --origin "sd3 384p u3s2" --budget 2

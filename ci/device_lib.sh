@@ -15,6 +15,8 @@ done
 nv_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nv_icd" ] && export VK_DRIVER_FILES=$nv_icd
 
+linebuf=
+command -v stdbuf >/dev/null 2>&1 && linebuf="stdbuf -oL"
 # step NAME LIMIT LOG CMD...: runs CMD with at most min(LIMIT, time left) seconds, appending
 # to $OUT/LOG; records ok / FAIL / TIMEOUT / SKIP (exit 77: no device) in the summary and
 # returns CMD's status (0 for SKIP).
@@ -30,7 +32,8 @@ step() {
   local t0 rc verdict=ok
   t0=$(date +%s)
   echo "===== $name: $*" >>"$OUT/$log"
-  timeout --kill-after=5 "$limit" "$@" >>"$OUT/$log" 2>&1
+  # line-buffered stdout: what a crashing program printed still reaches the log
+  timeout --kill-after=5 "$limit" $linebuf "$@" >>"$OUT/$log" 2>&1
   rc=$?
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then verdict=TIMEOUT
   elif [ $rc -eq 77 ]; then verdict=SKIP

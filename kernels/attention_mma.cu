@@ -44,8 +44,12 @@
  *    block first finds qmax[c], the largest frame among its in-range queries with valid
  *    bit c (INT_MIN if none); key j is reachable iff qmax[valid(j)] >= frame(j), which is
  *    exactly "some query of the block allows j". KEY: a tile with no valid key. The
- *    decision is __syncthreads_or over the tile's keys (uniform across the block), and
- *    its barriers double as "every warp is done with the stage the next copy overwrites".
+ *    tiles (at most 4096: 262144 keys, else the general kernel) are classified once,
+ *    before the key loop (each warp a share of them, warp votes, one bit per tile for
+ *    "reachable" and for "whole" in shared memory), so the loop finds the next tile in
+ *    the bits without a barrier and has two barriers per tile (the previous stage is
+ *    free; the current one has landed). The key metas of a tile travel with its K and V
+ *    copy (cp.async, 4 bytes each).
  *  - Whole tiles: a tile every in-range query of the block sees entirely (all 64 keys
  *    below Nk; CAUSAL: last key <= first query; FRAME: all queries share one valid bit c,
  *    every key has bit c and a frame <= qmin[c], the smallest query frame; KEY: every key
@@ -78,13 +82,26 @@
 #define PF_MMA_D 64  /* head dim (D == Dv) */
 #define PF_MMA_BK 64 /* keys per tile */
 #define PF_MMA_LDS 72 /* shared row stride in bf16: 64 + 8 padding (144 bytes) */
+#define PF_MMA_STAGE (PF_MMA_BK * PF_MMA_LDS * 2) /* bytes of one K (or V) stage */
 
 #if defined(__CUDACC__)
 __device__ __forceinline__ uint32_t pf_mma_smem_addr(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
 
+/* A shared-memory address for ldmatrix: 32 bits, so the key loop's addresses are one
+ * register each (base + compile-time byte offsets) rather than 64-bit generic pointers. */
+typedef uint32_t pf_mma_sptr;
+__device__ __forceinline__ pf_mma_sptr pf_mma_sbase(const void *p) { return pf_mma_smem_addr(p); }
+
 /* 16 bytes global -> shared; src_bytes 0 zero-fills the destination (reads nothing). */
 __device__ __forceinline__ void pf_mma_cp16(void *dst, const void *src, int src_bytes) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(pf_mma_smem_addr(dst)), "l"(src),
+                 "r"(src_bytes)
+                 : "memory");
+}
+
+/* 4 bytes global -> shared (the key metas of a tile); src_bytes 0 zero-fills. */
+__device__ __forceinline__ void pf_mma_cp4(void *dst, const void *src, int src_bytes) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(pf_mma_smem_addr(dst)), "l"(src),
                  "r"(src_bytes)
                  : "memory");
 }
@@ -94,16 +111,16 @@ __device__ __forceinline__ void pf_mma_cp_commit(void) { asm volatile("cp.async.
 /* every committed group but the newest is complete (this thread's copies) */
 __device__ __forceinline__ void pf_mma_cp_wait_prior(void) { asm volatile("cp.async.wait_group 1;\n" ::: "memory"); }
 
-__device__ __forceinline__ void pf_mma_ldsm_x4(uint32_t r[4], const void *p) {
+__device__ __forceinline__ void pf_mma_ldsm_x4(uint32_t r[4], pf_mma_sptr p) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(pf_mma_smem_addr(p)));
+                 : "r"(p));
 }
 
-__device__ __forceinline__ void pf_mma_ldsm_x4_trans(uint32_t r[4], const void *p) {
+__device__ __forceinline__ void pf_mma_ldsm_x4_trans(uint32_t r[4], pf_mma_sptr p) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(pf_mma_smem_addr(p)));
+                 : "r"(p));
 }
 
 /* c += a b for one m16n8k16 tile (layouts in the header comment). */
@@ -126,10 +143,18 @@ __device__ __forceinline__ void pf_mma_cp16(void *dst, const void *src, int src_
     else
         memset(dst, 0, 16);
 }
+__device__ __forceinline__ void pf_mma_cp4(void *dst, const void *src, int src_bytes) {
+    if (src_bytes)
+        memcpy(dst, src, 4);
+    else
+        memset(dst, 0, 4);
+}
 __device__ __forceinline__ void pf_mma_cp_commit(void) {}
 __device__ __forceinline__ void pf_mma_cp_wait_prior(void) {}
-__device__ __forceinline__ void pf_mma_ldsm_x4(uint32_t r[4], const void *p) { emu_ldmatrix_x4(r, p, false); }
-__device__ __forceinline__ void pf_mma_ldsm_x4_trans(uint32_t r[4], const void *p) { emu_ldmatrix_x4(r, p, true); }
+typedef const char *pf_mma_sptr; /* a byte pointer: base + byte offsets as on the device */
+__device__ __forceinline__ pf_mma_sptr pf_mma_sbase(const void *p) { return (const char *)p; }
+__device__ __forceinline__ void pf_mma_ldsm_x4(uint32_t r[4], pf_mma_sptr p) { emu_ldmatrix_x4(r, p, false); }
+__device__ __forceinline__ void pf_mma_ldsm_x4_trans(uint32_t r[4], pf_mma_sptr p) { emu_ldmatrix_x4(r, p, true); }
 __device__ __forceinline__ void pf_mma_bf16(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
     emu_mma_bf16_16816(c, a, b0, b1);
 }
@@ -138,49 +163,72 @@ __device__ __forceinline__ uint32_t pf_mma_pack_bf16(float lo, float hi) {
 }
 #endif
 
-/* Block-uniform scan for the next key tile at or after k0 that some query of the block
- * can see (k0 >= Nk or past the causal limit: none). Its key metas go to km_s (threads
- * tid < 64, after the scan's last barrier, so no warp still reads km_s); *all says whether
- * every (query, key) pair of the tile is visible and the tile is whole, so the caller can
- * skip the per-element mask. Contains barriers: every thread of the block calls it. */
-__device__ __forceinline__ int64_t pf_mma_next_tile(const pf_cu_attn_args &a, const int32_t *km, int64_t k0,
-                                                    int64_t kend, int64_t q0, int qbits, const int32_t *qmax,
-                                                    const int32_t *qmin, int32_t *km_s, int *all) {
-    const int tid = threadIdx.x, mode = a.mode;
-    for (; k0 < kend; k0 += PF_MMA_BK) {
-        int32_t kmeta = 0;
-        int reach = 0, full = 1;
-        if (tid < PF_MMA_BK) {
-            const int64_t kj = k0 + tid;
-            const bool in = kj < a.Nk;
-            if (mode >= 2 && in) kmeta = km[kj];
-            switch (mode) {
-            case 1: /* causal: kend already stops at the block's last query */
-                reach = in;
-                full = in && kj <= q0;
-                break;
-            case 2: { /* frame: qmax/qmin per valid bit over the block's in-range queries */
-                const int c = kmeta & 1, f = kmeta >> 1;
-                reach = in && qmax[c] >= f;
-                full = in && qbits == (1 << c) && qmin[c] >= f;
-                break;
-            }
-            case 3: reach = full = in && (kmeta & 1); break;
-            default: reach = full = in; break;
-            }
-        }
-        if (__syncthreads_or(reach)) {
-            *all = __syncthreads_and(full);
-            if (tid < PF_MMA_BK) km_s[tid] = kmeta;
-            return k0;
-        }
+/* Whether some query of the block can see key kj (reach) and whether every in-range
+ * query of the block sees it (full: the tile-wide AND of it makes the tile whole). */
+__device__ __forceinline__ void pf_mma_key_flags(const pf_cu_attn_args &a, const int32_t *km, int64_t kj, int64_t q0,
+                                                 int qbits, const int32_t *qmax, const int32_t *qmin, int *reach,
+                                                 int *full) {
+    const bool in = kj < a.Nk;
+    const int32_t kmeta = (a.mode >= 2 && in) ? km[kj] : 0;
+    switch (a.mode) {
+    case 1: /* causal: the caller's kend already stops at the block's last query */
+        *reach = in;
+        *full = in && kj <= q0;
+        break;
+    case 2: { /* frame: qmax/qmin per valid bit over the block's in-range queries */
+        const int c = kmeta & 1, f = kmeta >> 1;
+        *reach = in && qmax[c] >= f;
+        *full = in && qbits == (1 << c) && qmin[c] >= f;
+        break;
     }
-    return kend;
+    case 3: *reach = *full = in && (kmeta & 1); break;
+    default: *reach = *full = in; break;
+    }
 }
 
-/* K and V rows k0..k0+63 -> shared [key, dim] tiles (zeros past Nk), asynchronously. */
-__device__ __forceinline__ void pf_mma_load_tile(const uint16_t *k, const uint16_t *v, int64_t k0, int64_t Nk,
-                                                 int64_t rs, uint16_t *Ks, uint16_t *Vs, int nthreads) {
+/* Tile flags up front (pf_cu_attention_mma_ok: at most PF_MMA_MAX_TILES key tiles): warp w classifies tiles
+ * w, w + NW, ... (each lane two keys), one bit per tile in reach[] and full[] (shared,
+ * zeroed here). Contains barriers: every thread of the block calls it. */
+#define PF_MMA_MAX_TILES 4096 /* 262144 keys; bits in 1 KiB of shared memory */
+__device__ __forceinline__ void pf_mma_scan_all(const pf_cu_attn_args &a, const int32_t *km, int ntiles, int64_t q0,
+                                                int qbits, const int32_t *qmax, const int32_t *qmin, uint32_t *reach,
+                                                uint32_t *full, int nwarps) {
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    for (int i = tid; i < PF_MMA_MAX_TILES / 32; i += nwarps * 32) reach[i] = full[i] = 0u;
+    __syncthreads();
+    for (int t = warp; t < ntiles; t += nwarps) {
+        int r0, f0, r1, f1;
+        pf_mma_key_flags(a, km, (int64_t)t * PF_MMA_BK + lane, q0, qbits, qmax, qmin, &r0, &f0);
+        pf_mma_key_flags(a, km, (int64_t)t * PF_MMA_BK + 32 + lane, q0, qbits, qmax, qmin, &r1, &f1);
+        const bool r = __any_sync(0xffffffffu, r0 || r1), f = __all_sync(0xffffffffu, f0 && f1);
+        if (lane == 0) {
+            if (r) atomicOr(&reach[t >> 5], 1u << (t & 31));
+            if (f) atomicOr(&full[t >> 5], 1u << (t & 31));
+        }
+    }
+    __syncthreads();
+}
+
+/* First tile >= t with its reach bit set (ntiles: none), from the bits of pf_mma_scan_all;
+ * every thread computes the same, no barrier. */
+__device__ __forceinline__ int pf_mma_next_bit(const uint32_t *reach, int t, int ntiles) {
+    while (t < ntiles) {
+        const uint32_t w = reach[t >> 5] >> (t & 31);
+        if (w) return t + __ffs((int)w) - 1;
+        t = (t | 31) + 1;
+    }
+    return ntiles;
+}
+
+/* K and V rows k0..k0+63 -> shared [key, dim] tiles (zeros past Nk), and with km their
+ * key metas -> kms, asynchronously (one commit group). */
+__device__ __forceinline__ void pf_mma_load_tile(const uint16_t *k, const uint16_t *v, const int32_t *km, int64_t k0,
+                                                 int64_t Nk, int64_t rs, uint16_t *Ks, uint16_t *Vs, int32_t *kms,
+                                                 int nthreads) {
+    if (km && threadIdx.x < PF_MMA_BK) {
+        const int64_t kj = k0 + threadIdx.x;
+        pf_mma_cp4(kms + threadIdx.x, km + (kj < Nk ? kj : 0), kj < Nk ? 4 : 0);
+    }
     for (int c = threadIdx.x; c < PF_MMA_BK * 8; c += nthreads) { /* 8 chunks of 16 bytes per row */
         const int row = c >> 3, col = (c & 7) * 8;
         const int64_t kj = k0 + row;
@@ -192,15 +240,19 @@ __device__ __forceinline__ void pf_mma_load_tile(const uint16_t *k, const uint16
     pf_mma_cp_commit();
 }
 
-/* NW warps, 16 query rows each: BQ = 16 NW queries per block. 16 warps resident per SM
- * (2 blocks of 8): ptxas then keeps the kernel in 128 registers with a few bytes of spill,
- * where unbounded it takes 167 and one 8-warp block per SM. */
-template <int NW> __global__ void __launch_bounds__(NW * 32, 16 / NW) pf_k_attention_mma(pf_cu_attn_args a) {
-    constexpr int BQ = 16 * NW, NT = 32 * NW;
+/* NW warps of MT m-tiles (16 query rows each): BQ = 16 MT NW queries per block. Each K and
+ * V fragment read from shared memory feeds MT mma instructions, so MT = 2 halves the
+ * ldmatrix traffic per FLOP and gives each warp two independent accumulator chains.
+ * MINB blocks per SM bound the registers (65536 / (32 NW MINB)). Variants: see
+ * pf_cu_attention_mma. */
+template <int NW, int MT, int MINB>
+__global__ void __launch_bounds__(NW * 32, MINB) pf_k_attention_mma(pf_cu_attn_args a) {
+    constexpr int BQ = 16 * MT * NW, NT = 32 * NW;
     /* two stages: tile i + 1 is copied while tile i is computed */
     __shared__ __align__(16) uint16_t Ks[2][PF_MMA_BK * PF_MMA_LDS]; /* [key, dim] */
     __shared__ __align__(16) uint16_t Vs[2][PF_MMA_BK * PF_MMA_LDS]; /* [key, dim] */
-    __shared__ int32_t Km[2][PF_MMA_BK];                             /* key metas of the tiles */
+    __shared__ __align__(16) int32_t Km[2][PF_MMA_BK];               /* key metas of the tiles */
+    __shared__ uint32_t Reach[PF_MMA_MAX_TILES / 32], Full[PF_MMA_MAX_TILES / 32]; /* tile bits */
     __shared__ int32_t Qmax[2], Qmin[2], Qbits; /* FRAME: query frame range per valid bit; bits present */
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
@@ -214,26 +266,30 @@ template <int NW> __global__ void __launch_bounds__(NW * 32, 16 / NW) pf_k_atten
     const int32_t *qm = a.q_meta ? a.q_meta + b * Nq : NULL;
     const int32_t *km = a.k_meta ? a.k_meta + b * Nk : NULL;
 
-    /* this thread's two query rows: r = 0 -> row g, r = 1 -> row g + 8 of the warp's 16 */
-    int64_t qi[2];
-    bool qin[2];
-    int32_t qmeta[2];
+    /* this thread's query rows: m-tile i, r = 0 -> row g, r = 1 -> row g + 8 of its 16 */
+    int qi[MT][2]; /* Nq, Nk <= INT_MAX (pf_cu_attention_mma_ok) */
+    bool qin[MT][2];
+    int32_t qmeta[MT][2];
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        qi[r] = q0 + warp * 16 + g + 8 * r;
-        qin[r] = qi[r] < Nq;
-        qmeta[r] = (mode == 2 && qin[r]) ? qm[qi[r]] : 0;
-    }
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            qi[i][r] = (int)q0 + (warp * MT + i) * 16 + g + 8 * r;
+            qin[i][r] = qi[i][r] < Nq;
+            qmeta[i][r] = (mode == 2 && qin[i][r]) ? qm[qi[i][r]] : 0;
+        }
 
     /* Q A fragments, k-step s covers dims 16s..16s+15; rows past Nq are zeros */
-    uint32_t qa[4][4];
+    uint32_t qa[MT][4][4];
 #pragma unroll
-    for (int s = 0; s < 4; s++)
+    for (int i = 0; i < MT; i++)
 #pragma unroll
-        for (int x = 0; x < 4; x++) {
-            const int r = x & 1, col = 16 * s + 8 * (x >> 1) + 2 * t;
-            qa[s][x] = qin[r] ? *(const uint32_t *)(q + qi[r] * rs + col) : 0u;
-        }
+        for (int s = 0; s < 4; s++)
+#pragma unroll
+            for (int x = 0; x < 4; x++) {
+                const int r = x & 1, col = 16 * s + 8 * (x >> 1) + 2 * t;
+                qa[i][s][x] = qin[i][r] ? *(const uint32_t *)(q + (int64_t)qi[i][r] * rs + col) : 0u;
+            }
 
     if (mode == 2) { /* per valid bit: the largest and smallest frame of the block's in-range queries */
         if (tid < 2) {
@@ -242,8 +298,8 @@ template <int NW> __global__ void __launch_bounds__(NW * 32, 16 / NW) pf_k_atten
         }
         if (tid == 0) Qbits = 0;
         __syncthreads();
-        if (tid < BQ && q0 + tid < Nq) {
-            const int32_t m = qm[q0 + tid];
+        for (int j = tid; j < BQ && q0 + j < Nq; j += NT) {
+            const int32_t m = qm[q0 + j];
             atomicMax(&Qmax[m & 1], m >> 1);
             atomicMin(&Qmin[m & 1], m >> 1);
             atomicOr(&Qbits, 1 << (m & 1));
@@ -252,148 +308,184 @@ template <int NW> __global__ void __launch_bounds__(NW * 32, 16 / NW) pf_k_atten
     }
 
     const float sl2 = a.scale * 1.4426950408889634f; /* scores in log2 units: exp(x) = exp2(x log2 e) */
-    float o[8][4];
+    float o[MT][8][4];
+    float m_run[MT][2], l_run[MT][2];
 #pragma unroll
-    for (int n = 0; n < 8; n++)
+    for (int i = 0; i < MT; i++) {
 #pragma unroll
-        for (int x = 0; x < 4; x++) o[n][x] = 0.0f;
-    float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.0f, 0.0f};
+        for (int n = 0; n < 8; n++)
+#pragma unroll
+            for (int x = 0; x < 4; x++) o[i][n][x] = 0.0f;
+        m_run[i][0] = m_run[i][1] = -INFINITY;
+        l_run[i][0] = l_run[i][1] = 0.0f;
+    }
     const int64_t q_last = (q0 + BQ < Nq ? q0 + BQ : Nq) - 1;
     /* causal: no query of the block sees keys past its last query */
     const int64_t kend = mode == 1 ? (q_last + 1 < Nk ? q_last + 1 : Nk) : Nk;
     const int qbits = mode == 2 ? Qbits : 0;
 
-    int cur = 0, all_cur = 0;
-    int64_t kc = pf_mma_next_tile(a, km, 0, kend, q0, qbits, Qmax, Qmin, Km[0], &all_cur);
-    if (kc < kend) pf_mma_load_tile(k, v, kc, Nk, rs, Ks[0], Vs[0], NT);
-    while (kc < kend) {
-        /* the scan's barriers also order every warp's reads of stage cur ^ 1 (the previous
-         * tile) before the copy into it */
-        int all_nx = 0;
-        const int64_t kn = pf_mma_next_tile(a, km, kc + PF_MMA_BK, kend, q0, qbits, Qmax, Qmin, Km[cur ^ 1], &all_nx);
-        if (kn < kend)
-            pf_mma_load_tile(k, v, kn, Nk, rs, Ks[cur ^ 1], Vs[cur ^ 1], NT);
+    /* Which tiles to visit: classified once up front (bits), so the loop finds the next
+     * one without a barrier */
+    const int ntiles = (int)((kend + PF_MMA_BK - 1) / PF_MMA_BK);
+    const int32_t *kmc = mode >= 2 ? km : NULL; /* metas copied with the tiles */
+    pf_mma_scan_all(a, km, ntiles, q0, qbits, Qmax, Qmin, Reach, Full, NW);
+    /* ldmatrix row addresses of this lane in stage 0. K (S = Q K^T): lanes 8m..8m+7 address
+     * key lane & 7, dims 8m. V (.trans, O += P V): key 8 (m & 1) + (lane & 7), dims 8 (m >> 1). */
+    const int m8 = lane >> 3;
+    const pf_mma_sptr ks_lane = pf_mma_sbase(Ks[0]) + 2 * ((lane & 7) * PF_MMA_LDS + 8 * m8);
+    const pf_mma_sptr vs_lane = pf_mma_sbase(Vs[0]) + 2 * ((8 * (m8 & 1) + (lane & 7)) * PF_MMA_LDS + 8 * (m8 >> 1));
+    int cur = 0, t_cur = pf_mma_next_bit(Reach, 0, ntiles);
+    if (t_cur < ntiles) pf_mma_load_tile(k, v, kmc, (int64_t)t_cur * PF_MMA_BK, Nk, rs, Ks[0], Vs[0], Km[0], NT);
+    while (t_cur < ntiles) {
+        const int kc = t_cur * PF_MMA_BK;
+        const int t_nx = pf_mma_next_bit(Reach, t_cur + 1, ntiles);
+        const bool all_cur = (Full[t_cur >> 5] >> (t_cur & 31)) & 1u;
+        __syncthreads(); /* every warp is done with stage cur ^ 1 (the previous tile) */
+        if (t_nx < ntiles)
+            pf_mma_load_tile(k, v, kmc, (int64_t)t_nx * PF_MMA_BK, Nk, rs, Ks[cur ^ 1], Vs[cur ^ 1], Km[cur ^ 1], NT);
         else
-            pf_mma_cp_commit(); /* an empty group, so "all but the newest group" is always tile kc */
+            pf_mma_cp_commit(); /* an empty group, so "all but the newest group" is always tile t_cur */
         pf_mma_cp_wait_prior();
         __syncthreads();
-        const uint16_t *ks = Ks[cur], *vs = Vs[cur];
+        /* this lane's ldmatrix row addresses in the current stage (byte offsets below) */
+        const pf_mma_sptr ks = ks_lane + cur * PF_MMA_STAGE, vs = vs_lane + cur * PF_MMA_STAGE;
         const int32_t *kms = Km[cur];
 
         /* S = Q K^T: n-tile n = keys 8n..8n+7. One ldmatrix.x4 per (n, half): lanes 8m..8m+7
          * address key 8n + (lane & 7), dims 32 half + 8m, so registers 0..3 are b0, b1 of
-         * k-step 2 half and b0, b1 of k-step 2 half + 1. */
-        float s[8][4];
+         * k-step 2 half and b0, b1 of k-step 2 half + 1; each feeds the MT m-tiles. */
+        float s[MT][8][4];
 #pragma unroll
         for (int n = 0; n < 8; n++) {
 #pragma unroll
-            for (int x = 0; x < 4; x++) s[n][x] = 0.0f;
+            for (int i = 0; i < MT; i++)
+#pragma unroll
+                for (int x = 0; x < 4; x++) s[i][n][x] = 0.0f;
 #pragma unroll
             for (int half = 0; half < 2; half++) {
                 uint32_t kb[4];
-                pf_mma_ldsm_x4(kb, ks + (8 * n + (lane & 7)) * PF_MMA_LDS + 32 * half + 8 * (lane >> 3));
-                pf_mma_bf16(s[n], qa[2 * half], kb[0], kb[1]);
-                pf_mma_bf16(s[n], qa[2 * half + 1], kb[2], kb[3]);
+                pf_mma_ldsm_x4(kb, ks + 2 * ((8 * n) * PF_MMA_LDS + 32 * half));
+#pragma unroll
+                for (int i = 0; i < MT; i++) {
+                    pf_mma_bf16(s[i][n], qa[i][2 * half], kb[0], kb[1]);
+                    pf_mma_bf16(s[i][n], qa[i][2 * half + 1], kb[2], kb[3]);
+                }
             }
         }
 
-        /* scale and mask: s[n][x] is row g + 8 (x >> 1), key 8n + 2t + (x & 1). A tile every
-         * query sees whole needs no per-element test (rows past Nq are never written). */
+        /* scale and mask: s[i][n][x] is row g + 8 (x >> 1) of m-tile i, key 8n + 2t + (x & 1).
+         * A tile every query sees whole needs no per-element test (rows past Nq are never
+         * written). */
         if (all_cur) {
 #pragma unroll
-            for (int n = 0; n < 8; n++)
-#pragma unroll
-                for (int x = 0; x < 4; x++) s[n][x] *= sl2;
-        } else {
-#pragma unroll
-            for (int n = 0; n < 8; n++)
-#pragma unroll
-                for (int x = 0; x < 4; x++) {
-                    const int r = x >> 1, j = 8 * n + 2 * t + (x & 1);
-                    const int64_t kj = kc + j;
-                    bool ok = qin[r] && kj < Nk;
-                    if (ok && mode != 0) ok = pf_cu_mask_allows_meta(mode, qi[r], kj, qmeta[r], kms[j]);
-                    s[n][x] = ok ? s[n][x] * sl2 : -INFINITY;
-                }
-        }
-
-        /* online softmax per row; the quad (lanes 4g..4g+3) shares a row */
-        float corr[2];
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            float mx = -INFINITY;
-#pragma unroll
-            for (int n = 0; n < 8; n++) mx = fmaxf(mx, fmaxf(s[n][2 * r], s[n][2 * r + 1]));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            const float m_new = fmaxf(m_run[r], mx);
-            float sum = 0.0f;
-            if (m_new == -INFINITY) { /* nothing visible yet: p = 0, acc and l stay 0 */
-                corr[r] = 1.0f;
-#pragma unroll
-                for (int n = 0; n < 8; n++) s[n][2 * r] = s[n][2 * r + 1] = 0.0f;
-            } else {
-                corr[r] = exp2f(m_run[r] - m_new); /* 0 when m_run = -inf */
+            for (int i = 0; i < MT; i++)
 #pragma unroll
                 for (int n = 0; n < 8; n++)
 #pragma unroll
-                    for (int c = 0; c < 2; c++) {
-                        const float p = exp2f(s[n][2 * r + c] - m_new); /* exp2(-inf) = 0: masked */
-                        s[n][2 * r + c] = p;
-                        sum += p;
-                    }
-            }
-            m_run[r] = m_new;
-            l_run[r] = l_run[r] * corr[r] + sum; /* this thread's partial sum of the row */
-        }
+                    for (int x = 0; x < 4; x++) s[i][n][x] *= sl2;
+        } else {
 #pragma unroll
-        for (int n = 0; n < 8; n++) {
-            o[n][0] *= corr[0];
-            o[n][1] *= corr[0];
-            o[n][2] *= corr[1];
-            o[n][3] *= corr[1];
+            for (int i = 0; i < MT; i++)
+#pragma unroll
+                for (int n = 0; n < 8; n++)
+#pragma unroll
+                    for (int x = 0; x < 4; x++) {
+                        const int r = x >> 1, j = 8 * n + 2 * t + (x & 1);
+                        const int kj = kc + j;
+                        bool ok = qin[i][r] && kj < Nk;
+                        if (ok && mode != 0) ok = pf_cu_mask_allows_meta(mode, qi[i][r], kj, qmeta[i][r], kms[j]);
+                        s[i][n][x] = ok ? s[i][n][x] * sl2 : -INFINITY;
+                    }
+        }
+
+        /* online softmax per row; the quad (lanes 4g..4g+3) shares a row */
+#pragma unroll
+        for (int i = 0; i < MT; i++) {
+            float corr[2];
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                float mx = -INFINITY;
+#pragma unroll
+                for (int n = 0; n < 8; n++) mx = fmaxf(mx, fmaxf(s[i][n][2 * r], s[i][n][2 * r + 1]));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                const float m_new = fmaxf(m_run[i][r], mx);
+                float sum = 0.0f;
+                if (m_new == -INFINITY) { /* nothing visible yet: p = 0, acc and l stay 0 */
+                    corr[r] = 1.0f;
+#pragma unroll
+                    for (int n = 0; n < 8; n++) s[i][n][2 * r] = s[i][n][2 * r + 1] = 0.0f;
+                } else {
+                    corr[r] = exp2f(m_run[i][r] - m_new); /* 0 when m_run = -inf */
+#pragma unroll
+                    for (int n = 0; n < 8; n++)
+#pragma unroll
+                        for (int c = 0; c < 2; c++) {
+                            const float p = exp2f(s[i][n][2 * r + c] - m_new); /* exp2(-inf) = 0: masked */
+                            s[i][n][2 * r + c] = p;
+                            sum += p;
+                        }
+                }
+                m_run[i][r] = m_new;
+                l_run[i][r] = l_run[i][r] * corr[r] + sum; /* this thread's partial sum of the row */
+            }
+#pragma unroll
+            for (int n = 0; n < 8; n++) {
+                o[i][n][0] *= corr[0];
+                o[i][n][1] *= corr[0];
+                o[i][n][2] *= corr[1];
+                o[i][n][3] *= corr[1];
+            }
         }
 
 /* O += P V: k-step u = keys 16u..16u+15, its A fragment is S n-tiles 2u, 2u+1.
  * ldmatrix.x4.trans per (u, pair p of dim n-tiles): lanes 8m..8m+7 address key
  * 16u + 8 (m & 1) + (lane & 7), dims 16p + 8 (m >> 1); registers 0..3 are b0, b1
- * of n-tile 2p and b0, b1 of n-tile 2p + 1. */
+ * of n-tile 2p and b0, b1 of n-tile 2p + 1, each used by the MT m-tiles. */
 #pragma unroll
         for (int u = 0; u < 4; u++) {
-            uint32_t pa[4];
-            pa[0] = pf_mma_pack_bf16(s[2 * u][0], s[2 * u][1]);
-            pa[1] = pf_mma_pack_bf16(s[2 * u][2], s[2 * u][3]);
-            pa[2] = pf_mma_pack_bf16(s[2 * u + 1][0], s[2 * u + 1][1]);
-            pa[3] = pf_mma_pack_bf16(s[2 * u + 1][2], s[2 * u + 1][3]);
+            uint32_t pa[MT][4];
+#pragma unroll
+            for (int i = 0; i < MT; i++) {
+                pa[i][0] = pf_mma_pack_bf16(s[i][2 * u][0], s[i][2 * u][1]);
+                pa[i][1] = pf_mma_pack_bf16(s[i][2 * u][2], s[i][2 * u][3]);
+                pa[i][2] = pf_mma_pack_bf16(s[i][2 * u + 1][0], s[i][2 * u + 1][1]);
+                pa[i][3] = pf_mma_pack_bf16(s[i][2 * u + 1][2], s[i][2 * u + 1][3]);
+            }
 #pragma unroll
             for (int p = 0; p < 4; p++) {
                 uint32_t vb[4];
-                const int m = lane >> 3;
-                pf_mma_ldsm_x4_trans(vb, vs + (16 * u + 8 * (m & 1) + (lane & 7)) * PF_MMA_LDS + 16 * p + 8 * (m >> 1));
-                pf_mma_bf16(o[2 * p], pa, vb[0], vb[1]);
-                pf_mma_bf16(o[2 * p + 1], pa, vb[2], vb[3]);
+                pf_mma_ldsm_x4_trans(vb, vs + 2 * ((16 * u) * PF_MMA_LDS + 16 * p));
+#pragma unroll
+                for (int i = 0; i < MT; i++) {
+                    pf_mma_bf16(o[i][2 * p], pa[i], vb[0], vb[1]);
+                    pf_mma_bf16(o[i][2 * p + 1], pa[i], vb[2], vb[3]);
+                }
             }
         }
-        kc = kn;
-        all_cur = all_nx;
+        t_cur = t_nx;
         cur ^= 1;
     }
 
-/* o = acc / l (0 for a row that saw no key); o[n][x] is row g + 8 (x >> 1), dim 8n + 2t + (x & 1) */
+/* o = acc / l (0 for a row that saw no key); o[i][n][x] is row g + 8 (x >> 1) of m-tile i,
+ * dim 8n + 2t + (x & 1) */
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        float l = l_run[r];
-        l += __shfl_xor_sync(0xffffffffu, l, 1);
-        l += __shfl_xor_sync(0xffffffffu, l, 2);
-        if (!qin[r]) continue;
-        const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-        uint16_t *dst = (uint16_t *)a.o + ((b * Nq + qi[r]) * H + h) * PF_MMA_D;
+    for (int i = 0; i < MT; i++)
 #pragma unroll
-        for (int n = 0; n < 8; n++) {
-            const uint32_t lo = pf_cu_f32_to_bf16(o[n][2 * r] * inv), hi = pf_cu_f32_to_bf16(o[n][2 * r + 1] * inv);
-            *(uint32_t *)(dst + 8 * n + 2 * t) = lo | (hi << 16);
+        for (int r = 0; r < 2; r++) {
+            float l = l_run[i][r];
+            l += __shfl_xor_sync(0xffffffffu, l, 1);
+            l += __shfl_xor_sync(0xffffffffu, l, 2);
+            if (!qin[i][r]) continue;
+            const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+            uint16_t *dst = (uint16_t *)a.o + ((b * Nq + qi[i][r]) * H + h) * PF_MMA_D;
+#pragma unroll
+            for (int n = 0; n < 8; n++) {
+                const uint32_t lo = pf_cu_f32_to_bf16(o[i][n][2 * r] * inv);
+                const uint32_t hi = pf_cu_f32_to_bf16(o[i][n][2 * r + 1] * inv);
+                *(uint32_t *)(dst + 8 * n + 2 * t) = lo | (hi << 16);
+            }
         }
-    }
 }
 
 static bool pf_mma_aligned(const void *p) { return ((uintptr_t)p & 15u) == 0; }
@@ -406,21 +498,32 @@ extern "C" int pf_cu_attention_mma_ok(const pf_cu_attn_args *a) {
     if (a->mode == 2 && (!a->q_meta || !a->k_meta)) return 0;
     if (a->mode == 3 && !a->k_meta) return 0;
     if (a->B < 0 || a->Nq < 0 || a->Nk < 0 || a->H < 0 || a->H > 65535 || a->B > 65535) return 0;
-    if ((a->Nq + 63) / 64 > 0x7fffffff) return 0;
+    if (a->Nq > INT_MAX - 256 || a->Nk > (int64_t)PF_MMA_MAX_TILES * PF_MMA_BK) return 0;
     return pf_mma_aligned(a->q) && pf_mma_aligned(a->k) && pf_mma_aligned(a->v) && pf_mma_aligned(a->o);
 }
 
-extern "C" cudaError_t pf_cu_attention_mma(const pf_cu_attn_args *a, cudaStream_t stream) {
+/* Launch variant v (PF_CU_ATTN_*: warps per block x m-tiles per warp, blocks per SM for the
+ * register bound). Short query sides (Nq <= 64) take 4 warps of one m-tile in any variant,
+ * so no warp idles. */
+template <int NW, int MT, int MINB> static void pf_mma_launch(const pf_cu_attn_args *a, cudaStream_t stream) {
+    constexpr int BQ = 16 * NW * MT;
+    dim3 grid((unsigned)((a->Nq + BQ - 1) / BQ), (unsigned)a->H, (unsigned)a->B);
+    pf_k_attention_mma<NW, MT, MINB><<<grid, NW * 32, 0, stream>>>(*a);
+}
+
+extern "C" cudaError_t pf_cu_attention_mma(const pf_cu_attn_args *a, int variant, cudaStream_t stream) {
     if (!pf_cu_attention_mma_ok(a)) return cudaErrorInvalidValue;
     if (a->B == 0 || a->Nq == 0 || a->H == 0) return cudaSuccess;
-    /* 8 warps (128 queries) share each K/V tile copied to shared memory, halving the
-     * copies per query against 4 warps; a short query side keeps 4 so no warp idles */
-    if (a->Nq > 64) {
-        dim3 grid((unsigned)((a->Nq + 127) / 128), (unsigned)a->H, (unsigned)a->B);
-        pf_k_attention_mma<8><<<grid, 256, 0, stream>>>(*a);
-    } else {
-        dim3 grid(1u, (unsigned)a->H, (unsigned)a->B);
-        pf_k_attention_mma<4><<<grid, 128, 0, stream>>>(*a);
+    if (a->Nq <= 64) {
+        pf_mma_launch<4, 1, 4>(a, stream);
+        return cudaGetLastError();
+    }
+    switch (variant) {
+    case PF_CU_ATTN_W8: pf_mma_launch<8, 1, 2>(a, stream); break;
+    case PF_CU_ATTN_W8_OCC1: pf_mma_launch<8, 1, 1>(a, stream); break;
+    case PF_CU_ATTN_W4_M2: pf_mma_launch<4, 2, 2>(a, stream); break;
+    case PF_CU_ATTN_W8_M2: pf_mma_launch<8, 2, 1>(a, stream); break;
+    default: return cudaErrorInvalidValue;
     }
     return cudaGetLastError();
 }

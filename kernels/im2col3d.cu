@@ -4,64 +4,64 @@
  * GEMM (bias prefill, store of an f32 result chunk).
  *
  * Column matrix: for batch item b and output positions p0 .. p0 + n (p = (to * Ho
- * + ho) * Wo + wo), col[j, k] = the input value output position p0 + j multiplies
- * with weight column k, where k = ci * taps + (a * kh + e) * kw + f is the weight's
- * own row-major order: w [Co, Ci, kt, kh, kw] viewed as [Co, K] is the GEMM's
- * other operand as stored. Values follow pf_cu_conv3d exactly: padded time index
- * tp = to * st + a reads the front cache when tp < pad_t (zeros without one), else
- * input frame tp - pad_t; rows / columns outside the frame (spatial padding) are
- * zeros. The store rounds once to the operand type (f32 -> bf16 nearest even, the
- * conversion the linear path uses for bf16 weights).
+ * + ho) * Wo + wo), col[k, j] (row k, n positions long) = the input value output
+ * position p0 + j multiplies with weight column k, where k = ci * taps + (a * kh + e)
+ * * kw + f is the weight's own row-major order: w [Co, Ci, kt, kh, kw] viewed as
+ * [Co, K] times col [K, n] is the chunk of y [Co, P] (a plain GEMM, no transpose).
+ * Values follow pf_cu_conv3d exactly: padded time index tp = to * st + a reads the
+ * front cache when tp < pad_t (zeros without one), else input frame tp - pad_t; rows /
+ * columns outside the frame (spatial padding) are zeros. The store rounds once to the
+ * operand type (f32 -> bf16 nearest even, the conversion the linear path uses for
+ * bf16 weights).
  *
- * Tiling: a block of 32 x 8 threads fills a tile of 32 positions x 32 columns
- * through shared memory, so both sides are coalesced: the loads run along the
- * positions (consecutive wo: consecutive input addresses at unit stride), the stores
- * along k (col rows are K elements long). Each thread decodes its position once; the
- * column index of a tile row is the same across the warp.
+ * Threads: one output position per thread (blockIdx.x: 256 positions), a group of
+ * PF_IM2COL_CI input channels per blockIdx.y. A thread decodes its position once, then
+ * per tap once its source offset and whether it is padding, and walks the group's
+ * channels from there (one add per value). For each (channel, tap) a warp reads 32
+ * neighbouring input columns (consecutive addresses at unit stride) and writes 32
+ * consecutive entries of one column row: both sides coalesced, no shared memory. The
+ * matrix is written once and read once by the GEMM, so the kernel moves about
+ * 2 K n operand bytes: it is bound by memory bandwidth, not by index arithmetic.
  */
 #include "pf_cuda_common.cuh"
 
-#define PF_IM2COL_TILE 32
-#define PF_IM2COL_ROWS 8 /* threadIdx.y extent: each thread does TILE / ROWS rows */
+#define PF_IM2COL_THREADS 256
+#define PF_IM2COL_CI 8 /* input channels per block (grid.y = ceil(Ci / 8)) */
 
-extern "C" int64_t pf_cu_im2col3d_max_k(void) { return (int64_t)65535 * PF_IM2COL_TILE; }
+/* Ci <= K, so grid.y = ceil(Ci / 8) stays within 65535 */
+extern "C" int64_t pf_cu_im2col3d_max_k(void) { return (int64_t)65535 * PF_IM2COL_CI; }
 
-__global__ void __launch_bounds__(PF_IM2COL_TILE *PF_IM2COL_ROWS)
+__global__ void __launch_bounds__(PF_IM2COL_THREADS)
     pf_k_im2col3d(pf_cu_conv3d_args a, void *col, int col_dtype, int64_t b, int64_t p0, int64_t n) {
-    __shared__ float tile[PF_IM2COL_TILE][PF_IM2COL_TILE + 1]; /* [k][position], padded against bank conflicts */
-    const int tx = threadIdx.x, ty = threadIdx.y;
-    /* K <= pf_cu_im2col3d_max_k(): the column arithmetic fits in int */
-    const int taps = (int)(a.kt * a.kh * a.kw), K = (int)(a.Ci * taps);
-    const int kw = (int)a.kw, kh = (int)a.kh, kt = (int)a.kt;
-    const int64_t j0 = (int64_t)blockIdx.x * PF_IM2COL_TILE;
-    const int k0 = (int)blockIdx.y * PF_IM2COL_TILE;
-
-    /* load: position j0 + tx, columns k0 + ty, k0 + ty + ROWS, ... */
-    const int64_t j = j0 + tx;
-    const bool jv = j < n;
-    const int64_t pos = p0 + (jv ? j : 0);
+    const int64_t j = (int64_t)blockIdx.x * PF_IM2COL_THREADS + threadIdx.x;
+    if (j >= n) return;
+    const int taps = (int)(a.kt * a.kh * a.kw), kw = (int)a.kw, kh = (int)a.kh;
+    const int64_t pos = p0 + j, HW = a.H * a.W;
     const int64_t wo = pos % a.Wo, ho = (pos / a.Wo) % a.Ho, to = pos / (a.Wo * a.Ho);
-    for (int r = ty; r < PF_IM2COL_TILE; r += PF_IM2COL_ROWS) {
-        const int k = k0 + r;
-        float v = 0.0f;
-        if (jv && k < K) {
-            const int f = k % kw, e = (k / kw) % kh, ta = (k / (kw * kh)) % kt, ci = k / taps;
-            const int64_t tp = to * a.st + ta, hi = ho * a.sh + e - a.pad_h, wi = wo * a.sw + f - a.pad_w;
-            if (hi >= 0 && hi < a.H && wi >= 0 && wi < a.W) {
-                if (tp >= a.pad_t)
-                    v = pf_cu_ld(a.x, a.x_dtype, (((b * a.Ci + ci) * a.T + (tp - a.pad_t)) * a.H + hi) * a.W + wi);
-                else if (a.front)
-                    v = pf_cu_ld(a.front, a.front_dtype, (((b * a.Ci + ci) * a.pad_t + tp) * a.H + hi) * a.W + wi);
+    const int ci0 = (int)blockIdx.y * PF_IM2COL_CI;
+    const int ci1 = (int)(a.Ci < ci0 + PF_IM2COL_CI ? a.Ci : ci0 + PF_IM2COL_CI);
+    for (int tap = 0; tap < taps; tap++) {
+        const int f = tap % kw, e = (tap / kw) % kh, ta = tap / (kw * kh);
+        const int64_t tp = to * a.st + ta, hi = ho * a.sh + e - a.pad_h, wi = wo * a.sw + f - a.pad_w;
+        /* source of channel ci0 and the step to the next channel; NULL: zeros (padding) */
+        const void *src = NULL;
+        int src_dt = a.x_dtype;
+        int64_t off = 0, step = 0;
+        if (hi >= 0 && hi < a.H && wi >= 0 && wi < a.W) {
+            if (tp >= a.pad_t) {
+                src = a.x;
+                step = a.T * HW;
+                off = ((b * a.Ci + ci0) * a.T + (tp - a.pad_t)) * HW + hi * a.W + wi;
+            } else if (a.front) {
+                src = a.front;
+                src_dt = a.front_dtype;
+                step = (int64_t)a.pad_t * HW;
+                off = ((b * a.Ci + ci0) * a.pad_t + tp) * HW + hi * a.W + wi;
             }
         }
-        tile[r][tx] = v;
-    }
-    __syncthreads();
-    /* store: positions j0 + ty, j0 + ty + ROWS, ..., column k0 + tx */
-    const int k = k0 + tx;
-    for (int r = ty; r < PF_IM2COL_TILE; r += PF_IM2COL_ROWS) {
-        const int64_t jj = j0 + r;
-        if (jj < n && k < K) pf_cu_st(col, col_dtype, jj * K + k, tile[tx][r]);
+        int64_t k = (int64_t)ci0 * taps + tap;
+        for (int ci = ci0; ci < ci1; ci++, off += step, k += taps)
+            pf_cu_st(col, col_dtype, k * n + j, src ? pf_cu_ld(src, src_dt, off) : 0.0f);
     }
 }
 
@@ -69,13 +69,12 @@ extern "C" cudaError_t pf_cu_im2col3d(const pf_cu_conv3d_args *a, void *col, int
                                       int64_t n, cudaStream_t stream) {
     const int64_t K = a->Ci * a->kt * a->kh * a->kw;
     if (n <= 0 || K <= 0) return cudaSuccess;
-    const int64_t pblocks = (n + PF_IM2COL_TILE - 1) / PF_IM2COL_TILE;
-    const int64_t kblocks = (K + PF_IM2COL_TILE - 1) / PF_IM2COL_TILE;
+    const int64_t pblocks = (n + PF_IM2COL_THREADS - 1) / PF_IM2COL_THREADS;
     if (K > pf_cu_im2col3d_max_k() || pblocks > 0x7fffffff || b < 0 || b >= a->B || p0 < 0 ||
         p0 + n > a->To * a->Ho * a->Wo)
         return cudaErrorInvalidValue;
-    dim3 grid((unsigned)pblocks, (unsigned)kblocks), block(PF_IM2COL_TILE, PF_IM2COL_ROWS);
-    pf_k_im2col3d<<<grid, block, 0, stream>>>(*a, col, col_dtype, b, p0, n);
+    dim3 grid((unsigned)pblocks, (unsigned)((a->Ci + PF_IM2COL_CI - 1) / PF_IM2COL_CI));
+    pf_k_im2col3d<<<grid, PF_IM2COL_THREADS, 0, stream>>>(*a, col, col_dtype, b, p0, n);
     return cudaGetLastError();
 }
 

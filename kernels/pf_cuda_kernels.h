@@ -165,11 +165,20 @@ cudaError_t pf_cu_attention(const pf_cu_attn_args *a, cudaStream_t stream);
 /* ---- tensor-core attention (attention_mma.cu) ---- */
 
 /* Non-zero when the tensor-core kernel takes a: q, k, v, o bf16, D == Dv == 64, no bias,
- * any mask mode, B and H <= 65535, 16-byte aligned pointers (0 in the host emulation). */
+ * any mask mode, B and H <= 65535, Nk <= 262144, 16-byte aligned pointers. */
 int pf_cu_attention_mma_ok(const pf_cu_attn_args *a);
+/* Launch variants of the tensor-core kernel (PF_CUDA_ATTN): warps per block, m-tiles of 16
+ * query rows per warp, blocks per SM (the register bound). All compute the same values. */
+enum {
+    PF_CU_ATTN_W8 = 0,      /* 8 warps x 1 m-tile (128 queries), 2 blocks per SM: 128 registers */
+    PF_CU_ATTN_W8_OCC1 = 1, /* the same, 1 block per SM: up to 255 registers */
+    PF_CU_ATTN_W4_M2 = 2,   /* 4 warps x 2 m-tiles (128 queries), 2 blocks per SM */
+    PF_CU_ATTN_W8_M2 = 3,   /* 8 warps x 2 m-tiles (256 queries), 1 block per SM */
+    PF_CU_ATTN_N_VARIANTS = 4
+};
 /* The same attention as pf_cu_attention for the arguments pf_cu_attention_mma_ok accepts
- * (cudaErrorInvalidValue for others). */
-cudaError_t pf_cu_attention_mma(const pf_cu_attn_args *a, cudaStream_t stream);
+ * (cudaErrorInvalidValue for others or an unknown variant). */
+cudaError_t pf_cu_attention_mma(const pf_cu_attn_args *a, int variant, cudaStream_t stream);
 
 /* ---- causal conv3d (conv3d.cu) ---- */
 
@@ -192,9 +201,9 @@ cudaError_t pf_cu_conv3d(const pf_cu_conv3d_args *a, cudaStream_t stream);
 
 /* Largest K = Ci*kt*kh*kw pf_cu_im2col3d takes. */
 int64_t pf_cu_im2col3d_max_k(void);
-/* col [n, K] (col_dtype, contiguous): row j holds the K input values (zeros for padding,
+/* col [K, n] (col_dtype, contiguous): column j holds the K input values (zeros for padding,
  * cache frames for tp < pad_t) that output position p0 + j of batch item b multiplies with
- * w viewed as [Co, K]. a->y and a->bias are not used. */
+ * w viewed as [Co, K], so y's chunk is w . col. a->y and a->bias are not used. */
 cudaError_t pf_cu_im2col3d(const pf_cu_conv3d_args *a, void *col, int col_dtype, int64_t b, int64_t p0, int64_t n,
                            cudaStream_t stream);
 /* dst[r * dst_ld + c] = convert(src[r * src_rs + c * src_cs]) for r < rows, c < cols: a bias

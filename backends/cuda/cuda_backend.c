@@ -17,11 +17,13 @@
  *
  * Environment: PF_CUDA_DEVICE (index), PF_CUDA_SYNC=1, PF_CUDA_GEMM=ref (reference
  * GEMM kernel instead of cuBLASLt, to cross-check it), PF_CUDA_ATTN=simple (the
- * general attention kernel instead of the tensor-core one, likewise),
+ * general attention kernel instead of the tensor-core one, likewise) or
+ * w8|w8-occ1|w4m2|w8m2 (the tensor-core kernel's launch variant, for benchmarks),
  * PF_CUDA_CONV=auto|direct|gemm (the conv3d path, cuda_conv.c),
  * PF_CUDA_CONV_CHUNK=bytes (its column chunk), PF_CUDA_FUSE=0 (no fused node pairs,
  * cuda_fuse.c), PF_CUDA_GRAPHS=0 (no CUDA graphs: every call runs node by node) and
- * PF_CUDA_PROFILE=1 (GPU time per node, printed after each compute; cuda_profile.c).
+ * PF_CUDA_PROFILE=1 (GPU time per node, printed after each compute; cuda_profile.c; =total:
+ * summed over the backend's life, printed once when it is freed: a VAE decode's chunk runs).
  */
 #include "cuda_impl.h"
 #include "pf_backend_impl.h"
@@ -318,7 +320,7 @@ static pf_status cuda_synchronize(pf_backend *be) {
     if (c->profile) {
         pf_status r2 = pf_cuda_prof_collect(c);
         if (rc == PF_OK) rc = r2;
-        pf_cuda_prof_report(c);
+        if (!c->profile_total) pf_cuda_prof_report(c);
     }
     return rc;
 }
@@ -537,6 +539,26 @@ static pf_status pf_cuda_pick_device(const pf_backend_options *opts, int count, 
     return PF_OK;
 }
 
+/* PF_CUDA_ATTN: simple (the general kernel everywhere), or the tensor-core kernel's launch
+ * variant (pf_cuda_kernels.h; default PF_CUDA_ATTN_DEFAULT). */
+static pf_status pf_cuda_attn_env(pf_cuda_ctx *c) {
+    static const char *const names[PF_CU_ATTN_N_VARIANTS] = {"w8", "w8-occ1", "w4m2", "w8m2"}; /* PF_CU_ATTN_* */
+    const char *m = getenv("PF_CUDA_ATTN");
+    c->attn_variant = PF_CUDA_ATTN_DEFAULT;
+    c->attn_simple = false;
+    if (!m || !*m) return PF_OK;
+    if (!strcmp(m, "simple")) {
+        c->attn_simple = true;
+        return PF_OK;
+    }
+    for (int i = 0; i < PF_CU_ATTN_N_VARIANTS; i++)
+        if (!strcmp(m, names[i])) {
+            c->attn_variant = i;
+            return PF_OK;
+        }
+    return pf_error(PF_ERR_INVALID_ARG, "PF_CUDA_ATTN='%s' is not simple, w8, w8-occ1, w4m2 or w8m2", m);
+}
+
 /* PF_CUDA_CONV and PF_CUDA_CONV_CHUNK. */
 static pf_status pf_cuda_conv_env(pf_cuda_ctx *c) {
     static const char *const names[] = {"auto", "direct", "gemm"}; /* pf_cuda_conv_mode order */
@@ -643,16 +665,17 @@ pf_status pf_backend_cuda_create(const pf_backend_options *opts, pf_backend **ou
     c->sync_each = pf_env_flag("PF_CUDA_SYNC");
     const char *gm = getenv("PF_CUDA_GEMM");
     c->gemm_ref = gm && !strcmp(gm, "ref");
-    const char *am = getenv("PF_CUDA_ATTN");
-    c->attn_simple = am && !strcmp(am, "simple");
     const char *fu = getenv("PF_CUDA_FUSE");
     c->no_fuse = fu && !strcmp(fu, "0");
     c->profile = pf_env_flag("PF_CUDA_PROFILE");
+    const char *pm = getenv("PF_CUDA_PROFILE");
+    c->profile_total = c->profile && !strcmp(pm, "total"); /* one table at the end, not per compute */
     /* CUDA graphs unless PF_CUDA_GRAPHS=0; PF_CUDA_SYNC=1 wants every node on its own, and
      * PF_CUDA_PROFILE=1 every node between its own timing events */
     const char *cg = getenv("PF_CUDA_GRAPHS");
     c->graphs.enabled = !(cg && !strcmp(cg, "0")) && !c->sync_each && !c->profile;
-    pf_status rc = pf_cuda_conv_env(c);
+    pf_status rc = pf_cuda_attn_env(c);
+    if (rc == PF_OK) rc = pf_cuda_conv_env(c);
     if (rc == PF_OK) rc = pf_cuda_init(c);
     if (rc != PF_OK) {
         cuda_free_ctx(c);

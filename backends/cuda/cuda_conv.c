@@ -5,8 +5,8 @@
  *
  *  GEMM (issue 11): the convolution as a matrix product on the tensor cores. With
  *  K = Ci kt kh kw and P = To Ho Wo, per batch item and chunk of Pc output positions
- *    col [Pc, K]                                kernels/im2col3d.cu (the weight's k order)
- *    y[b, :, p0 : p0 + Pc] = W [Co, K] . col^T  one GEMM (pf_cuda_gemm, ldc = P)
+ *    col [K, Pc]                                kernels/im2col3d.cu (the weight's k order)
+ *    y[b, :, p0 : p0 + Pc] = W [Co, K] . col    one GEMM (pf_cuda_gemm, ldc = P)
  *  so w is used as stored. The bias is prefilled into the output chunk and the GEMM
  *  runs with beta = 1 (cuBLASLt's bias epilogue adds along its m, which is our
  *  positions here, not the channels). A 1x1x1 conv with unit strides and no padding
@@ -155,10 +155,10 @@ typedef struct pf_conv_gemm {
     int64_t K, P, Co;
 } pf_conv_gemm;
 
-/* y[b, :, p0 : p0 + n] = W . B' (+ bias) with B' from operand bm: col [n, K] (trans),
- * or x[b] as [K, P] (pointwise, n = P). */
-static pf_status pf_conv_gemm_chunk(pf_cuda_ctx *c, const pf_conv_gemm *g, const void *bm, bool trans, int64_t b,
-                                    int64_t p0, int64_t n) {
+/* y[b, :, p0 : p0 + n] = W . bm (+ bias) with bm [K, n]: the column chunk, or x[b] itself
+ * (pointwise, n = P). */
+static pf_status pf_conv_gemm_chunk(pf_cuda_ctx *c, const pf_conv_gemm *g, const void *bm, int64_t b, int64_t p0,
+                                    int64_t n) {
     const size_t yes = pf_dtype_size(g->y_dt);
     char *yb = (char *)g->a.y + (size_t)((b * g->Co) * g->P + p0) * yes; /* [Co, n], rows P apart */
     void *d = g->f32_out ? g->tmp : yb;
@@ -176,7 +176,7 @@ static pf_status pf_conv_gemm_chunk(pf_cuda_ctx *c, const pf_conv_gemm *g, const
         .b_dt = g->ab,
         .bias_dt = PF_F32,
         .c_dt = d_dt,
-        .trans_b = trans,
+        .trans_b = false,
         .Bt = 1,
         .Bb = 1,
         .M = g->Co,
@@ -229,14 +229,14 @@ static pf_status pf_conv_gemm_run(pf_cuda_ctx *c, const pf_tensor *n, pf_conv_ge
     for (int64_t b = 0; b < g->a.B; b++) {
         if (pointwise) {
             const char *xb = (const char *)g->a.x + (size_t)(b * g->K * g->P) * es;
-            PF_TRY(pf_conv_gemm_chunk(c, g, xb, false, b, 0, g->P));
+            PF_TRY(pf_conv_gemm_chunk(c, g, xb, b, 0, g->P));
             continue;
         }
         for (int64_t p0 = 0; p0 < g->P; p0 += Pc) {
             int64_t cn = PF_MIN(Pc, g->P - p0);
             PF_TRY(pf_cuda_launched(c, pf_cu_im2col3d(&g->a, blocks[1]->ptr, (int)g->ab, b, p0, cn, c->stream),
                                     "pf_cu_im2col3d"));
-            PF_TRY(pf_conv_gemm_chunk(c, g, blocks[1]->ptr, true, b, p0, cn));
+            PF_TRY(pf_conv_gemm_chunk(c, g, blocks[1]->ptr, b, p0, cn));
         }
     }
     return PF_OK;
@@ -260,7 +260,9 @@ pf_status pf_cuda_run_conv3d(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
         pf_cuda_block *blocks[3] = {0};
         bool no_memory = false;
         pf_status rc = pf_conv_gemm_run(c, n, &g, blocks, &no_memory);
-        for (int i = 0; i < 3; i++) pf_cuda_release(&c->alloc, blocks[i]); /* stream order keeps them alive */
+        /* stream order keeps them alive; under a capture the graph entry owns them (a plain
+         * release would hand them out again while the graph still writes them) */
+        for (int i = 0; i < 3; i++) pf_cuda_scratch_release(c, blocks[i]);
         if (rc == PF_OK) {
             c->conv_stats.gemm_nodes++;
             return PF_OK;

@@ -78,7 +78,7 @@ struct pf_cuda_graph_entry {
 
 typedef struct {
     uint32_t magic;
-    int32_t gemm_ref, attn_simple;
+    int32_t gemm_ref, attn_simple, attn_variant;
     uint64_t err_record;
 } pf_sig_head;
 
@@ -125,6 +125,7 @@ static pf_status pf_sig_build(pf_cuda_ctx *c, pf_graph *g, int *n_nodes) {
     h.magic = 0x70664731u;
     h.gemm_ref = c->gemm_ref;
     h.attn_simple = c->attn_simple;
+    h.attn_variant = c->attn_variant;
     h.err_record = (uint64_t)(uintptr_t)c->err_block->ptr;
     PF_TRY(pf_sig_reserve(G, sizeof h));
     pf_sig_put(G, &h, sizeof h);

@@ -149,6 +149,10 @@ typedef struct pf_cuda_prof_mark {
     char key[PF_PROF_KEY_LEN];
 } pf_cuda_prof_mark;
 
+/* The tensor-core attention kernel's launch variant unless PF_CUDA_ATTN names one
+ * (pf_cuda_kernels.h: PF_CU_ATTN_*; docs/benchmarks.md has the comparison). */
+#define PF_CUDA_ATTN_DEFAULT PF_CU_ATTN_W8
+
 typedef struct pf_cuda_ctx {
     int device;
     char name[128];
@@ -180,6 +184,8 @@ typedef struct pf_cuda_ctx {
     bool sync_each;                /* PF_CUDA_SYNC=1: synchronise after every node (error localisation) */
     bool gemm_ref;                 /* PF_CUDA_GEMM=ref: reference GEMM kernel instead of cuBLASLt */
     bool attn_simple;              /* PF_CUDA_ATTN=simple: the general attention kernel, never the tensor-core one */
+    bool profile_total;            /* PF_CUDA_PROFILE=total: one table when the backend is freed */
+    int attn_variant;              /* the tensor-core kernel's launch variant (PF_CU_ATTN_*; PF_CUDA_ATTN) */
     pf_cuda_conv_mode conv_mode;   /* PF_CUDA_CONV=auto|direct|gemm */
     size_t conv_chunk;             /* PF_CUDA_CONV_CHUNK: bytes of conv3d columns per chunk (0: automatic) */
     pf_cuda_conv_stats conv_stats; /* which conv3d path ran */

@@ -281,7 +281,7 @@ static pf_status run_attention(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     /* the tensor-core kernel where it applies (bf16, head dim 64, no bias), unless
      * PF_CUDA_ATTN=simple asks for the general kernel everywhere */
     if (!c->attn_simple && pf_cu_attention_mma_ok(&a))
-        return pf_launch(c, pf_cu_attention_mma(&a, c->stream), "pf_cu_attention_mma");
+        return pf_launch(c, pf_cu_attention_mma(&a, c->attn_variant, c->stream), "pf_cu_attention_mma");
     return pf_launch(c, pf_cu_attention(&a, c->stream), "pf_cu_attention");
 }
 

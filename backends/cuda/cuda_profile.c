@@ -12,7 +12,8 @@
  * created with default flags: cudaEventDisableTiming would make cudaEventElapsedTime
  * fail. Times are read after the stream is synchronised (cuda_synchronize), filed in
  * the shared per-key table (runtime/pf_profile.c) and printed after each compute, as
- * PF_VK_PROFILE does.
+ * PF_VK_PROFILE does; PF_CUDA_PROFILE=total keeps adding to the table and prints it once,
+ * when the backend is freed (a VAE decode synchronises after each of its chunk runs).
  */
 #include "cuda_impl.h"
 
@@ -73,6 +74,7 @@ pf_status pf_cuda_prof_collect(pf_cuda_ctx *c) {
         L->n_total++;
     }
     L->n_rows = c->prof.n_rows;
+    L->table_ms = c->prof.total_ms;
     return PF_OK;
 }
 

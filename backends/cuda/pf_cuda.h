@@ -78,6 +78,7 @@ typedef struct pf_cuda_profile {
     int n_pairs;                /* of them, fused pairs ("layer_norm+modulate ...") */
     int n_rows;                 /* distinct keys among them */
     double total_ms;            /* their summed GPU time */
+    double table_ms;            /* the table's time: this call's, or with PF_CUDA_PROFILE=total every call's */
     double min_ms, max_ms;      /* shortest and longest single bracket */
     unsigned long long n_total; /* brackets timed since creation */
 } pf_cuda_profile;

@@ -46,6 +46,18 @@ static inline int atomicMin(int *p, int v) {
     return old;
 }
 static inline int atomicOr(int *p, int v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+static inline unsigned atomicOr(unsigned *p, unsigned v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+/* warp votes over all 32 lanes (the kernels only vote with full masks) */
+int emu_warp_vote(int pred, bool all);
+static inline int __any_sync(unsigned m, int pred) {
+    (void)m;
+    return emu_warp_vote(pred, false);
+}
+static inline int __all_sync(unsigned m, int pred) {
+    (void)m;
+    return emu_warp_vote(pred, true);
+}
+static inline int __ffs(int x) { return __builtin_ffs(x); }
 /* true for every thread iff pred holds in every thread: the complement of an or */
 static inline int __syncthreads_and(int pred) { return !__syncthreads_or(!pred); }
 #define __align__(n) __attribute__((aligned(n)))

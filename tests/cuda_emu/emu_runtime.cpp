@@ -56,6 +56,7 @@ struct warp_state {
     float val[32];
     const void *addr[32]; /* ldmatrix row addresses */
     uint32_t a[32][4], b[32][2]; /* mma operand fragments */
+    int vote[32];                /* __any_sync / __all_sync */
 };
 struct block_state {
     std::barrier<> *bar;
@@ -72,6 +73,15 @@ float emu_shfl_xor(float v, int o) {
     w.val[cur_lane] = v;
     w.bar.arrive_and_wait();
     float r = w.val[cur_lane ^ o];
+    w.bar.arrive_and_wait();
+    return r;
+}
+int emu_warp_vote(int pred, bool all) {
+    warp_state &w = *cur_block->warps[cur_warp];
+    w.vote[cur_lane] = pred != 0;
+    w.bar.arrive_and_wait();
+    int r = all ? 1 : 0;
+    for (int l = 0; l < 32; l++) r = all ? (r && w.vote[l]) : (r || w.vote[l]);
     w.bar.arrive_and_wait();
     return r;
 }

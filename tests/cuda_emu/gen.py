@@ -9,7 +9,7 @@ import sys
 src, dst = sys.argv[1], sys.argv[2]
 s = open(src).read()
 s = re.sub(r'extern __shared__ float (\w+)\[\];', r'float *\1 = (float *)emu_dyn_smem();', s)
-s = re.sub(r'(\w+(?:<\w+>)?)<<<(.*?)>>>\((.*?)\);', lambda m: 'emu_launch(%s, %s, %s);' % (m.group(2), m.group(1), m.group(3)), s,
+s = re.sub(r'(\w+(?:<[\w ,]+>)?)<<<(.*?)>>>\((.*?)\);', lambda m: 'emu_launch(%s, %s, %s);' % (m.group(2), m.group(1), m.group(3)), s,
            flags=re.S)
 if '<<<' in s or 'extern __shared__' in s:
     sys.exit('gen.py: %s has a construct the emulation does not rewrite' % src)

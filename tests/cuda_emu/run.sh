@@ -73,6 +73,11 @@ echo "conv3d GEMM, chunks: $(tail -1 "$out/conformance_conv_gemm.log")"
 PF_CUDA_CONV=gemm PF_CUDA_CONV_CHUNK=1 PF_CUDA_GEMM=ref "$out/test_conformance" --backend cuda --op conv3d \
   >"$out/conformance_conv_gemm_ref.log" 2>&1 || rc=1
 echo "conv3d GEMM, chunks, reference GEMM kernel: $(tail -1 "$out/conformance_conv_gemm_ref.log")"
+# the tensor-core attention kernel's other launch variants (the default ran above)
+for v in w8-occ1 w4m2 w8m2; do
+  PF_CUDA_ATTN=$v "$out/test_conformance" --backend cuda --op attention >"$out/conformance_attn_$v.log" 2>&1 || rc=1
+  echo "attention PF_CUDA_ATTN=$v: $(tail -1 "$out/conformance_attn_$v.log")"
+done
 "$out/test_cuda_backend" 2>&1 | tail -1 || rc=1
 "$out/test_cuda_host" 2>&1 | tail -1 || rc=1
 # the no-driver path: every device test skips (77) with the reason

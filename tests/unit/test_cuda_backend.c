@@ -335,6 +335,58 @@ static pf_test_result test_attention_no_visible_key(void) {
     return PF_T_PASS;
 }
 
+/* A CUDA backend created under PF_CUDA_ATTN=value (NULL: with the reason in g_why). */
+static pf_backend *attn_backend(const char *value) {
+    setenv("PF_CUDA_ATTN", value, 1);
+    bool bad;
+    pf_backend *be = cuda_backend(&bad);
+    unsetenv("PF_CUDA_ATTN");
+    return be;
+}
+
+/* The tensor-core kernel's launch variants (PF_CUDA_ATTN=w8|w8-occ1|w4m2|w8m2) against the
+ * general kernel on a frame-masked bf16 call with D = 64: 300 queries (several blocks of
+ * every variant, a partial last one), history frames, two valid bits; an unknown name is
+ * refused by name. */
+static pf_test_result test_attention_variants(void) {
+    NEED_CUDA(be);
+    pf_backend_free(be);
+    enum { AB = 2, AN = 300, AH = 2, AD = 64, NE = AB * AN * AH * AD };
+    static float q[NE], k[NE], v[NE], out[NE], expect[NE], qm[AB * AN], km[AB * AN];
+    fill(q, NE, 31);
+    fill(k, NE, 32);
+    fill(v, NE, 33);
+    for (int i = 0; i < AB * AN; i++) { /* frames 0..3 in runs of 75 tokens; valid bit 0 on every 7th */
+        int f = (i % AN) / 75, valid = (i % 7) != 0;
+        qm[i] = km[i] = (float)(f * 2 + valid);
+    }
+    t_in in[5] = {{PF_BF16, 4, {AB, AN, AH, AD}, q},
+                  {PF_BF16, 4, {AB, AN, AH, AD}, k},
+                  {PF_BF16, 4, {AB, AN, AH, AD}, v},
+                  {PF_I32, 2, {AB, AN}, qm},
+                  {PF_I32, 2, {AB, AN}, km}};
+    pf_backend *simple = attn_backend("simple");
+    CHECK_MSG(simple, "%s", g_why);
+    CHECK_OK(run_graph(simple, b_frame_attention, NULL, in, 5, expect, NE, NULL));
+    pf_backend_free(simple);
+    const char *variants[] = {"w8", "w8-occ1", "w4m2", "w8m2"};
+    for (size_t i = 0; i < PF_ARRAY_LEN(variants); i++) {
+        pf_backend *cu = attn_backend(variants[i]);
+        CHECK_MSG(cu, "PF_CUDA_ATTN=%s: %s", variants[i], g_why);
+        CHECK_OK(run_graph(cu, b_frame_attention, NULL, in, 5, out, NE, NULL));
+        pf_backend_free(cu);
+        /* bf16 outputs of f32 softmax states: a few units in the last place apart */
+        double d = max_diff(out, expect, NE);
+        CHECK_MSG(d < 0.02, "PF_CUDA_ATTN=%s differs from the general kernel by %g", variants[i], d);
+    }
+    pf_backend *bad_be = NULL;
+    setenv("PF_CUDA_ATTN", "w99", 1);
+    pf_status rc = pf_backend_create("cuda", NULL, &bad_be);
+    unsetenv("PF_CUDA_ATTN");
+    CHECK_MSG(rc == PF_ERR_INVALID_ARG && strstr(pf_last_error(), "PF_CUDA_ATTN='w99'"), "%s", pf_last_error());
+    return PF_T_PASS;
+}
+
 static pf_tensor *b_embedding(pf_graph *g, pf_tensor **in, const void *arg) {
     (void)arg;
     return pf_embedding(g, in[0], in[1]);
@@ -701,14 +753,19 @@ static pf_backend *cuda_backend_eager(void) {
     } while (0)
 
 enum { GB = 2, GN = 8, GH = 2, GD = 16, GC = GH * GD, GCACHE = 4 };
+/* the rig's conv3d: [1, 16, 3, 9, 11] f32 x [32, 16, 3, 3, 3] bf16, causal, on the GEMM path
+ * (im2col columns in bf16 scratch: 297 positions x 432 taps) */
+enum { GCI = 16, GCO = 32, GT = 3, GHH = 9, GWW = 11, GNX = GCI * GT * GHH * GWW, GNW = GCO * GCI * 27,
+       GNYC = GCO * GT * GHH * GWW, GCOLS = GT * GHH * GWW * GCI * 27 * 2 };
 
 /* One planned graph with several op kinds: a linear with f32 activations and bf16
  * weight and bias (operand and bias conversions in scratch), a plain f32 linear,
- * attention, layer norm, GELU, a residual add, and a rolled cache written into its own
- * input (computed into a scratch temporary and copied). */
+ * attention, layer norm, GELU, a residual add, a conv3d on the im2col + GEMM path (its
+ * columns in scratch), and a rolled cache written into its own input (computed into a
+ * scratch temporary and copied). */
 typedef struct {
     pf_pool *pool;
-    pf_tensor *cache, *x, *xr, *wq, *bq, *wk, *y;
+    pf_tensor *cache, *x, *xr, *wq, *bq, *wk, *y, *xc, *wc, *yc;
     pf_graph *g;
     pf_arena *a;
 } graph_rig;
@@ -735,6 +792,10 @@ static pf_status rig_build(graph_rig *r, pf_backend *be) {
     h = pf_gelu_tanh(g, pf_layer_norm(g, pf_reshape(g, h, 3, ne3), NULL, NULL, 1e-5f));
     r->y = pf_add(g, h, r->x);
     pf_output(g, r->y);
+    r->xc = pf_input(g, PF_F32, 5, (int64_t[]){1, GCI, GT, GHH, GWW}, "xc");
+    r->wc = pf_input(g, PF_BF16, 5, (int64_t[]){GCO, GCI, 3, 3, 3}, "wc");
+    r->yc = pf_conv3d(g, r->xc, r->wc, NULL, NULL, 2, 1, 1, 1, 1, 1);
+    pf_output(g, r->yc);
     pf_tensor *c = pf_external(g, r->cache);
     pf_tensor *parts[2] = {pf_slice(g, c, 0, 1, GCACHE - 1), pf_scale(g, r->xr, 2.0f, 0.5f)};
     pf_output_into(g, pf_concat(g, parts, 2, 0), r->cache);
@@ -745,8 +806,8 @@ static pf_status rig_build(graph_rig *r, pf_backend *be) {
 
 /* Upload call `run`'s inputs (new activations each call, the same weights), compute,
  * read the output and the cache. */
-static pf_status rig_run(graph_rig *r, int run, float *y, float *cache) {
-    static float x[GB * GN * GC], xr[GC], w[GC * GC], b[GC];
+static pf_status rig_run(graph_rig *r, int run, float *y, float *cache, float *yc) {
+    static float x[GB * GN * GC], xr[GC], w[GC * GC], b[GC], xc[GNX], wc[GNW];
     fill(x, PF_ARRAY_LEN(x), 100u + (unsigned)run);
     fill(xr, PF_ARRAY_LEN(xr), 200u + (unsigned)run);
     PF_TRY(pf_tensor_set_as(r->x, x, PF_F32, PF_ARRAY_LEN(x)));
@@ -757,7 +818,12 @@ static pf_status rig_run(graph_rig *r, int run, float *y, float *cache) {
     PF_TRY(pf_tensor_set_as(r->bq, b, PF_F32, PF_ARRAY_LEN(b)));
     fill(w, PF_ARRAY_LEN(w), 3);
     PF_TRY(pf_tensor_set_as(r->wk, w, PF_F32, PF_ARRAY_LEN(w)));
+    fill(xc, GNX, 300u + (unsigned)run);
+    PF_TRY(pf_tensor_set_as(r->xc, xc, PF_F32, GNX));
+    fill(wc, GNW, 4);
+    PF_TRY(pf_tensor_set_as(r->wc, wc, PF_F32, GNW));
     PF_TRY(pf_graph_compute(r->g));
+    PF_TRY(pf_tensor_get_as(r->yc, yc, PF_F32, GNYC));
     PF_TRY(pf_tensor_get_as(r->y, y, PF_F32, GB * GN * GC));
     return pf_tensor_get_as(r->cache, cache, PF_F32, GCACHE * GC);
 }
@@ -782,15 +848,17 @@ static pf_test_result test_graph_capture_replay(void) {
     CHECK_OK(rig_build(&r, be));
     CHECK_OK(rig_build(&rr, ref));
     enum { NY = GB * GN * GC, NC = GCACHE * GC, NHOLD = 12 };
-    static float y[NY], ye[NY], yprev[NY], cc[NC], ce[NC];
-    /* buffers taken after the capture, in the scratch's size classes: if the graph's
-     * scratch went back to the allocator, they would get it and replays would overwrite them */
+    static float y[NY], ye[NY], yprev[NY], cc[NC], ce[NC], yc[GNYC], yce[GNYC];
+    /* buffers taken after the capture, in the scratch's size classes (the conversions, the
+     * conv3d's columns): if the graph's scratch went back to the allocator, they would get
+     * it and replays would overwrite them */
     pf_buffer *hold[NHOLD] = {0};
-    unsigned char pat[1024], back[1024];
+    static unsigned char pat[GCOLS], back[GCOLS];
+    const size_t hold_size[3] = {512, 1024, GCOLS};
     for (int run = 0; run < 6; run++) {
         if (run == 2)
             for (int i = 0; i < NHOLD; i++) {
-                size_t n = i % 2 ? 1024 : 512;
+                size_t n = hold_size[i % 3];
                 memset(pat, 0x40 + i, n);
                 CHECK_OK(pf_buffer_alloc(be, n, &hold[i]));
                 CHECK_OK(be->ops->upload(be, hold[i], 0, pat, n));
@@ -800,10 +868,11 @@ static pf_test_result test_graph_capture_replay(void) {
             CHECK_OK(pf_cuda_graph_stats(be, &gs));
             CHECK(gs.n_cached == 0 && gs.scratch_bytes == 0);
         }
-        CHECK_OK(rig_run(&r, run, y, cc));
-        CHECK_OK(rig_run(&rr, run, ye, ce));
-        double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC);
-        CHECK_MSG(d <= 1e-6 && dc == 0.0, "call %d: differs from eager execution by %g (cache %g)", run, d, dc);
+        CHECK_OK(rig_run(&r, run, y, cc, yc));
+        CHECK_OK(rig_run(&rr, run, ye, ce, yce));
+        double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC), dv = max_diff(yc, yce, GNYC);
+        CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6,
+                  "call %d: differs from eager execution by %g (cache %g, conv3d %g)", run, d, dc, dv);
         /* the cache rolled once per call: its last row is this call's 2 xr + 0.5 */
         float xr[GC];
         fill(xr, GC, 200u + (unsigned)run);
@@ -823,7 +892,7 @@ static pf_test_result test_graph_capture_replay(void) {
     CHECK_MSG(gs.n_eager == 2 && gs.n_captures == 2 && gs.n_replays == 2, "after 6 calls: %llu eager, %llu captures",
               gs.n_eager, gs.n_captures);
     for (int i = 0; i < NHOLD; i++) {
-        size_t n = i % 2 ? 1024 : 512;
+        size_t n = hold_size[i % 3];
         memset(pat, 0x40 + i, n);
         CHECK_OK(be->ops->download(be, hold[i], 0, back, n));
         CHECK_MSG(!memcmp(pat, back, n), "buffer %d (%zu bytes) allocated after the capture was overwritten", i, n);
@@ -851,7 +920,7 @@ static pf_test_result test_graph_after_arena_release(void) {
     CHECK_OK(rig_build(&r, be));
     CHECK_OK(rig_build(&rr, ref));
     enum { NY = GB * GN * GC, NC = GCACHE * GC, NHOLD = 8 };
-    static float y[NY], ye[NY], cc[NC], ce[NC];
+    static float y[NY], ye[NY], cc[NC], ce[NC], yc[GNYC], yce[GNYC];
     pf_buffer *hold[NHOLD] = {0};
     size_t arena = 0;
     unsigned char pat[4096], back[4096];
@@ -868,10 +937,11 @@ static pf_test_result test_graph_after_arena_release(void) {
                 CHECK_OK(be->ops->upload(be, hold[i], 0, pat, n));
             }
         }
-        CHECK_OK(rig_run(&r, run, y, cc));
-        CHECK_OK(rig_run(&rr, run, ye, ce));
-        double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC);
-        CHECK_MSG(d <= 1e-6 && dc == 0.0, "call %d: differs from eager execution by %g (cache %g)", run, d, dc);
+        CHECK_OK(rig_run(&r, run, y, cc, yc));
+        CHECK_OK(rig_run(&rr, run, ye, ce, yce));
+        double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC), dv = max_diff(yc, yce, GNYC);
+        CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6,
+                  "call %d: differs from eager execution by %g (cache %g, conv3d %g)", run, d, dc, dv);
     }
     CHECK(pf_arena_size(r.a) > 0); /* reserved again by the re-plan */
     pf_cuda_graph_counters gs;
@@ -1047,6 +1117,39 @@ static pf_test_result test_event_timing(void) {
  * results equal a backend without the profile, every computed node or fused pair is
  * one timed bracket (the pairs as pairs), the times add up, and no CUDA graph is
  * captured although the same graph repeats. */
+/* PF_CUDA_PROFILE=total: the table keeps every call's time (no print and reset per compute);
+ * PF_CUDA_PROFILE=1: only the last call's. */
+static pf_test_result test_profile_total(void) {
+    NEED_CUDA(plain);
+    pf_backend_free(plain);
+    static float x[FB * FN * FD], w[FD * FD], out[FB * FN * FD];
+    fill(x, PF_ARRAY_LEN(x), 50);
+    fill(w, PF_ARRAY_LEN(w), 51);
+    t_in in[2] = {{PF_F32, 3, {FB, FN, FD}, x}, {PF_F32, 2, {FD, FD}, w}};
+    const char *modes[2] = {"1", "total"};
+    for (int m = 0; m < 2; m++) {
+        setenv("PF_CUDA_PROFILE", modes[m], 1);
+        bool bad;
+        pf_backend *be = cuda_backend(&bad);
+        unsetenv("PF_CUDA_PROFILE");
+        CHECK_MSG(be, "%s", g_why);
+        double sum = 0.0;
+        for (int call = 1; call <= 3; call++) {
+            CHECK_OK(run_graph(be, b_linear_nobias, NULL, in, 2, out, PF_ARRAY_LEN(out), NULL));
+            pf_cuda_profile p;
+            CHECK_OK(pf_cuda_profile_get(be, &p));
+            CHECK_MSG(p.enabled && p.n_brackets > 0 && p.total_ms > 0.0, "PF_CUDA_PROFILE=%s call %d: %d brackets",
+                      modes[m], call, p.n_brackets);
+            sum += p.total_ms;
+            const double want = m == 1 ? sum : p.total_ms;
+            CHECK_MSG(fabs(p.table_ms - want) <= 1e-9 * want, "PF_CUDA_PROFILE=%s call %d: table %g ms, expected %g",
+                      modes[m], call, p.table_ms, want);
+        }
+        pf_backend_free(be);
+    }
+    return PF_T_PASS;
+}
+
 static pf_test_result test_profile(void) {
     NEED_CUDA(plain);
     setenv("PF_CUDA_PROFILE", "1", 1);
@@ -1116,11 +1219,12 @@ static pf_test_result test_profile(void) {
 
 PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(test_allocator_reuse),
              PF_TEST(test_out_of_memory_message), PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand),
-             PF_TEST(test_attention_no_visible_key), PF_TEST(test_embedding_bad_id), PF_TEST(test_inplace_chain_vs_cpu),
-             PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu), PF_TEST(test_conv_paths_vs_cpu),
+             PF_TEST(test_attention_no_visible_key), PF_TEST(test_attention_variants), PF_TEST(test_embedding_bad_id),
+             PF_TEST(test_inplace_chain_vs_cpu), PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu), PF_TEST(test_conv_paths_vs_cpu),
              PF_TEST(test_fusions_vs_cpu), PF_TEST(test_graph_capture_replay),
              PF_TEST(test_graph_after_arena_release), PF_TEST(test_graph_replay_error_record),
-             PF_TEST(test_graph_capture_fallback), PF_TEST(test_event_timing), PF_TEST(test_profile))
+             PF_TEST(test_graph_capture_fallback), PF_TEST(test_event_timing), PF_TEST(test_profile),
+             PF_TEST(test_profile_total))
 
 #else /* no CUDA in this build */
 
