@@ -17,11 +17,11 @@ static void dit_flux_transformer_block(dit_build *bd, const dit_double_block *b,
     pf_tensor *cn = dit_norm_modulate(bd, *txt, cm[0], cm[1]);
 
     /* FluxAttnProcessor2_0: per-stream projections and qk RMSNorm, joint attention over [text; image] */
-    pf_tensor *q = dit_heads(bd, xn, &b->to_q, b->norm_q), *k = dit_heads(bd, xn, &b->to_k, b->norm_k);
-    pf_tensor *v = dit_heads(bd, xn, &b->to_v, NULL);
-    pf_tensor *qc = dit_heads(bd, cn, &b->add_q_proj, b->norm_added_q);
-    pf_tensor *kc = dit_heads(bd, cn, &b->add_k_proj, b->norm_added_k);
-    pf_tensor *vc = dit_heads(bd, cn, &b->add_v_proj, NULL);
+    pf_tensor *q = dit_heads(bd, xn, &b->to_q, b->norm_q, bd->L), *k = dit_heads(bd, xn, &b->to_k, b->norm_k, bd->L);
+    pf_tensor *v = dit_heads(bd, xn, &b->to_v, NULL, -1);
+    pf_tensor *qc = dit_heads(bd, cn, &b->add_q_proj, b->norm_added_q, 0);
+    pf_tensor *kc = dit_heads(bd, cn, &b->add_k_proj, b->norm_added_k, 0);
+    pf_tensor *vc = dit_heads(bd, cn, &b->add_v_proj, NULL, -1);
     pf_tensor *qs[2] = {qc, q}, *ks[2] = {kc, k}, *vs[2] = {vc, v};
     pf_tensor *o = dit_attention(bd, pf_concat(g, qs, 2, 1), pf_concat(g, ks, 2, 1), pf_concat(g, vs, 2, 1));
     pf_tensor *o_txt = dit_rows(bd, o, 0, bd->L), *o_img = dit_rows(bd, o, bd->L, bd->N);
@@ -47,8 +47,9 @@ static pf_tensor *dit_flux_single_block(dit_build *bd, const dit_single_block *b
     pf_tensor *xq = trim ? dit_rows(bd, xn, bd->Ntot - bd->n_cur, bd->n_cur) : xn;
     pf_tensor *mlp = pf_gelu_tanh(g, dit_lin(bd, xq, &b->proj_mlp)); /* act_mlp(proj_mlp(norm_x)) */
     /* FluxSingleAttnProcessor2_0: no output projection (pre_only) */
-    pf_tensor *a = dit_attention(bd, dit_heads(bd, xq, &b->to_q, b->norm_q), dit_heads(bd, xn, &b->to_k, b->norm_k),
-                                 dit_heads(bd, xn, &b->to_v, NULL));
+    pf_tensor *q = dit_heads(bd, xq, &b->to_q, b->norm_q, bd->Ntot - xq->ne[1]);
+    pf_tensor *k = dit_heads(bd, xn, &b->to_k, b->norm_k, 0);
+    pf_tensor *a = dit_attention(bd, q, k, dit_heads(bd, xn, &b->to_v, NULL, -1));
     pf_tensor *cat[2] = {a, mlp};
     pf_tensor *y = dit_lin(bd, pf_concat(g, cat, 2, 2), &b->proj_out); /* proj_out(cat([attn, mlp], dim=2)) */
     pf_tensor *res = trim ? dit_rows(bd, x, bd->Ntot - bd->n_cur, bd->n_cur) : x;

@@ -205,10 +205,12 @@ pf_tensor *dit_lin(dit_build *bd, pf_tensor *x, const dit_linear *l);
 void dit_ada_chunks(dit_build *bd, const dit_linear *l, int n, pf_tensor **out);
 /* LayerNorm (no affine, eps 1e-6) then x * (1 + scale) + shift. */
 pf_tensor *dit_norm_modulate(dit_build *bd, pf_tensor *x, pf_tensor *shift, pf_tensor *scale);
-/* linear -> heads [B, N, H, hd] -> RMSNorm(weight) if norm_w. */
-pf_tensor *dit_heads(dit_build *bd, pf_tensor *x, const dit_linear *l, pf_tensor *norm_w);
-/* Masked attention with rotary q/k; q rows are the last q->ne[1] tokens of the sequence.
- * q [B, Nq, H, hd] (not yet rotated), k, v [B, L + N, H, hd] -> [B, Nq, D]. */
+/* linear -> heads [B, n, H, hd] -> RMSNorm(weight) if norm_w -> apply_rope with the table
+ * rows of tokens rope_first .. rope_first + n of the joint sequence [text; image] if
+ * rope_first >= 0 (q and k; text ids are 0, an exact identity on text tokens). */
+pf_tensor *dit_heads(dit_build *bd, pf_tensor *x, const dit_linear *l, pf_tensor *norm_w, int64_t rope_first);
+/* Masked attention; q rows are the last q->ne[1] tokens of the sequence. q [B, Nq, H, hd],
+ * k, v [B, L + N, H, hd] (q and k rotated by dit_heads) -> [B, Nq, D]. */
 pf_tensor *dit_attention(dit_build *bd, pf_tensor *q, pf_tensor *k, pf_tensor *v);
 /* FeedForward(gelu-approximate): net.2(GELU_tanh(net.0.proj(x))). */
 pf_tensor *dit_ff(dit_build *bd, pf_tensor *x, const dit_linear *l0, const dit_linear *l2);

@@ -24,14 +24,21 @@ pf_tensor *dit_norm_modulate(dit_build *bd, pf_tensor *x, pf_tensor *shift, pf_t
     return pf_modulate(bd->g, pf_layer_norm(bd->g, x, NULL, NULL, DIT_NORM_EPS), shift, scale);
 }
 
-pf_tensor *dit_heads(dit_build *bd, pf_tensor *x, const dit_linear *l, pf_tensor *norm_w) {
+pf_tensor *dit_heads(dit_build *bd, pf_tensor *x, const dit_linear *l, pf_tensor *norm_w, int64_t rope_first) {
     const pf_dit_config *c = &bd->dit->cfg;
     pf_tensor *y = dit_lin(bd, x, l);
     if (!y) return NULL;
-    int64_t ne[4] = {y->ne[0], y->ne[1], c->heads, c->head_dim}; /* [B, N, heads, head_dim] */
+    int64_t ne[4] = {y->ne[0], y->ne[1], c->heads, c->head_dim}; /* [B, n, heads, head_dim] */
     y = pf_reshape(bd->g, y, 4, ne);
     /* RMSNorm over the head dim: x * rsqrt(mean(x^2) + eps) * weight */
-    return norm_w ? pf_rms_norm(bd->g, y, norm_w, bd->dit->qk_eps) : y;
+    if (norm_w) y = pf_rms_norm(bd->g, y, norm_w, bd->dit->qk_eps);
+    if (rope_first < 0) return y;
+    /* apply_rope with the table rows of these tokens: rotating each stream before the joint
+     * concat equals rotating the concat (an op per token), and keeps the rotation next to
+     * its norm (the CUDA backend fuses the pair) */
+    const int64_t n = y->ne[1];
+    pf_tensor *tab = rope_first == 0 && n == bd->rope->ne[0] ? bd->rope : pf_slice(bd->g, bd->rope, 0, rope_first, n);
+    return pf_rope(bd->g, y, tab);
 }
 
 pf_tensor *dit_rows(dit_build *bd, pf_tensor *x, int64_t start, int64_t len) {
@@ -44,10 +51,7 @@ pf_tensor *dit_attention(dit_build *bd, pf_tensor *q, pf_tensor *k, pf_tensor *v
     const pf_dit_config *c = &bd->dit->cfg;
     if (!q || !k || !v) return pf_graph_fail(g, PF_ERR_INVALID_ARG, "attention: NULL input");
     const int64_t nq = q->ne[1], first = bd->Ntot - nq; /* q rows are the sequence's last nq tokens */
-    /* apply_rope on q and k (text ids are 0: an exact identity on text tokens) */
-    pf_tensor *rq = pf_slice(g, bd->rope, 0, first, nq), *mq = dit_rows(bd, bd->meta, first, nq);
-    q = pf_rope(g, q, rq);
-    k = pf_rope(g, k, bd->rope);
+    pf_tensor *mq = dit_rows(bd, bd->meta, first, nq);
     /* F.scaled_dot_product_attention with the boolean mask, default scale 1/sqrt(head_dim) */
     float scale = (float)(1.0 / sqrt((double)c->head_dim));
     pf_tensor *o = pf_attention(g, q, k, v, scale, PF_MASK_FRAME, mq, bd->meta, NULL); /* [B, nq, H, hd] */

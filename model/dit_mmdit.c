@@ -29,16 +29,18 @@ static void dit_joint_transformer_block(dit_build *bd, const dit_double_block *b
     /* JointAttention (VarlenSelfAttentionWithT5Mask): [text; image] joint attention. The text
      * queries of a context_pre_only block are computed and discarded by the official code;
      * they are skipped here (attention rows are independent). */
-    pf_tensor *q = dit_heads(bd, xq, &b->to_q, b->norm_q), *k = dit_heads(bd, xn, &b->to_k, b->norm_k);
-    pf_tensor *v = dit_heads(bd, xn, &b->to_v, NULL);
-    pf_tensor *kc = dit_heads(bd, cn, &b->add_k_proj, b->norm_added_k), *vc = dit_heads(bd, cn, &b->add_v_proj, NULL);
+    pf_tensor *q = dit_heads(bd, xq, &b->to_q, b->norm_q, bd->Ntot - nq);
+    pf_tensor *k = dit_heads(bd, xn, &b->to_k, b->norm_k, bd->L);
+    pf_tensor *v = dit_heads(bd, xn, &b->to_v, NULL, -1);
+    pf_tensor *kc = dit_heads(bd, cn, &b->add_k_proj, b->norm_added_k, 0);
+    pf_tensor *vc = dit_heads(bd, cn, &b->add_v_proj, NULL, -1);
     pf_tensor *ks[2] = {kc, k}, *vs[2] = {vc, v};
     pf_tensor *kk = pf_concat(g, ks, 2, 1), *vv = pf_concat(g, vs, 2, 1);
     pf_tensor *o_txt = NULL, *o_img;
     if (b->context_pre_only) {
         o_img = dit_attention(bd, q, kk, vv); /* [B, nq, D] */
     } else {
-        pf_tensor *qc = dit_heads(bd, cn, &b->add_q_proj, b->norm_added_q);
+        pf_tensor *qc = dit_heads(bd, cn, &b->add_q_proj, b->norm_added_q, 0);
         pf_tensor *qs[2] = {qc, q};
         pf_tensor *o = dit_attention(bd, pf_concat(g, qs, 2, 1), kk, vv); /* [B, L + nq, D] */
         o_txt = dit_rows(bd, o, 0, bd->L);
