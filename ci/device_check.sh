@@ -94,7 +94,7 @@ for v in w8 w8-occ1 w4m2 w8m2; do
   name="bench dit cuda 768p u0 PF_CUDA_ATTN=$v"
   step "$name" 30 bench.log env PF_CUDA_ATTN=$v "${bd[@]}" --backend cuda --variant miniflux --res 768p --unit 0 \
     --reps 5 || continue
-  t=$(awk -v n="===== $name:" 'index($0, n) == 1 {f = 1; next} /^=====/ {f = 0} f && /per call/ {print $3}' \
+  t=$(awk -v n="===== $name:" 'index($0, n) == 1 {f = 1; next} /^=====/ {f = 0} f && /^  per call/ {print $3}' \
     "$OUT/bench.log" | tail -1)
   [ -n "$t" ] && { [ -z "$best" ] || awk -v a="$t" -v b="$best_t" 'BEGIN {exit !(a < b)}'; } && best=$v best_t=$t
 done

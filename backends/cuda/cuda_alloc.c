@@ -150,6 +150,7 @@ pf_status pf_cuda_alloc(pf_cuda_allocator *a, size_t size, const char *what, pf_
         a->n_malloc++;
     }
     b->requested = size;
+    b->owner = NULL;
     b->next = NULL;
     a->in_use += b->size;
     a->requested += size;
@@ -159,7 +160,9 @@ pf_status pf_cuda_alloc(pf_cuda_allocator *a, size_t size, const char *what, pf_
 }
 
 void pf_cuda_release(pf_cuda_allocator *a, pf_cuda_block *b) {
-    if (!b) return;
+    /* a captured graph's scratch stays the graph's until the graph is freed: handed out
+     * again now, a replay would write into its new user's data */
+    if (!b || b->owner) return;
     a->in_use -= b->size;
     a->requested -= b->requested;
     if (b->cls >= 0) {

@@ -383,7 +383,7 @@ pf_status pf_cuda_run_linear_gelu(pf_cuda_ctx *c, const pf_tensor *lin, const pf
     pf_cuda_block *tmp[4] = {0};
     bool fallback = false;
     pf_status rc = pf_gemm_lt(c, &g, tmp, &fallback);
-    for (int i = 0; i < 4; i++) pf_cuda_release(&c->alloc, tmp[i]);
+    for (int i = 0; i < 4; i++) pf_cuda_scratch_release(c, tmp[i]);
     *done = rc == PF_OK && !fallback;
     return rc;
 }

@@ -184,12 +184,20 @@ static uint64_t pf_sig_hash(const unsigned char *p, size_t n) {
 
 /* ---------------------------------------------------------------- entries */
 
+/* The entry's scratch back to the allocator (no longer the graph's). */
+static void pf_entry_give_back(pf_cuda_ctx *c, pf_cuda_graph_entry *e) {
+    for (int i = 0; i < e->n_blocks; i++) {
+        e->blocks[i]->owner = NULL;
+        pf_cuda_release(&c->alloc, e->blocks[i]);
+    }
+}
+
 static void pf_entry_free(pf_cuda_ctx *c, pf_cuda_graph_entry *e) {
     if (!e) return;
     /* an executable still in flight is freed by the driver when it completes; the
      * scratch may be reused at once because every later user is queued behind it */
     if (e->exec) (void)cudaGraphExecDestroy(e->exec);
-    for (int i = 0; i < e->n_blocks; i++) pf_cuda_release(&c->alloc, e->blocks[i]);
+    pf_entry_give_back(c, e);
     (void)cudaGetLastError();
     free(e->blocks);
     free(e->busy);
@@ -247,7 +255,7 @@ static void pf_entry_drop(pf_cuda_ctx *c, pf_cuda_graph_entry *e) {
 static void pf_entry_fail(pf_cuda_ctx *c, pf_cuda_graph_entry *e, const char *reason) {
     if (e->exec) (void)cudaGraphExecDestroy(e->exec);
     e->exec = NULL;
-    for (int i = 0; i < e->n_blocks; i++) pf_cuda_release(&c->alloc, e->blocks[i]);
+    pf_entry_give_back(c, e);
     e->n_blocks = 0;
     e->scratch_bytes = 0;
     (void)cudaGetLastError(); /* a non-sticky capture error must not resurface at a launch check */
@@ -303,6 +311,7 @@ pf_status pf_cuda_scratch(pf_cuda_ctx *c, size_t bytes, const char *what, pf_cud
         e->cap_blocks = cap;
     }
     PF_TRY(pf_cuda_alloc(&c->alloc, bytes, what, out));
+    (*out)->owner = e;
     e->blocks[e->n_blocks] = *out;
     e->busy[e->n_blocks] = true;
     e->n_blocks++;

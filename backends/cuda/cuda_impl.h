@@ -58,6 +58,10 @@ typedef struct pf_cuda_block {
     size_t size;      /* bytes reserved on the device (rounded) */
     size_t requested; /* bytes asked for */
     int cls;          /* size class, -1 for large blocks */
+    /* the CUDA graph entry whose capture took it as scratch (cuda_graphexec.c), NULL when
+     * free or owned by a buffer: a graph's block goes back to the allocator only when the
+     * graph does, whatever a node's code releases (pf_cuda_release ignores it) */
+    const void *owner;
     struct pf_cuda_block *next;
 } pf_cuda_block;
 

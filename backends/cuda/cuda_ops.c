@@ -211,7 +211,7 @@ static pf_status run_group_norm(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
                                               HW, n->ip[0], n->fp[0], n->ip[1] != 0,
                                               part ? (float *)part->ptr : NULL, c->stream),
                              "pf_cu_group_norm");
-    pf_cuda_release(&c->alloc, part); /* stream order keeps it alive for the kernels */
+    pf_cuda_scratch_release(c, part); /* stream order keeps it alive for the kernels */
     return rc;
 }
 

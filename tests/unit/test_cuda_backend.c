@@ -757,15 +757,19 @@ enum { GB = 2, GN = 8, GH = 2, GD = 16, GC = GH * GD, GCACHE = 4 };
  * (im2col columns in bf16 scratch: 297 positions x 432 taps) */
 enum { GCI = 16, GCO = 32, GT = 3, GHH = 9, GWW = 11, GNX = GCI * GT * GHH * GWW, GNW = GCO * GCI * 27,
        GNYC = GCO * GT * GHH * GWW, GCOLS = GT * GHH * GWW * GCI * 27 * 2 };
+/* the rig's group norm + SiLU: [1, 4, 1, 32, 64] in 2 groups, 2048 positions per unit: the
+ * split kernels, their partial sums in scratch */
+enum { GGC = 4, GGH = 32, GGW = 64, GNG = GGC * GGH * GGW };
 
 /* One planned graph with several op kinds: a linear with f32 activations and bf16
  * weight and bias (operand and bias conversions in scratch), a plain f32 linear,
  * attention, layer norm, GELU, a residual add, a conv3d on the im2col + GEMM path (its
- * columns in scratch), and a rolled cache written into its own input (computed into a
+ * columns in scratch), a group norm on its split kernels (partial sums in scratch), and a
+ * rolled cache written into its own input (computed into a
  * scratch temporary and copied). */
 typedef struct {
     pf_pool *pool;
-    pf_tensor *cache, *x, *xr, *wq, *bq, *wk, *y, *xc, *wc, *yc;
+    pf_tensor *cache, *x, *xr, *wq, *bq, *wk, *y, *xc, *wc, *yc, *xg, *yg;
     pf_graph *g;
     pf_arena *a;
 } graph_rig;
@@ -796,6 +800,9 @@ static pf_status rig_build(graph_rig *r, pf_backend *be) {
     r->wc = pf_input(g, PF_BF16, 5, (int64_t[]){GCO, GCI, 3, 3, 3}, "wc");
     r->yc = pf_conv3d(g, r->xc, r->wc, NULL, NULL, 2, 1, 1, 1, 1, 1);
     pf_output(g, r->yc);
+    r->xg = pf_input(g, PF_F32, 5, (int64_t[]){1, GGC, 1, GGH, GGW}, "xg");
+    r->yg = pf_group_norm(g, r->xg, NULL, NULL, 2, 1e-6f, true);
+    pf_output(g, r->yg);
     pf_tensor *c = pf_external(g, r->cache);
     pf_tensor *parts[2] = {pf_slice(g, c, 0, 1, GCACHE - 1), pf_scale(g, r->xr, 2.0f, 0.5f)};
     pf_output_into(g, pf_concat(g, parts, 2, 0), r->cache);
@@ -806,8 +813,8 @@ static pf_status rig_build(graph_rig *r, pf_backend *be) {
 
 /* Upload call `run`'s inputs (new activations each call, the same weights), compute,
  * read the output and the cache. */
-static pf_status rig_run(graph_rig *r, int run, float *y, float *cache, float *yc) {
-    static float x[GB * GN * GC], xr[GC], w[GC * GC], b[GC], xc[GNX], wc[GNW];
+static pf_status rig_run(graph_rig *r, int run, float *y, float *cache, float *yc, float *yg) {
+    static float x[GB * GN * GC], xr[GC], w[GC * GC], b[GC], xc[GNX], wc[GNW], xg[GNG];
     fill(x, PF_ARRAY_LEN(x), 100u + (unsigned)run);
     fill(xr, PF_ARRAY_LEN(xr), 200u + (unsigned)run);
     PF_TRY(pf_tensor_set_as(r->x, x, PF_F32, PF_ARRAY_LEN(x)));
@@ -822,8 +829,11 @@ static pf_status rig_run(graph_rig *r, int run, float *y, float *cache, float *y
     PF_TRY(pf_tensor_set_as(r->xc, xc, PF_F32, GNX));
     fill(wc, GNW, 4);
     PF_TRY(pf_tensor_set_as(r->wc, wc, PF_F32, GNW));
+    fill(xg, GNG, 400u + (unsigned)run);
+    PF_TRY(pf_tensor_set_as(r->xg, xg, PF_F32, GNG));
     PF_TRY(pf_graph_compute(r->g));
     PF_TRY(pf_tensor_get_as(r->yc, yc, PF_F32, GNYC));
+    PF_TRY(pf_tensor_get_as(r->yg, yg, PF_F32, GNG));
     PF_TRY(pf_tensor_get_as(r->y, y, PF_F32, GB * GN * GC));
     return pf_tensor_get_as(r->cache, cache, PF_F32, GCACHE * GC);
 }
@@ -848,7 +858,7 @@ static pf_test_result test_graph_capture_replay(void) {
     CHECK_OK(rig_build(&r, be));
     CHECK_OK(rig_build(&rr, ref));
     enum { NY = GB * GN * GC, NC = GCACHE * GC, NHOLD = 12 };
-    static float y[NY], ye[NY], yprev[NY], cc[NC], ce[NC], yc[GNYC], yce[GNYC];
+    static float y[NY], ye[NY], yprev[NY], cc[NC], ce[NC], yc[GNYC], yce[GNYC], yg[GNG], yge[GNG];
     /* buffers taken after the capture, in the scratch's size classes (the conversions, the
      * conv3d's columns): if the graph's scratch went back to the allocator, they would get
      * it and replays would overwrite them */
@@ -868,11 +878,13 @@ static pf_test_result test_graph_capture_replay(void) {
             CHECK_OK(pf_cuda_graph_stats(be, &gs));
             CHECK(gs.n_cached == 0 && gs.scratch_bytes == 0);
         }
-        CHECK_OK(rig_run(&r, run, y, cc, yc));
-        CHECK_OK(rig_run(&rr, run, ye, ce, yce));
+        CHECK_OK(rig_run(&r, run, y, cc, yc, yg));
+        CHECK_OK(rig_run(&rr, run, ye, ce, yce, yge));
         double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC), dv = max_diff(yc, yce, GNYC);
-        CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6,
-                  "call %d: differs from eager execution by %g (cache %g, conv3d %g)", run, d, dc, dv);
+        double dg = max_diff(yg, yge, GNG);
+        CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6 && dg <= 1e-6,
+                  "call %d: differs from eager execution by %g (cache %g, conv3d %g, group norm %g)", run, d, dc, dv,
+                  dg);
         /* the cache rolled once per call: its last row is this call's 2 xr + 0.5 */
         float xr[GC];
         fill(xr, GC, 200u + (unsigned)run);
@@ -920,7 +932,7 @@ static pf_test_result test_graph_after_arena_release(void) {
     CHECK_OK(rig_build(&r, be));
     CHECK_OK(rig_build(&rr, ref));
     enum { NY = GB * GN * GC, NC = GCACHE * GC, NHOLD = 8 };
-    static float y[NY], ye[NY], cc[NC], ce[NC], yc[GNYC], yce[GNYC];
+    static float y[NY], ye[NY], cc[NC], ce[NC], yc[GNYC], yce[GNYC], yg[GNG], yge[GNG];
     pf_buffer *hold[NHOLD] = {0};
     size_t arena = 0;
     unsigned char pat[4096], back[4096];
@@ -937,11 +949,13 @@ static pf_test_result test_graph_after_arena_release(void) {
                 CHECK_OK(be->ops->upload(be, hold[i], 0, pat, n));
             }
         }
-        CHECK_OK(rig_run(&r, run, y, cc, yc));
-        CHECK_OK(rig_run(&rr, run, ye, ce, yce));
+        CHECK_OK(rig_run(&r, run, y, cc, yc, yg));
+        CHECK_OK(rig_run(&rr, run, ye, ce, yce, yge));
         double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC), dv = max_diff(yc, yce, GNYC);
-        CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6,
-                  "call %d: differs from eager execution by %g (cache %g, conv3d %g)", run, d, dc, dv);
+        double dg = max_diff(yg, yge, GNG);
+        CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6 && dg <= 1e-6,
+                  "call %d: differs from eager execution by %g (cache %g, conv3d %g, group norm %g)", run, d, dc, dv,
+                  dg);
     }
     CHECK(pf_arena_size(r.a) > 0); /* reserved again by the re-plan */
     pf_cuda_graph_counters gs;

@@ -55,6 +55,34 @@ static pf_test_result test_create_or_reason(void) {
     return PF_T_PASS;
 }
 
+/* A block a captured CUDA graph owns (its scratch) is not cached by a release: only the
+ * graph's own give-back (owner cleared) returns it, so no later allocation can share it. */
+static pf_test_result test_owned_block_stays(void) {
+    pf_backend *be = NULL;
+    if (pf_backend_create("cuda", NULL, &be) != PF_OK) SKIP("no CUDA device: %s", pf_last_error());
+    pf_backend_free(be);
+    pf_cuda_allocator a;
+    memset(&a, 0, sizeof a);
+    CHECK(cudaStreamCreateWithFlags(&a.stream, cudaStreamNonBlocking) == cudaSuccess);
+    pf_cuda_block *b = NULL, *b2 = NULL;
+    CHECK_OK(pf_cuda_alloc(&a, 1000, "an owned block", &b));
+    int graph = 0;
+    b->owner = &graph;
+    pf_cuda_release(&a, b); /* a node's release while the graph holds it: ignored */
+    CHECK_MSG(a.cached == 0 && a.in_use == 1024, "cached %zu, in use %zu", a.cached, a.in_use);
+    CHECK_OK(pf_cuda_alloc(&a, 1000, "a second block", &b2));
+    CHECK(b2 != b && b2->ptr != b->ptr && b2->owner == NULL);
+    b->owner = NULL; /* the graph gives it back */
+    pf_cuda_release(&a, b);
+    CHECK(a.cached == 1024 && a.in_use == 1024);
+    pf_cuda_release(&a, b2);
+    CHECK_OK(pf_cuda_trim(&a));
+    CHECK(a.cached == 0 && a.in_use == 0);
+    pf_cuda_allocator_destroy(&a);
+    CHECK(cudaStreamDestroy(a.stream) == cudaSuccess);
+    return PF_T_PASS;
+}
+
 /* `pflow devices` prints a cuda line (device or reason) and succeeds (the CPU is there). */
 static pf_test_result test_devices_command(void) {
     char cmd[1024], line[1024];
@@ -73,7 +101,8 @@ static pf_test_result test_devices_command(void) {
     return PF_T_PASS;
 }
 
-PF_TEST_MAIN(PF_TEST(test_size_classes), PF_TEST(test_create_or_reason), PF_TEST(test_devices_command))
+PF_TEST_MAIN(PF_TEST(test_size_classes), PF_TEST(test_create_or_reason), PF_TEST(test_owned_block_stays),
+             PF_TEST(test_devices_command))
 
 #else
 
