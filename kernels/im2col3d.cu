@@ -17,7 +17,7 @@
  * Threads: one output position per thread (blockIdx.x: 256 positions), a group of
  * PF_IM2COL_CI input channels per blockIdx.y. A thread decodes its position once, then
  * per tap once its source offset and whether it is padding, and walks the group's
- * channels from there (one add per value). For each (channel, tap) a warp reads 32
+ * channels from there (all loads issued before the stores). For each (channel, tap) a warp reads 32
  * neighbouring input columns (consecutive addresses at unit stride) and writes 32
  * consecutive entries of one column row: both sides coalesced, no shared memory. The
  * matrix is written once and read once by the GEMM, so the kernel moves about
@@ -31,6 +31,10 @@
 /* Ci <= K, so grid.y = ceil(Ci / 8) stays within 65535 */
 extern "C" int64_t pf_cu_im2col3d_max_k(void) { return (int64_t)65535 * PF_IM2COL_CI; }
 
+/* RAW: input, cache and columns all of one 16-bit type, moved as raw 16-bit words (exact:
+ * no conversion), which keeps the kernel small enough for full occupancy; otherwise values
+ * go through f32 (pf_cu_ld / pf_cu_st). */
+template <bool RAW>
 __global__ void __launch_bounds__(PF_IM2COL_THREADS)
     pf_k_im2col3d(pf_cu_conv3d_args a, void *col, int col_dtype, int64_t b, int64_t p0, int64_t n) {
     const int64_t j = (int64_t)blockIdx.x * PF_IM2COL_THREADS + threadIdx.x;
@@ -59,9 +63,27 @@ __global__ void __launch_bounds__(PF_IM2COL_THREADS)
                 off = ((b * a.Ci + ci0) * a.pad_t + tp) * HW + hi * a.W + wi;
             }
         }
-        int64_t k = (int64_t)ci0 * taps + tap;
-        for (int ci = ci0; ci < ci1; ci++, off += step, k += taps)
-            pf_cu_st(col, col_dtype, k * n + j, src ? pf_cu_ld(src, src_dt, off) : 0.0f);
+        /* all the group's loads first, then the stores: eight independent loads in flight per
+         * thread (a load-store loop keeps one, and at one per thread the memory system
+         * sees too few requests to stream: ~0.6 TB/s on an H200) */
+        const int64_t k = (int64_t)ci0 * taps + tap;
+        if (RAW) {
+            uint16_t val[PF_IM2COL_CI];
+#pragma unroll
+            for (int c = 0; c < PF_IM2COL_CI; c++)
+                val[c] = (src && ci0 + c < ci1) ? ((const uint16_t *)src)[off + c * step] : (uint16_t)0;
+#pragma unroll
+            for (int c = 0; c < PF_IM2COL_CI; c++)
+                if (ci0 + c < ci1) ((uint16_t *)col)[(k + (int64_t)c * taps) * n + j] = val[c];
+        } else {
+            float val[PF_IM2COL_CI];
+#pragma unroll
+            for (int c = 0; c < PF_IM2COL_CI; c++)
+                val[c] = (src && ci0 + c < ci1) ? pf_cu_ld(src, src_dt, off + c * step) : 0.0f;
+#pragma unroll
+            for (int c = 0; c < PF_IM2COL_CI; c++)
+                if (ci0 + c < ci1) pf_cu_st(col, col_dtype, (k + (int64_t)c * taps) * n + j, val[c]);
+        }
     }
 }
 
@@ -74,7 +96,12 @@ extern "C" cudaError_t pf_cu_im2col3d(const pf_cu_conv3d_args *a, void *col, int
         p0 + n > a->To * a->Ho * a->Wo)
         return cudaErrorInvalidValue;
     dim3 grid((unsigned)pblocks, (unsigned)((a->Ci + PF_IM2COL_CI - 1) / PF_IM2COL_CI));
-    pf_k_im2col3d<<<grid, PF_IM2COL_THREADS, 0, stream>>>(*a, col, col_dtype, b, p0, n);
+    const bool raw = (col_dtype == PF_CU_BF16 || col_dtype == PF_CU_F16) && a->x_dtype == col_dtype &&
+                     (!a->front || a->front_dtype == col_dtype);
+    if (raw)
+        pf_k_im2col3d<true><<<grid, PF_IM2COL_THREADS, 0, stream>>>(*a, col, col_dtype, b, p0, n);
+    else
+        pf_k_im2col3d<false><<<grid, PF_IM2COL_THREADS, 0, stream>>>(*a, col, col_dtype, b, p0, n);
     return cudaGetLastError();
 }
 
