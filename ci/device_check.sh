@@ -13,13 +13,13 @@
 #             temp 16), the memory plan of a 10 s 768p video and the measured peak of its
 #             largest DiT call
 #   profile   PF_CUDA_PROFILE tables of the VAE decode (2 frames) and of miniFLUX 768p and 384p
-#             unit 0 (cuda_profile.log); 384p
-#             unit 0 without CUDA graphs, and without graphs or fusion
+#             unit 0 (cuda_profile.log); 384p unit 0 without CUDA graphs, and without graphs or
+#             fusion
 #   rest      test_cli_backends, the conv3d paths, compute-sanitizer memcheck on attention,
 #             test_vulkan, conformance and check-golden on vulkan (the NVIDIA driver), bench dit
 #             on vulkan, bench ops and tools/cudnn_reference.py (cuBLAS, SDPA, cuDNN conv3d),
-#             nsys's kernel table, the conformance_full sweep over
-#             the op list of an SD3 stage-2 call
+#             nsys's kernel table, the conformance_full sweep over the op list of an SD3
+#             stage-2 call
 # Steps run in this order, so a short budget keeps the issues' checks and figures.
 # Prepare here first: bash ci/device_prepare.sh. Device call (docs/cuda.md):
 #   for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; bash ci/device_check.sh

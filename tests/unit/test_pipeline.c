@@ -5,6 +5,10 @@
  * golden/README.md §6, plus the history layout, the DiT call table of the fact sheet
  * (§4.5), the argument checks and cancellation.
  */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "pf_backend.h"
 #include "pf_pipeline.h"
 #include "pf_test.h"
@@ -626,5 +630,37 @@ static pf_test_result test_cancel(void) {
     return PF_T_PASS;
 }
 
+/* The uint8 conversion of a video large enough to be split over threads (3 frames of
+ * 1000 x 700: 6.3 M values) equals converting each frame on its own (one frame is never
+ * split), for f32 and bf16, with values outside [-1, 1] and NaNs among them. */
+static pf_test_result test_frames_threaded(void) {
+    enum { F = 3, H = 700, W = 1000, PL = H * W };
+    float *video = malloc((size_t)3 * F * PL * sizeof(float)), *one = malloc((size_t)3 * PL * sizeof(float));
+    uint8_t *all = malloc((size_t)F * PL * 3), *each = malloc((size_t)PL * 3);
+    CHECK(video && one && all && each);
+    uint32_t st = 7u;
+    for (size_t i = 0; i < (size_t)3 * F * PL; i++) {
+        st = st * 1664525u + 1013904223u;
+        video[i] = (float)((st >> 8) & 0xffff) / 16384.0f - 2.0f; /* [-2, 2) */
+        if (i % 9973 == 0) video[i] = NAN;
+    }
+    const pf_dtype dts[2] = {PF_F32, PF_BF16};
+    for (int d = 0; d < 2; d++) {
+        pf_frames_from_video(video, F, H, W, dts[d], all);
+        for (int f = 0; f < F; f++) {
+            for (int c = 0; c < 3; c++) memcpy(one + (size_t)c * PL, video + ((size_t)c * F + f) * PL, PL * sizeof(float));
+            pf_frames_from_video(one, 1, H, W, dts[d], each);
+            CHECK_MSG(!memcmp(all + (size_t)f * PL * 3, each, (size_t)PL * 3), "%s: frame %d differs",
+                      pf_dtype_name(dts[d]), f);
+        }
+    }
+    free(video);
+    free(one);
+    free(all);
+    free(each);
+    return PF_T_PASS;
+}
+
 PF_TEST_MAIN(PF_TEST(test_history_layout), PF_TEST(test_call_table), PF_TEST(test_bad_params), PF_TEST(test_t2v_f32),
-             PF_TEST(test_t2v_bf16), PF_TEST(test_t2v_no_cfg_linear), PF_TEST(test_i2v_f32), PF_TEST(test_cancel))
+             PF_TEST(test_t2v_bf16), PF_TEST(test_t2v_no_cfg_linear), PF_TEST(test_i2v_f32), PF_TEST(test_cancel),
+             PF_TEST(test_frames_threaded))
