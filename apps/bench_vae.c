@@ -116,12 +116,14 @@ static void print_conv_path(pf_backend *be, bool after) {
     if (!pf_backend_is_cuda(be) || pf_cuda_conv_stats_get(be, &st) != PF_OK) return;
     if (!after)
         printf("  conv3d path: PF_CUDA_CONV=%s (%s)\n", st.mode,
-               !strcmp(st.mode, "direct") ? "the direct kernel everywhere"
-               : !strcmp(st.mode, "gemm") ? "im2col + cuBLASLt GEMM everywhere"
-                                          : "im2col + cuBLASLt GEMM, the direct kernel for narrow convs");
+               !strcmp(st.mode, "direct")     ? "the direct kernel everywhere"
+               : !strcmp(st.mode, "gemm")     ? "im2col + cuBLASLt GEMM everywhere"
+               : !strcmp(st.mode, "implicit") ? "the implicit-GEMM kernel for bf16 convs, else as auto"
+                                              : "im2col + cuBLASLt GEMM, the direct kernel for narrow convs");
     else
-        printf("  conv3d nodes so far: %llu as im2col + GEMM (%llu GEMMs), %llu on the direct kernel\n", st.gemm_nodes,
-               st.gemm_calls, st.direct_nodes);
+        printf("  conv3d nodes so far: %llu as im2col + GEMM (%llu GEMMs), %llu on the direct kernel, %llu as an "
+               "implicit GEMM\n",
+               st.gemm_nodes, st.gemm_calls, st.direct_nodes, st.implicit_nodes);
 #else
     (void)be;
     (void)after;

@@ -9,7 +9,8 @@
 #   bench     pflow bench dit at bf16: the attention kernel's launch variants on miniFLUX 768p
 #             unit 0 (the fastest is used from then on), then the rows of issue 10 (miniFLUX and
 #             SD3: 384p unit 0 and 15, 768p unit 0; stage 2), the 8192^3 bf16 GEMM peak first
-#   e2e       bench vae (384p, 16 latent frames), bench generate (768p temp 2, 384p and 768p
+#   e2e       bench vae (384p, 16 latent frames; again with PF_CUDA_CONV=implicit after its
+#             conformance), bench generate (768p temp 2, 384p and 768p
 #             temp 16), the memory plan of a 10 s 768p video and the measured peak of its
 #             largest DiT call
 #   profile   PF_CUDA_PROFILE tables of the VAE decode (2 frames) and of miniFLUX 768p and 384p
@@ -110,6 +111,11 @@ done
 
 # ---- end to end (issue 11): VAE decode of a 5 s 384p video, then whole generations
 step "bench vae cuda 384p 16 frames" 90 e2e.log "$bin" bench vae --backend cuda --res 384p --frames 16 --dtype bf16
+# the implicit-GEMM conv3d (opt-in until measured): correct, then the same decode and the single convs
+step "conformance cuda conv3d implicit" 30 check.log env PF_CUDA_CONV=implicit "$tests/test_conformance" \
+  --backend cuda --op conv3d &&
+  step "bench vae cuda 384p 16 frames implicit" 90 e2e.log env PF_CUDA_CONV=implicit "$bin" bench vae \
+    --backend cuda --res 384p --frames 16 --dtype bf16
 step "bench generate cuda 768p temp 2" 60 e2e.log "$bin" bench generate --backend cuda --variant miniflux \
   --res 768p --temp 2
 step "bench generate cuda 384p temp 16" 120 e2e.log "$bin" bench generate --backend cuda --variant miniflux \
@@ -159,6 +165,7 @@ step "bench dit vulkan miniflux 384p u0" 45 bench.log "${bd[@]}" --backend vulka
 
 # ---- single ops against the vendor libraries on the same card (cuBLAS, cuDNN through PyTorch)
 step "bench ops cuda" 90 rest.log "$bin" bench ops --backend cuda --reps 5
+step "bench ops cuda implicit conv3d" 90 rest.log env PF_CUDA_CONV=implicit "$bin" bench ops --backend cuda --reps 5
 if python3 -c "import torch; assert torch.cuda.is_available()" >/dev/null 2>&1; then
   step "cudnn reference (PyTorch)" 90 rest.log python3 tools/cudnn_reference.py 5
 fi

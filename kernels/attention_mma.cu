@@ -67,101 +67,19 @@
  * col L/4), i.e. a B fragment of a matrix stored [k][n].
  *
  * The host emulation (tests/cuda_emu) compiles kernels as plain C++ without __CUDACC__,
- * where inline PTX cannot run: there the four instruction wrappers below call the
+ * where inline PTX cannot run: there the instruction wrappers (pf_mma.cuh) call the
  * emulator's warp-collective versions of cp.async, ldmatrix and mma.sync (same fragment
  * layouts), so the emulated conformance suite runs this kernel's tiling, masking, tile
  * skipping and online softmax. It proves the logic, not the hardware's timing.
  */
-#include "pf_cuda_common.cuh"
+#include "pf_mma.cuh"
 
-#if defined(__CUDACC__)
-#include <cuda_bf16.h>
-#endif
 #include <limits.h>
 
 #define PF_MMA_D 64  /* head dim (D == Dv) */
 #define PF_MMA_BK 64 /* keys per tile */
 #define PF_MMA_LDS 72 /* shared row stride in bf16: 64 + 8 padding (144 bytes) */
 #define PF_MMA_STAGE (PF_MMA_BK * PF_MMA_LDS * 2) /* bytes of one K (or V) stage */
-
-#if defined(__CUDACC__)
-__device__ __forceinline__ uint32_t pf_mma_smem_addr(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
-
-/* A shared-memory address for ldmatrix: 32 bits, so the key loop's addresses are one
- * register each (base + compile-time byte offsets) rather than 64-bit generic pointers. */
-typedef uint32_t pf_mma_sptr;
-__device__ __forceinline__ pf_mma_sptr pf_mma_sbase(const void *p) { return pf_mma_smem_addr(p); }
-
-/* 16 bytes global -> shared; src_bytes 0 zero-fills the destination (reads nothing). */
-__device__ __forceinline__ void pf_mma_cp16(void *dst, const void *src, int src_bytes) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(pf_mma_smem_addr(dst)), "l"(src),
-                 "r"(src_bytes)
-                 : "memory");
-}
-
-/* 4 bytes global -> shared (the key metas of a tile); src_bytes 0 zero-fills. */
-__device__ __forceinline__ void pf_mma_cp4(void *dst, const void *src, int src_bytes) {
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(pf_mma_smem_addr(dst)), "l"(src),
-                 "r"(src_bytes)
-                 : "memory");
-}
-
-__device__ __forceinline__ void pf_mma_cp_commit(void) { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-
-/* every committed group but the newest is complete (this thread's copies) */
-__device__ __forceinline__ void pf_mma_cp_wait_prior(void) { asm volatile("cp.async.wait_group 1;\n" ::: "memory"); }
-
-__device__ __forceinline__ void pf_mma_ldsm_x4(uint32_t r[4], pf_mma_sptr p) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(p));
-}
-
-__device__ __forceinline__ void pf_mma_ldsm_x4_trans(uint32_t r[4], pf_mma_sptr p) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(p));
-}
-
-/* c += a b for one m16n8k16 tile (layouts in the header comment). */
-__device__ __forceinline__ void pf_mma_bf16(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-                 "{%0, %1, %2, %3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-/* Two f32 as a bf16 pair for an A fragment register (lo in the low half), nearest even. */
-__device__ __forceinline__ uint32_t pf_mma_pack_bf16(float lo, float hi) {
-    return (uint32_t)__bfloat16_as_ushort(__float2bfloat16_rn(lo)) |
-           ((uint32_t)__bfloat16_as_ushort(__float2bfloat16_rn(hi)) << 16);
-}
-#else /* host emulation (tests/cuda_emu/emu_runtime.cpp) */
-__device__ __forceinline__ void pf_mma_cp16(void *dst, const void *src, int src_bytes) {
-    if (src_bytes)
-        memcpy(dst, src, 16);
-    else
-        memset(dst, 0, 16);
-}
-__device__ __forceinline__ void pf_mma_cp4(void *dst, const void *src, int src_bytes) {
-    if (src_bytes)
-        memcpy(dst, src, 4);
-    else
-        memset(dst, 0, 4);
-}
-__device__ __forceinline__ void pf_mma_cp_commit(void) {}
-__device__ __forceinline__ void pf_mma_cp_wait_prior(void) {}
-typedef const char *pf_mma_sptr; /* a byte pointer: base + byte offsets as on the device */
-__device__ __forceinline__ pf_mma_sptr pf_mma_sbase(const void *p) { return (const char *)p; }
-__device__ __forceinline__ void pf_mma_ldsm_x4(uint32_t r[4], pf_mma_sptr p) { emu_ldmatrix_x4(r, p, false); }
-__device__ __forceinline__ void pf_mma_ldsm_x4_trans(uint32_t r[4], pf_mma_sptr p) { emu_ldmatrix_x4(r, p, true); }
-__device__ __forceinline__ void pf_mma_bf16(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
-    emu_mma_bf16_16816(c, a, b0, b1);
-}
-__device__ __forceinline__ uint32_t pf_mma_pack_bf16(float lo, float hi) {
-    return (uint32_t)pf_cu_f32_to_bf16(lo) | ((uint32_t)pf_cu_f32_to_bf16(hi) << 16);
-}
-#endif
 
 /* Whether some query of the block can see key kj (reach) and whether every in-range
  * query of the block sees it (full: the tile-wide AND of it makes the tile whole). */

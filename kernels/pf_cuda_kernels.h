@@ -197,6 +197,14 @@ typedef struct pf_cu_conv3d_args {
 int64_t pf_cu_conv3d_max_taps(void);
 cudaError_t pf_cu_conv3d(const pf_cu_conv3d_args *a, cudaStream_t stream);
 
+/* ---- conv3d as an implicit GEMM on the tensor cores (conv3d_igemm.cu) ---- */
+
+/* Non-zero when the implicit-GEMM kernel takes a: x, w (and the cache) bf16, K % 8 == 0,
+ * w 16-byte aligned, grid within limits; y any float type. */
+int pf_cu_conv3d_igemm_ok(const pf_cu_conv3d_args *a);
+/* The same convolution as pf_cu_conv3d for the arguments pf_cu_conv3d_igemm_ok accepts. */
+cudaError_t pf_cu_conv3d_igemm(const pf_cu_conv3d_args *a, cudaStream_t stream);
+
 /* ---- conv3d as a GEMM: column matrix and row copies (im2col3d.cu) ---- */
 
 /* Largest K = Ci*kt*kh*kw pf_cu_im2col3d takes. */

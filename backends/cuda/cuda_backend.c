@@ -561,13 +561,13 @@ static pf_status pf_cuda_attn_env(pf_cuda_ctx *c) {
 
 /* PF_CUDA_CONV and PF_CUDA_CONV_CHUNK. */
 static pf_status pf_cuda_conv_env(pf_cuda_ctx *c) {
-    static const char *const names[] = {"auto", "direct", "gemm"}; /* pf_cuda_conv_mode order */
+    static const char *const names[] = {"auto", "direct", "gemm", "implicit"}; /* pf_cuda_conv_mode order */
     const char *m = getenv("PF_CUDA_CONV");
     c->conv_mode = PF_CUDA_CONV_AUTO;
     if (m && *m) {
         int i = 0;
-        while (i < 3 && strcmp(m, names[i])) i++;
-        if (i == 3) return pf_error(PF_ERR_INVALID_ARG, "PF_CUDA_CONV='%s' is not auto, direct or gemm", m);
+        while (i < 4 && strcmp(m, names[i])) i++;
+        if (i == 4) return pf_error(PF_ERR_INVALID_ARG, "PF_CUDA_CONV='%s' is not auto, direct, gemm or implicit", m);
         c->conv_mode = (pf_cuda_conv_mode)i;
     }
     c->conv_stats.mode = names[c->conv_mode];

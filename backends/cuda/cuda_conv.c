@@ -16,6 +16,11 @@
  *  gains little on (pf_conv_gemm_worth) and everything under PF_CUDA_CONV=direct;
  *  PF_CUDA_CONV=gemm sends every conv the GEMM path can take to it (tests).
  *
+ *  implicit (kernels/conv3d_igemm.cu, PF_CUDA_CONV=implicit, opt-in until measured on a
+ *  GPU): the GEMM with its columns gathered into shared memory tile by tile, never
+ *  written out (the column matrix is 27 times a 3x3x3 conv's input), for bf16 x and w;
+ *  other convs go the auto way.
+ *
  * Types (the operand rule of cuda_gemm.c with x as the activation, w as the weight):
  * x and w alike -> that type; x f32, w bf16 -> bf16 (x rounded, the tensor cores);
  * any other mix -> f32 (exact). Accumulation is f32 (CUBLAS_COMPUTE_32F, no TF32).
@@ -245,6 +250,10 @@ static pf_status pf_conv_gemm_run(pf_cuda_ctx *c, const pf_tensor *n, pf_conv_ge
 pf_status pf_cuda_run_conv3d(pf_cuda_ctx *c, const pf_tensor *n, void *dst) {
     const pf_tensor *x = n->src[0], *w = n->src[1], *bias = n->src[2];
     pf_cu_conv3d_args a = pf_conv_args(n, dst);
+    if (c->conv_mode == PF_CUDA_CONV_IMPLICIT && pf_cu_conv3d_igemm_ok(&a)) {
+        c->conv_stats.implicit_nodes++;
+        return pf_cuda_launched(c, pf_cu_conv3d_igemm(&a, c->stream), "pf_cu_conv3d_igemm");
+    }
     if (pf_conv_use_gemm(c, n)) {
         pf_conv_gemm g = {
             .a = a,

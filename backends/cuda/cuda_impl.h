@@ -121,6 +121,7 @@ typedef enum pf_cuda_conv_mode {
     PF_CUDA_CONV_AUTO = 0, /* GEMM where it pays (cuda_conv.c), else the direct kernel */
     PF_CUDA_CONV_DIRECT,   /* the direct kernel everywhere (what it cannot take is unsupported) */
     PF_CUDA_CONV_GEMM,     /* the GEMM path everywhere, narrow convs included (tests) */
+    PF_CUDA_CONV_IMPLICIT, /* the implicit-GEMM kernel where it applies (bf16), else as auto */
 } pf_cuda_conv_mode;
 
 /* ---------------------------------------------------------------- CUDA graphs */

@@ -23,10 +23,11 @@ typedef struct pf_cuda_mem_stats {
 
 /* Which conv3d path the backend uses ($PF_CUDA_CONV) and which ran, counted since creation. */
 typedef struct pf_cuda_conv_stats {
-    const char *mode;                /* "auto" (GEMM where it pays), "direct" or "gemm" */
+    const char *mode;                /* "auto" (GEMM where it pays), "direct", "gemm" or "implicit" */
     unsigned long long gemm_nodes;   /* conv3d nodes computed as im2col + GEMM */
     unsigned long long gemm_calls;   /* their GEMMs (chunks x batch items) */
     unsigned long long direct_nodes; /* conv3d nodes computed by the direct kernel */
+    unsigned long long implicit_nodes; /* conv3d nodes computed by the implicit-GEMM kernel */
 } pf_cuda_conv_stats;
 
 /* Graph node pairs the CUDA backend ran as one kernel (PF_CUDA_FUSE=0 turns fusion off). */

@@ -63,8 +63,9 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 rc=0
 "$out/test_conformance" --backend cuda >"$out/conformance.log" 2>&1 || rc=1
 tail -1 "$out/conformance.log"
-# conv3d on each path: the direct kernel everywhere, and the im2col + GEMM path everywhere
-# in 128-position chunks (partial last chunks), on cuBLASLt and on the reference GEMM kernel
+# conv3d on each path: the direct kernel everywhere, the im2col + GEMM path everywhere in
+# 128-position chunks (partial last chunks), on cuBLASLt and on the reference GEMM kernel,
+# and the implicit-GEMM kernel for the bf16 convs
 PF_CUDA_CONV=direct "$out/test_conformance" --backend cuda --op conv3d >"$out/conformance_conv_direct.log" 2>&1 || rc=1
 echo "conv3d direct: $(tail -1 "$out/conformance_conv_direct.log")"
 PF_CUDA_CONV=gemm PF_CUDA_CONV_CHUNK=1 "$out/test_conformance" --backend cuda --op conv3d \
@@ -73,6 +74,9 @@ echo "conv3d GEMM, chunks: $(tail -1 "$out/conformance_conv_gemm.log")"
 PF_CUDA_CONV=gemm PF_CUDA_CONV_CHUNK=1 PF_CUDA_GEMM=ref "$out/test_conformance" --backend cuda --op conv3d \
   >"$out/conformance_conv_gemm_ref.log" 2>&1 || rc=1
 echo "conv3d GEMM, chunks, reference GEMM kernel: $(tail -1 "$out/conformance_conv_gemm_ref.log")"
+PF_CUDA_CONV=implicit "$out/test_conformance" --backend cuda --op conv3d >"$out/conformance_conv_implicit.log" 2>&1 ||
+  rc=1
+echo "conv3d implicit GEMM: $(tail -1 "$out/conformance_conv_implicit.log")"
 # the tensor-core attention kernel's other launch variants (the default ran above)
 for v in w8-occ1 w4m2 w8m2; do
   PF_CUDA_ATTN=$v "$out/test_conformance" --backend cuda --op attention >"$out/conformance_attn_$v.log" 2>&1 || rc=1

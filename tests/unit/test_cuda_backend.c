@@ -564,9 +564,9 @@ static pf_backend *conv_backend(const char *mode, const char *chunk, bool gemm_r
     return be;
 }
 
-/* conv3d on both paths (direct kernel, im2col + GEMM in one chunk and in 128-position
- * chunks, the GEMM on cuBLASLt and on the reference kernel) against the CPU, with the
- * path that ran checked through pf_cuda_conv_stats_get. */
+/* conv3d on every path (direct kernel, im2col + GEMM in one chunk and in 128-position
+ * chunks, the GEMM on cuBLASLt and on the reference kernel, the implicit-GEMM kernel)
+ * against the CPU, with the path that ran checked through pf_cuda_conv_stats_get. */
 static pf_test_result test_conv_paths_vs_cpu(void) {
     NEED_CUDA(be);
     pf_backend_free(be);
@@ -595,11 +595,15 @@ static pf_test_result test_conv_paths_vs_cpu(void) {
     struct {
         const char *mode, *chunk;
         bool gemm_ref;
-    } setups[] = {{"direct", NULL, false}, {NULL, NULL, false}, {"gemm", "1", false}, {"gemm", "1", true}};
+    } setups[] = {{"direct", NULL, false},
+                  {NULL, NULL, false},
+                  {"gemm", "1", false},
+                  {"gemm", "1", true},
+                  {"implicit", NULL, false}};
     for (size_t si = 0; si < PF_ARRAY_LEN(setups); si++) {
         pf_backend *cu = conv_backend(setups[si].mode, setups[si].chunk, setups[si].gemm_ref);
         CHECK_MSG(cu, "%s", g_why);
-        unsigned long long want_gemm = 0, want_direct = 0;
+        unsigned long long want_gemm = 0, want_direct = 0, want_implicit = 0;
         for (size_t ci = 0; ci < PF_ARRAY_LEN(cases); ci++) {
             const conv_arg *a = &cases[ci].a;
             int64_t co = cases[ci].co, Ho = (H + 2 - 3) / a->sh + 1, Wo = (W + 2 - 3) / a->sw + 1;
@@ -620,16 +624,20 @@ static pf_test_result test_conv_paths_vs_cpu(void) {
                       setups[si].mode ? setups[si].mode : "(auto)", setups[si].chunk ? setups[si].chunk : "auto",
                       setups[si].gemm_ref ? " PF_CUDA_GEMM=ref" : "", ci, pf_dtype_name(xd), pf_dtype_name(wd),
                       (long long)co, d);
-            bool gemm = setups[si].mode ? !strcmp(setups[si].mode, "gemm") : cases[ci].wide;
+            const char *mode = setups[si].mode;
+            /* implicit: the bf16 convs (K = 432, a multiple of 8); the others as auto */
+            bool implicit = mode && !strcmp(mode, "implicit") && xd == PF_BF16 && wd == PF_BF16;
+            bool gemm = !implicit && (mode && strcmp(mode, "implicit") ? !strcmp(mode, "gemm") : cases[ci].wide);
+            want_implicit += implicit;
             want_gemm += gemm;
-            want_direct += !gemm;
+            want_direct += !gemm && !implicit;
         }
         pf_cuda_conv_stats st;
         CHECK_OK(pf_cuda_conv_stats_get(cu, &st));
         CHECK_MSG(!strcmp(st.mode, setups[si].mode ? setups[si].mode : "auto"), "mode %s", st.mode);
-        CHECK_MSG(st.gemm_nodes == want_gemm && st.direct_nodes == want_direct,
-                  "setup %zu: %llu GEMM and %llu direct conv nodes, expected %llu and %llu", si, st.gemm_nodes,
-                  st.direct_nodes, want_gemm, want_direct);
+        CHECK_MSG(st.gemm_nodes == want_gemm && st.direct_nodes == want_direct && st.implicit_nodes == want_implicit,
+                  "setup %zu: %llu GEMM, %llu direct and %llu implicit conv nodes, expected %llu, %llu and %llu", si,
+                  st.gemm_nodes, st.direct_nodes, st.implicit_nodes, want_gemm, want_direct, want_implicit);
         /* 128-position chunks: 297 positions (stride 1) take 3 GEMMs, 5 x 6 (stride 2) fewer */
         if (setups[si].chunk) CHECK_MSG(st.gemm_calls > 2 * st.gemm_nodes, "%llu GEMMs", st.gemm_calls);
         if (!setups[si].chunk) CHECK(st.gemm_calls == st.gemm_nodes);
@@ -640,7 +648,9 @@ static pf_test_result test_conv_paths_vs_cpu(void) {
     pf_backend *bad_be = NULL;
     pf_status rc = pf_backend_create("cuda", NULL, &bad_be);
     unsetenv("PF_CUDA_CONV");
-    CHECK_MSG(rc == PF_ERR_INVALID_ARG && strstr(pf_last_error(), "PF_CUDA_CONV='fast'"), "%s", pf_last_error());
+    CHECK_MSG(rc == PF_ERR_INVALID_ARG && strstr(pf_last_error(), "PF_CUDA_CONV='fast'") &&
+                  strstr(pf_last_error(), "implicit"),
+              "%s", pf_last_error());
     return PF_T_PASS;
 }
 
@@ -1234,8 +1244,8 @@ static pf_test_result test_profile(void) {
 PF_TEST_MAIN(PF_TEST(test_device_info), PF_TEST(test_device_selection), PF_TEST(test_allocator_reuse),
              PF_TEST(test_out_of_memory_message), PF_TEST(test_upload_download), PF_TEST(test_ops_by_hand),
              PF_TEST(test_attention_no_visible_key), PF_TEST(test_attention_variants), PF_TEST(test_embedding_bad_id),
-             PF_TEST(test_inplace_chain_vs_cpu), PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu), PF_TEST(test_conv_paths_vs_cpu),
-             PF_TEST(test_fusions_vs_cpu), PF_TEST(test_graph_capture_replay),
+             PF_TEST(test_inplace_chain_vs_cpu), PF_TEST(test_overlapping_output_into), PF_TEST(test_gemm_paths_vs_cpu),
+             PF_TEST(test_conv_paths_vs_cpu), PF_TEST(test_fusions_vs_cpu), PF_TEST(test_graph_capture_replay),
              PF_TEST(test_graph_after_arena_release), PF_TEST(test_graph_replay_error_record),
              PF_TEST(test_graph_capture_fallback), PF_TEST(test_event_timing), PF_TEST(test_profile),
              PF_TEST(test_profile_total))

@@ -648,7 +648,8 @@ static pf_test_result test_frames_threaded(void) {
     for (int d = 0; d < 2; d++) {
         pf_frames_from_video(video, F, H, W, dts[d], all);
         for (int f = 0; f < F; f++) {
-            for (int c = 0; c < 3; c++) memcpy(one + (size_t)c * PL, video + ((size_t)c * F + f) * PL, PL * sizeof(float));
+            for (int c = 0; c < 3; c++)
+                memcpy(one + (size_t)c * PL, video + ((size_t)c * F + f) * PL, PL * sizeof(float));
             pf_frames_from_video(one, 1, H, W, dts[d], each);
             CHECK_MSG(!memcmp(all + (size_t)f * PL * 3, each, (size_t)PL * 3), "%s: frame %d differs",
                       pf_dtype_name(dts[d]), f);
