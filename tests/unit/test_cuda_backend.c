@@ -848,6 +848,20 @@ static pf_status rig_run(graph_rig *r, int run, float *y, float *cache, float *y
     return pf_tensor_get_as(r->cache, cache, PF_F32, GCACHE * GC);
 }
 
+/* Call `run` on the rig r (graphs on) and on rr (the eager reference): every output equal;
+ * r's output and cache in y and cc. */
+static pf_test_result rig_run_both(graph_rig *r, graph_rig *rr, int run, float *y, float *cc) {
+    enum { NY = GB * GN * GC, NC = GCACHE * GC };
+    static float ye[NY], ce[NC], yc[GNYC], yce[GNYC], yg[GNG], yge[GNG];
+    CHECK_OK(rig_run(r, run, y, cc, yc, yg));
+    CHECK_OK(rig_run(rr, run, ye, ce, yce, yge));
+    double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC);
+    double dv = max_diff(yc, yce, GNYC), dg = max_diff(yg, yge, GNG);
+    CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6 && dg <= 1e-6,
+              "call %d: differs from eager execution by %g (cache %g, conv3d %g, group norm %g)", run, d, dc, dv, dg);
+    return PF_T_PASS;
+}
+
 static void rig_free(graph_rig *r) {
     pf_graph_free(r->g);
     pf_arena_free(r->a);
@@ -868,7 +882,7 @@ static pf_test_result test_graph_capture_replay(void) {
     CHECK_OK(rig_build(&r, be));
     CHECK_OK(rig_build(&rr, ref));
     enum { NY = GB * GN * GC, NC = GCACHE * GC, NHOLD = 12 };
-    static float y[NY], ye[NY], yprev[NY], cc[NC], ce[NC], yc[GNYC], yce[GNYC], yg[GNG], yge[GNG];
+    static float y[NY], yprev[NY], cc[NC];
     /* buffers taken after the capture, in the scratch's size classes (the conversions, the
      * conv3d's columns): if the graph's scratch went back to the allocator, they would get
      * it and replays would overwrite them */
@@ -888,13 +902,7 @@ static pf_test_result test_graph_capture_replay(void) {
             CHECK_OK(pf_cuda_graph_stats(be, &gs));
             CHECK(gs.n_cached == 0 && gs.scratch_bytes == 0);
         }
-        CHECK_OK(rig_run(&r, run, y, cc, yc, yg));
-        CHECK_OK(rig_run(&rr, run, ye, ce, yce, yge));
-        double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC), dv = max_diff(yc, yce, GNYC);
-        double dg = max_diff(yg, yge, GNG);
-        CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6 && dg <= 1e-6,
-                  "call %d: differs from eager execution by %g (cache %g, conv3d %g, group norm %g)", run, d, dc, dv,
-                  dg);
+        if (rig_run_both(&r, &rr, run, y, cc) != PF_T_PASS) return PF_T_FAIL;
         /* the cache rolled once per call: its last row is this call's 2 xr + 0.5 */
         float xr[GC];
         fill(xr, GC, 200u + (unsigned)run);
@@ -942,7 +950,7 @@ static pf_test_result test_graph_after_arena_release(void) {
     CHECK_OK(rig_build(&r, be));
     CHECK_OK(rig_build(&rr, ref));
     enum { NY = GB * GN * GC, NC = GCACHE * GC, NHOLD = 8 };
-    static float y[NY], ye[NY], cc[NC], ce[NC], yc[GNYC], yce[GNYC], yg[GNG], yge[GNG];
+    static float y[NY], cc[NC];
     pf_buffer *hold[NHOLD] = {0};
     size_t arena = 0;
     unsigned char pat[4096], back[4096];
@@ -959,13 +967,7 @@ static pf_test_result test_graph_after_arena_release(void) {
                 CHECK_OK(be->ops->upload(be, hold[i], 0, pat, n));
             }
         }
-        CHECK_OK(rig_run(&r, run, y, cc, yc, yg));
-        CHECK_OK(rig_run(&rr, run, ye, ce, yce, yge));
-        double d = max_diff(y, ye, NY), dc = max_diff(cc, ce, NC), dv = max_diff(yc, yce, GNYC);
-        double dg = max_diff(yg, yge, GNG);
-        CHECK_MSG(d <= 1e-6 && dc == 0.0 && dv <= 1e-6 && dg <= 1e-6,
-                  "call %d: differs from eager execution by %g (cache %g, conv3d %g, group norm %g)", run, d, dc, dv,
-                  dg);
+        if (rig_run_both(&r, &rr, run, y, cc) != PF_T_PASS) return PF_T_FAIL;
     }
     CHECK(pf_arena_size(r.a) > 0); /* reserved again by the re-plan */
     pf_cuda_graph_counters gs;
