@@ -587,6 +587,7 @@ static pf_test_result test_conv_paths_vs_cpu(void) {
         bool wide; /* the automatic choice is the GEMM */
     } cases[] = {
         {PF_BF16, PF_BF16, 32, {2, 1, 1, true, true}, true},
+        {PF_BF16, PF_BF16, 32, {2, 2, 2, true, false}, true}, /* strided, with the cache */
         {PF_F32, PF_F32, 32, {2, 2, 2, false, true}, true},
         {PF_F32, PF_BF16, 32, {2, 1, 1, true, false}, true},
         {PF_BF16, PF_F32, 32, {2, 1, 2, false, true}, true}, /* f32 operands, bf16 output: the f32 chunk */
