@@ -566,8 +566,9 @@ static pf_status pf_cuda_conv_env(pf_cuda_ctx *c) {
     c->conv_mode = PF_CUDA_CONV_AUTO;
     if (m && *m) {
         int i = 0;
-        while (i < 4 && strcmp(m, names[i])) i++;
-        if (i == 4) return pf_error(PF_ERR_INVALID_ARG, "PF_CUDA_CONV='%s' is not auto, direct, gemm or implicit", m);
+        const int n = (int)PF_ARRAY_LEN(names);
+        while (i < n && strcmp(m, names[i])) i++;
+        if (i == n) return pf_error(PF_ERR_INVALID_ARG, "PF_CUDA_CONV='%s' is not auto, direct, gemm or implicit", m);
         c->conv_mode = (pf_cuda_conv_mode)i;
     }
     c->conv_stats.mode = names[c->conv_mode];
